@@ -87,7 +87,8 @@ function compareStrings(actual: string, op: Compare['op'], expected: string): bo
 export class MemStore {
   readonly clock: Clock;
   private revision = 1;
-  private compactedBefore = 1;
+  /** Revisions before this one are gone (0: nothing compacted yet). */
+  private compactedBefore = 0;
   private readonly sortedKeys: string[] = [];
   private readonly entries = new Map<string, KeyValue>();
   private readonly leases = new Map<string, StoredLease>();
@@ -111,7 +112,7 @@ export class MemStore {
 
   /** The oldest revision a watch may still start from. */
   get oldestRevision(): number {
-    return this.compactedBefore;
+    return Math.max(1, this.compactedBefore);
   }
 
   get keyCount(): number {

@@ -1,0 +1,23 @@
+/**
+ * `pnpm bench`: every benchmark, one line per figure as `name: value unit`. Pass group names to run only some
+ * (`pnpm bench kvdb`). Figures are measurements of this machine: compare ratios, not absolute numbers.
+ */
+import { formatFigure, type Figure } from './figures.js';
+import { kvdbFigures } from './kvdb.js';
+
+const groups: Record<string, () => Promise<Figure[]>> = {
+  kvdb: kvdbFigures,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in groups)) {
+    console.error(`unknown benchmark group "${name}"; known: ${Object.keys(groups).join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const [name, run] of Object.entries(groups)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.error(`running ${name} benchmarks…`);
+  for (const figure of await run()) console.log(formatFigure(figure));
+}
