@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKvdb, KvdbError, ManualClock, MemStore, parseKvdbEndpoints } from '@pxsim/kvdb-client';
+import { createKvdb, KvdbError, ManualClock, type MemStore, parseKvdbEndpoints } from '@pxsim/kvdb-client';
 
 describe('parseKvdbEndpoints (Portworx -k values)', () => {
   it.each([
