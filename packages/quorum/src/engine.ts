@@ -1,0 +1,519 @@
+import { QuorumInputError } from './errors.js';
+import { evaluateQuorum, type QuorumDecision } from './quorum-math.js';
+import { timingProblems, type QuorumTiming } from './timing.js';
+import {
+  type ClusterSnapshot,
+  type DomainState,
+  type GossipState,
+  type MemberInfo,
+  type NodeView,
+  type PartitionClaim,
+  type QuorumAction,
+  type QuorumInput,
+  type QuorumMode,
+  type QuorumView,
+  type SelfGossipState,
+  type UserStatus,
+} from './types.js';
+
+export interface QuorumEngineOptions {
+  selfId: string;
+  mode: QuorumMode;
+  timing: QuorumTiming;
+}
+
+/** How long after a fault the safe mode's guarantees hold (see the package README). */
+export interface SafetyBounds {
+  /** Two domains cut off from each other both ways for longer than this: nodes of at most one of them are UP. */
+  splitBrainMs: number;
+  /** A domain deactivated longer ago than this: all its nodes are Out of Quorum, kvdb reachable or not. */
+  inactiveDomainMs: number;
+  /** The larger of the two. */
+  detectionBoundMs: number;
+}
+
+export function safetyBounds(timing: QuorumTiming): SafetyBounds {
+  const splitBrainMs = timing.suspectAfterMs + timing.latencyMaxMs;
+  const inactiveDomainMs = timing.snapshotFreshnessMs;
+  return { splitBrainMs, inactiveDomainMs, detectionBoundMs: Math.max(splitBrainMs, inactiveDomainMs) };
+}
+
+interface PeerRecord {
+  lastHeardMs: number;
+  reportedState: SelfGossipState;
+  /** Set when the peer was first seen silent for suspectAfterMs. */
+  left: { atMs: number; domainMatesAlive: boolean } | undefined;
+}
+
+const SELF_STATES: ReadonlySet<string> = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
+/** Heartbeats from IDs not (yet) in the membership are remembered up to this many. */
+const UNKNOWN_PEERS_MAX = 256;
+
+export function claimKey(domains: readonly [string, string]): string {
+  return [...domains].sort().join('|');
+}
+
+function orderedPair(first: string, second: string): readonly [string, string] {
+  return first < second ? [first, second] : [second, first];
+}
+
+function checkTime(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new QuorumInputError(`${what} must be a time of 0 ms or more, got ${String(value)}`);
+  }
+  return value;
+}
+
+function validateSnapshot(snapshot: ClusterSnapshot): void {
+  if (!Number.isSafeInteger(snapshot.revision) || snapshot.revision < 1) {
+    throw new QuorumInputError(`snapshot revision must be a whole number of 1 or more, got ${snapshot.revision}`);
+  }
+  const domainNames = Object.keys(snapshot.domains);
+  for (const [domain, state] of Object.entries(snapshot.domains)) {
+    if (domain === '') throw new QuorumInputError('a domain name must not be empty');
+    if (state !== 'Active' && state !== 'Inactive') {
+      throw new QuorumInputError(`domain ${domain} has state ${String(state)}; expected Active or Inactive`);
+    }
+  }
+  const seen = new Set<string>();
+  for (const member of snapshot.members) {
+    if (typeof member.nodeId !== 'string' || member.nodeId === '') {
+      throw new QuorumInputError('a member has an empty node ID');
+    }
+    if (seen.has(member.nodeId)) throw new QuorumInputError(`duplicate node ID ${member.nodeId} in the membership`);
+    seen.add(member.nodeId);
+    if (domainNames.length > 0 && !(member.domain in snapshot.domains)) {
+      throw new QuorumInputError(
+        `node ${member.nodeId} is in domain "${member.domain}", which the domain map does not know (known: ${domainNames.sort().join(', ')})`,
+      );
+    }
+  }
+  for (const claim of snapshot.claims) {
+    const [first, second] = claim.domains;
+    if (first === second || !(first in snapshot.domains) || !(second in snapshot.domains)) {
+      throw new QuorumInputError(`partition claim ${claimKey(claim.domains)} must name two known, different domains`);
+    }
+    if (claim.winner !== first && claim.winner !== second) {
+      throw new QuorumInputError(
+        `partition claim ${claimKey(claim.domains)} has winner ${claim.winner}, not one of its domains`,
+      );
+    }
+  }
+}
+
+/**
+ * The quorum engine of one node: a pure state machine. It does no I/O, reads no clock, starts no timers and draws
+ * no random numbers; `step` takes an input carrying the current time and returns the new view.
+ */
+export class QuorumEngine {
+  readonly selfId: string;
+  readonly mode: QuorumMode;
+  readonly timing: QuorumTiming;
+  readonly bounds: SafetyBounds;
+  private nowMs = 0;
+  private snapshot: ClusterSnapshot | undefined;
+  private snapshotReadStartMs = 0;
+  private lastSnapshotError: { atMs: number; error: string } | undefined;
+  /** Safe mode: members ever seen, so that a registration that vanishes still counts (hazard H5). */
+  private readonly durableMembers = new Map<string, MemberInfo>();
+  private readonly peers = new Map<string, PeerRecord>();
+  private selfState: SelfGossipState = 'NOT_IN_QUORUM';
+  private suspectDeadlineMs: number | undefined;
+  /** Safe mode: since when (snapshot answer time) the own domain has been Active without a break. */
+  private ownActiveSinceMs: number | undefined;
+  /** Safe mode: when each claim (by key and revision) was first seen. */
+  private readonly claimSeenMs = new Map<string, number>();
+  /** Safe mode: when each action was last asked for, so that it is repeated only after a refresh period. */
+  private readonly actionAskedMs = new Map<string, number>();
+  private current: QuorumView;
+
+  constructor(options: QuorumEngineOptions) {
+    if (typeof options.selfId !== 'string' || options.selfId === '') {
+      throw new QuorumInputError('selfId must be a non-empty node ID');
+    }
+    if (options.mode !== 'reference' && options.mode !== 'safe') {
+      throw new QuorumInputError(`quorum mode must be reference or safe, got ${String(options.mode)}`);
+    }
+    const problems = timingProblems(options.timing);
+    if (options.mode === 'safe' && problems.length > 0) {
+      throw new QuorumInputError(`timing rejected in safe mode: ${problems.join('; ')}`);
+    }
+    this.selfId = options.selfId;
+    this.mode = options.mode;
+    this.timing = options.timing;
+    this.bounds = safetyBounds(options.timing);
+    this.current = this.evaluate();
+  }
+
+  view(): QuorumView {
+    return this.current;
+  }
+
+  step(input: QuorumInput): QuorumView {
+    const atMs = checkTime(input.atMs, `${input.type} time`);
+    if (atMs < this.nowMs) {
+      throw new QuorumInputError(`time went backwards: ${input.type} at ${atMs} ms after ${this.nowMs} ms`);
+    }
+    switch (input.type) {
+      case 'snapshot':
+        this.acceptSnapshot(input.snapshot, checkTime(input.readStartMs, 'readStartMs'), atMs);
+        break;
+      case 'snapshotFailed':
+        this.lastSnapshotError = { atMs, error: String(input.error) };
+        break;
+      case 'heartbeat':
+        this.acceptHeartbeat(input.from, input.peerState, atMs);
+        break;
+      case 'tick':
+        break;
+      default:
+        throw new QuorumInputError(`unknown input type ${String((input as { type?: unknown }).type)}`);
+    }
+    this.nowMs = atMs;
+    this.current = this.evaluate();
+    return this.current;
+  }
+
+  private acceptSnapshot(snapshot: ClusterSnapshot, readStartMs: number, atMs: number): void {
+    if (readStartMs > atMs) {
+      throw new QuorumInputError(`a snapshot read cannot start (${readStartMs} ms) after it was answered (${atMs} ms)`);
+    }
+    validateSnapshot(snapshot);
+    if (this.snapshot !== undefined && snapshot.revision < this.snapshot.revision) return; // an overtaken read
+    this.snapshot = snapshot;
+    this.snapshotReadStartMs = Math.max(
+      readStartMs,
+      this.snapshot.revision === snapshot.revision ? this.snapshotReadStartMs : 0,
+    );
+    this.lastSnapshotError = undefined;
+    for (const member of snapshot.members) this.durableMembers.set(member.nodeId, member);
+    const selfDomain = this.members().find((member) => member.nodeId === this.selfId)?.domain;
+    if (selfDomain !== undefined && snapshot.domains[selfDomain] === 'Active') {
+      this.ownActiveSinceMs ??= atMs;
+    } else {
+      this.ownActiveSinceMs = undefined;
+    }
+    const liveClaims = new Set<string>();
+    for (const claim of snapshot.claims) {
+      const key = `${claimKey(claim.domains)}@${claim.revision}`;
+      liveClaims.add(key);
+      if (!this.claimSeenMs.has(key)) this.claimSeenMs.set(key, atMs);
+    }
+    for (const key of this.claimSeenMs.keys()) if (!liveClaims.has(key)) this.claimSeenMs.delete(key);
+  }
+
+  private acceptHeartbeat(from: unknown, peerState: unknown, atMs: number): void {
+    if (typeof from !== 'string' || from === '') throw new QuorumInputError('a heartbeat has no sender ID');
+    if (from === this.selfId) throw new QuorumInputError(`a heartbeat from this node itself (${from})`);
+    if (typeof peerState !== 'string' || !SELF_STATES.has(peerState)) {
+      throw new QuorumInputError(
+        `heartbeat from ${from} reports state ${String(peerState)}; expected UP, SUSPECT_NOT_IN_QUORUM or NOT_IN_QUORUM`,
+      );
+    }
+    const known = this.members().some((member) => member.nodeId === from);
+    if (!known && !this.peers.has(from) && this.peers.size >= this.members().length + UNKNOWN_PEERS_MAX) return;
+    this.peers.set(from, { lastHeardMs: atMs, reportedState: peerState as SelfGossipState, left: undefined });
+  }
+
+  /** Membership in force: the snapshot's, plus (safe mode) members that vanished without being decommissioned. */
+  private members(): MemberInfo[] {
+    if (this.snapshot === undefined) return [];
+    if (this.mode === 'reference') return this.snapshot.members;
+    return [...this.durableMembers.values()];
+  }
+
+  private isAlive(nodeId: string): boolean {
+    const peer = this.peers.get(nodeId);
+    return peer !== undefined && this.nowMs - peer.lastHeardMs < this.timing.suspectAfterMs;
+  }
+
+  /** Records, for every peer that has just gone silent, whether its domain-mates still answer (the reference's pings). */
+  private notePeersThatLeft(members: MemberInfo[]): void {
+    const domainOf = new Map(members.map((member) => [member.nodeId, member.domain]));
+    for (const [nodeId, peer] of this.peers) {
+      if (this.isAlive(nodeId) || peer.left !== undefined) continue;
+      const domain = domainOf.get(nodeId);
+      const domainMatesAlive = members.some(
+        (member) =>
+          member.domain === domain &&
+          member.nodeId !== nodeId &&
+          member.nodeId !== this.selfId &&
+          this.isAlive(member.nodeId),
+      );
+      peer.left = { atMs: peer.lastHeardMs + this.timing.suspectAfterMs, domainMatesAlive };
+    }
+  }
+
+  private peerGossipState(nodeId: string): GossipState {
+    if (nodeId === this.selfId) return this.selfState;
+    const peer = this.peers.get(nodeId);
+    if (peer === undefined) return 'NEVER_GOSSIPED';
+    if (this.isAlive(nodeId)) return peer.reportedState;
+    if (peer.left === undefined || peer.left.domainMatesAlive) return 'DOWN';
+    return this.nowMs < peer.left.atMs + this.timing.suspectDownProbationMs ? 'SUSPECT_DOWN' : 'DOWN';
+  }
+
+  private evaluate(): QuorumView {
+    const members = this.members();
+    this.notePeersThatLeft(members);
+    const domains: Record<string, DomainState> = this.snapshot?.domains ?? {};
+    const alive = new Set(members.filter((member) => this.isAlive(member.nodeId)).map((member) => member.nodeId));
+    const decision = evaluateQuorum({ selfId: this.selfId, members, domains, alive });
+    const self = members.find((member) => member.nodeId === this.selfId);
+    const outcome =
+      this.snapshot === undefined || self === undefined
+        ? { status: 'Initializing' as const, reason: this.initializingReason(), actions: [] }
+        : this.mode === 'reference'
+          ? this.stepReference(decision, self)
+          : this.stepSafe(decision, self, members, alive);
+    if (outcome.status === 'Initializing') {
+      this.selfState = 'NOT_IN_QUORUM';
+      this.suspectDeadlineMs = undefined;
+    }
+    const nodes = this.nodeViews(members, outcome.status, outcome.reason);
+    const selfView = nodes.find((node) => node.nodeId === this.selfId) ?? {
+      nodeId: this.selfId,
+      domain: '',
+      gossipState: this.selfState,
+      status: outcome.status,
+      reason: outcome.reason,
+      lastHeardMs: undefined,
+    };
+    return {
+      nowMs: this.nowMs,
+      mode: this.mode,
+      self: { ...selfView, serving: outcome.status === 'Online' },
+      nodes,
+      quorum: {
+        total: decision.total,
+        up: decision.up,
+        needed: decision.needed,
+        activeDomains: decision.activeDomains,
+      },
+      nextDeadlineMs: this.nextDeadline(members),
+      actions: outcome.actions,
+      snapshotRevision: this.snapshot?.revision ?? 0,
+    };
+  }
+
+  private initializingReason(): string {
+    if (this.snapshot === undefined) {
+      return this.lastSnapshotError === undefined
+        ? 'waiting for the first read of the cluster from the kvdb'
+        : `waiting for kvdb: ${this.lastSnapshotError.error}`;
+    }
+    return `node ${this.selfId} is not registered in the cluster yet`;
+  }
+
+  private countReason(decision: QuorumDecision): string {
+    return `sees ${decision.up} of ${decision.total} active-domain members, needs ${decision.needed}`;
+  }
+
+  /** The reference rule: UP → SUSPECT_NOT_IN_QUORUM → (quorum timeout) → NOT_IN_QUORUM, back to UP once in quorum. */
+  private stepReference(decision: QuorumDecision, self: MemberInfo): Outcome {
+    if (decision.selfDomainInactive) {
+      this.selfState = 'NOT_IN_QUORUM';
+      this.suspectDeadlineMs = undefined;
+      return { status: 'Out of Quorum', reason: `domain ${self.domain} is inactive`, actions: [] };
+    }
+    if (decision.inQuorum) {
+      this.selfState = 'UP';
+      this.suspectDeadlineMs = undefined;
+      return { status: 'Online', reason: '', actions: [] };
+    }
+    if (this.selfState === 'UP') {
+      this.selfState = 'SUSPECT_NOT_IN_QUORUM';
+      this.suspectDeadlineMs = this.nowMs + this.timing.quorumTimeoutMs;
+    }
+    if (this.selfState === 'SUSPECT_NOT_IN_QUORUM' && this.suspectDeadlineMs !== undefined) {
+      if (this.nowMs < this.suspectDeadlineMs) {
+        return {
+          status: 'Online',
+          reason: `${this.countReason(decision)}; still serving until the quorum timeout at ${this.suspectDeadlineMs} ms`,
+          actions: [],
+        };
+      }
+      this.selfState = 'NOT_IN_QUORUM';
+      this.suspectDeadlineMs = undefined;
+    }
+    return { status: 'Out of Quorum', reason: this.countReason(decision), actions: [] };
+  }
+
+  /** The safe rule: every condition must hold at this instant, or the node does not serve (see README). */
+  private stepSafe(
+    decision: QuorumDecision,
+    self: MemberInfo,
+    members: MemberInfo[],
+    alive: ReadonlySet<string>,
+  ): Outcome {
+    const blocked = (reason: string, actions: QuorumAction[] = []): Outcome => {
+      this.selfState = 'NOT_IN_QUORUM';
+      return { status: 'Out of Quorum', reason, actions };
+    };
+    const freshForMs = this.snapshotReadStartMs + this.timing.snapshotFreshnessMs - this.nowMs;
+    if (freshForMs <= 0) {
+      const why = this.lastSnapshotError === undefined ? '' : ` (last error: ${this.lastSnapshotError.error})`;
+      return blocked(
+        `no fresh view of the domain map: last kvdb read sent at ${this.snapshotReadStartMs} ms, older than ${this.timing.snapshotFreshnessMs} ms${why}`,
+      );
+    }
+    if (decision.selfDomainInactive) return blocked(`domain ${self.domain} is inactive`);
+    const activeSinceMs = this.ownActiveSinceMs ?? this.nowMs;
+    const holdUntilMs = activeSinceMs + this.timing.snapshotFreshnessMs;
+    if (this.nowMs < holdUntilMs) {
+      return blocked(
+        `domain ${self.domain} seen active since ${activeSinceMs} ms; waiting until ${holdUntilMs} ms so that no node still serves on an older domain map`,
+      );
+    }
+    if (!decision.inQuorum) return blocked(this.countReason(decision));
+
+    const claims = this.snapshot?.claims ?? [];
+    const actions: QuorumAction[] = [];
+    const problems: string[] = [];
+    const otherDomains = decision.activeDomains.filter((domain) => domain !== self.domain);
+    for (const domain of otherDomains) {
+      const domainMembers = members.filter((member) => member.domain === domain && !member.decommissioned);
+      if (domainMembers.length === 0) continue;
+      const pair = orderedPair(self.domain, domain);
+      const claim = claims.find((candidate) => claimKey(candidate.domains) === claimKey(pair));
+      const cut = !domainMembers.some((member) => alive.has(member.nodeId));
+      if (!cut) {
+        if (claim !== undefined && claim.winner === self.domain) {
+          this.ask(actions, { type: 'release', domains: pair, winner: self.domain, revision: claim.revision });
+        }
+        continue;
+      }
+      problems.push(this.claimProblem(self.domain, domain, pair, claim, members, actions));
+    }
+    const unresolved = problems.filter((problem) => problem !== '');
+    if (unresolved.length > 0) return blocked(unresolved.join('; '), actions);
+    this.selfState = 'UP';
+    return { status: 'Online', reason: '', actions };
+  }
+
+  /** What stops this node from serving while `domain` is cut off ('' when a usable claim is held). */
+  private claimProblem(
+    ownDomain: string,
+    domain: string,
+    pair: readonly [string, string],
+    claim: PartitionClaim | undefined,
+    members: MemberInfo[],
+    actions: QuorumAction[],
+  ): string {
+    const cutText = `cannot see any node of active domain ${domain}`;
+    if (claim === undefined) {
+      const lastHeardMs = Math.max(
+        0,
+        ...members
+          .filter((member) => member.domain === domain)
+          .map((member) => this.peers.get(member.nodeId)?.lastHeardMs ?? 0),
+      );
+      const cutSinceMs = lastHeardMs + this.timing.suspectAfterMs;
+      const witness = members
+        .filter((member) => member.domain === ownDomain)
+        .every((member) => member.storageless === true);
+      // A witness domain lets data domains claim first.
+      const claimFromMs = witness ? cutSinceMs + this.timing.snapshotFreshnessMs : cutSinceMs;
+      if (this.nowMs >= claimFromMs) this.ask(actions, { type: 'claim', domains: pair, winner: ownDomain });
+      return `${cutText}; claiming the partition for ${ownDomain}`;
+    }
+    if (claim.winner !== ownDomain) return `${cutText}; domain ${claim.winner} holds the partition claim`;
+    const seenMs = this.claimSeenMs.get(`${claimKey(pair)}@${claim.revision}`) ?? this.nowMs;
+    const usableFromMs = seenMs + this.timing.snapshotFreshnessMs;
+    if (this.nowMs < usableFromMs) return `${cutText}; partition claim won, usable from ${usableFromMs} ms`;
+    return '';
+  }
+
+  private ask(actions: QuorumAction[], action: QuorumAction): void {
+    const key = `${action.type}:${claimKey(action.domains)}`;
+    const askedMs = this.actionAskedMs.get(key);
+    if (askedMs !== undefined && this.nowMs - askedMs < this.timing.snapshotRefreshMs) return;
+    this.actionAskedMs.set(key, this.nowMs);
+    actions.push(action);
+  }
+
+  private nodeViews(members: MemberInfo[], selfStatus: UserStatus, selfReason: string): NodeView[] {
+    const views = members.map((member): NodeView => {
+      if (member.nodeId === this.selfId) {
+        return {
+          nodeId: member.nodeId,
+          domain: member.domain,
+          gossipState: this.selfState,
+          status: selfStatus,
+          reason: selfReason,
+          lastHeardMs: undefined,
+        };
+      }
+      const gossipState = this.peerGossipState(member.nodeId);
+      const peer = this.peers.get(member.nodeId);
+      return {
+        nodeId: member.nodeId,
+        domain: member.domain,
+        gossipState,
+        ...this.peerStatus(member, gossipState, peer),
+        lastHeardMs: peer?.lastHeardMs,
+      };
+    });
+    return views.sort((left, right) =>
+      left.domain === right.domain ? (left.nodeId < right.nodeId ? -1 : 1) : left.domain < right.domain ? -1 : 1,
+    );
+  }
+
+  private peerStatus(
+    member: MemberInfo,
+    state: GossipState,
+    peer: PeerRecord | undefined,
+  ): { status: UserStatus; reason: string } {
+    if (member.decommissioned) return { status: 'Offline', reason: 'decommissioned' };
+    switch (state) {
+      case 'UP':
+        return { status: 'Online', reason: '' };
+      case 'SUSPECT_NOT_IN_QUORUM':
+        return { status: 'Online', reason: 'reports it is losing quorum' };
+      case 'NOT_IN_QUORUM':
+        return { status: 'Out of Quorum', reason: 'reports it is not in quorum' };
+      case 'NEVER_GOSSIPED':
+        return { status: 'Offline', reason: 'never heard from' };
+      case 'SUSPECT_DOWN':
+        return {
+          status: 'Offline',
+          reason: `silent since ${peer?.lastHeardMs ?? 0} ms and so is its domain ${member.domain}: suspected down (partition?)`,
+        };
+      case 'DOWN':
+        return { status: 'Offline', reason: `silent since ${peer?.lastHeardMs ?? 0} ms` };
+    }
+  }
+
+  private nextDeadline(members: MemberInfo[]): number | undefined {
+    const deadlines: number[] = [];
+    const consider = (atMs: number): void => {
+      if (atMs > this.nowMs) deadlines.push(atMs);
+    };
+    for (const member of members) {
+      const peer = this.peers.get(member.nodeId);
+      if (peer === undefined) continue;
+      consider(peer.lastHeardMs + this.timing.suspectAfterMs);
+      if (peer.left !== undefined && !peer.left.domainMatesAlive)
+        consider(peer.left.atMs + this.timing.suspectDownProbationMs);
+    }
+    if (this.suspectDeadlineMs !== undefined) consider(this.suspectDeadlineMs);
+    if (this.mode === 'safe' && this.snapshot !== undefined) {
+      consider(this.snapshotReadStartMs + this.timing.snapshotFreshnessMs);
+      if (this.ownActiveSinceMs !== undefined) consider(this.ownActiveSinceMs + this.timing.snapshotFreshnessMs);
+      for (const seenMs of this.claimSeenMs.values()) consider(seenMs + this.timing.snapshotFreshnessMs);
+      for (const member of members) {
+        const peer = this.peers.get(member.nodeId);
+        if (peer !== undefined)
+          consider(peer.lastHeardMs + this.timing.suspectAfterMs + this.timing.snapshotFreshnessMs);
+      }
+      for (const askedMs of this.actionAskedMs.values()) consider(askedMs + this.timing.snapshotRefreshMs);
+    }
+    return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+  }
+}
+
+interface Outcome {
+  status: UserStatus;
+  reason: string;
+  actions: QuorumAction[];
+}

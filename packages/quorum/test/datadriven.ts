@@ -1,0 +1,78 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * A minimal take on etcd-io/raft's datadriven test files: blocks of
+ *
+ *     command arg=value …
+ *     ----
+ *     expected output
+ *
+ * separated by blank lines; `#` lines are comments. With REWRITE=1 the file is rewritten with the actual output,
+ * to be reviewed as a diff.
+ */
+export interface TestCase {
+  command: string;
+  expected: string;
+  /** Comment lines that stood before the command, kept on rewrite. */
+  comments: string[];
+}
+
+export function parseDataDriven(text: string): TestCase[] {
+  const cases: TestCase[] = [];
+  const lines = text.split('\n');
+  let index = 0;
+  let comments: string[] = [];
+  while (index < lines.length) {
+    const line = lines[index] as string;
+    if (line.trim() === '') {
+      index += 1;
+      continue;
+    }
+    if (line.startsWith('#')) {
+      comments.push(line);
+      index += 1;
+      continue;
+    }
+    const command = line.trim();
+    index += 1;
+    if (lines[index] !== '----') throw new Error(`line ${index + 1}: expected ---- after "${command}"`);
+    index += 1;
+    const output: string[] = [];
+    while (index < lines.length && (lines[index] as string) !== '') {
+      output.push(lines[index] as string);
+      index += 1;
+    }
+    cases.push({ command, expected: output.join('\n'), comments });
+    comments = [];
+  }
+  return cases;
+}
+
+export function formatDataDriven(cases: Array<TestCase & { actual: string }>): string {
+  return (
+    cases.map((testCase) => [...testCase.comments, testCase.command, '----', testCase.actual].join('\n')).join('\n\n') +
+    '\n'
+  );
+}
+
+export function parseArgs(command: string): { name: string; args: Map<string, string>; flags: Set<string> } {
+  const [name = '', ...tokens] = command.split(/\s+/);
+  const args = new Map<string, string>();
+  const flags = new Set<string>();
+  for (const token of tokens) {
+    const equals = token.indexOf('=');
+    if (equals < 0) flags.add(token);
+    else args.set(token.slice(0, equals), token.slice(equals + 1));
+  }
+  return { name, args, flags };
+}
+
+export const rewriteRequested = process.env['REWRITE'] === '1';
+
+export function readCases(path: string): TestCase[] {
+  return parseDataDriven(readFileSync(path, 'utf8'));
+}
+
+export function rewrite(path: string, cases: Array<TestCase & { actual: string }>): void {
+  writeFileSync(path, formatDataDriven(cases));
+}

@@ -1,0 +1,452 @@
+import {
+  QuorumEngine,
+  claimKey,
+  safetyBounds,
+  type ClusterSnapshot,
+  type DomainState,
+  type MemberInfo,
+  type QuorumAction,
+  type QuorumInput,
+  type QuorumMode,
+  type QuorumTiming,
+  type QuorumView,
+} from '@pxsim/quorum';
+
+/**
+ * A small, deterministic network of real `QuorumEngine`s for transcripts and property tests: heartbeats with
+ * latency and one-way cuts, periodic kvdb reads, partition claims applied to a shared in-memory cluster record,
+ * crashes and restarts. Everything happens on one virtual clock, ordered by (time, sequence).
+ */
+
+/** mulberry32: a small seeded generator, so one seed gives one run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Event =
+  | { kind: 'heartbeat-send'; node: string }
+  | { kind: 'read-send'; node: string }
+  | { kind: 'deliver'; node: string; incarnation: number; input: QuorumInput }
+  | { kind: 'tick'; node: string; incarnation: number }
+  | { kind: 'kvdb-apply'; action: QuorumAction };
+
+interface Scheduled {
+  atMs: number;
+  sequence: number;
+  event: Event;
+}
+
+interface SimNode {
+  id: string;
+  domain: string;
+  engine: QuorumEngine | undefined;
+  incarnation: number;
+  lastState: string;
+}
+
+export interface Transition {
+  atMs: number;
+  node: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface Violation {
+  atMs: number;
+  check: 'S1' | 'S2';
+  detail: string;
+}
+
+export interface NetworkOptions {
+  mode: QuorumMode;
+  timing: QuorumTiming;
+  seed?: number;
+}
+
+export class EngineNetwork {
+  readonly mode: QuorumMode;
+  readonly timing: QuorumTiming;
+  nowMs = 0;
+  private readonly random: () => number;
+  private sequence = 0;
+  private queue: Scheduled[] = [];
+  readonly nodes = new Map<string, SimNode>();
+  readonly cluster: {
+    revision: number;
+    members: MemberInfo[];
+    domains: Record<string, DomainState>;
+    claims: ClusterSnapshot['claims'];
+  } = {
+    revision: 1,
+    members: [],
+    domains: {},
+    claims: [],
+  };
+  /** Directed cuts "from>to" between nodes. */
+  private readonly cuts = new Set<string>();
+  private readonly kvdbCut = new Set<string>();
+  /** The whole kvdb is down: nobody, the operator included, can read or write it. */
+  private kvdbDown = false;
+  /** Per observer: how many times a peer went from alive to silent in its view (hazard H4). */
+  readonly peerFlaps = new Map<string, number>();
+  private readonly peerAlive = new Map<string, boolean>();
+  /** Per node: members its reads do not see (hazard H5: lease-bound registrations that expired). */
+  private readonly hiddenMembers = new Map<string, Set<string>>();
+  latencyMinMs = 1;
+  latencyMaxMs = 1;
+  readonly transitions: Transition[] = [];
+  readonly violations: Violation[] = [];
+  /** Since when each unordered domain pair has been cut both ways (S1), and each domain inactive (S2). */
+  private readonly pairCutSinceMs = new Map<string, number>();
+  private readonly inactiveSinceMs = new Map<string, number>();
+  readonly bounds;
+  eventsProcessed = 0;
+
+  constructor(options: NetworkOptions) {
+    // The engine validates the timing (safe mode rejects one that cannot tolerate its latency bound).
+    new QuorumEngine({ selfId: 'timing-check', mode: options.mode, timing: options.timing });
+    this.mode = options.mode;
+    this.timing = options.timing;
+    this.random = seededRandom(options.seed ?? 1);
+    this.bounds = safetyBounds(options.timing);
+  }
+
+  addDomain(domain: string, nodeIds: string[], options: { storageless?: boolean } = {}): void {
+    this.cluster.domains[domain] = 'Active';
+    for (const id of nodeIds) {
+      if (this.nodes.has(id)) throw new Error(`node ${id} exists`);
+      const member: MemberInfo = { nodeId: id, domain, quorumMember: true, decommissioned: false };
+      if (options.storageless === true) member.storageless = true;
+      this.cluster.members.push(member);
+      this.nodes.set(id, { id, domain, engine: undefined, incarnation: 0, lastState: 'down' });
+    }
+    this.cluster.revision += 1;
+  }
+
+  private schedule(atMs: number, event: Event): void {
+    const entry: Scheduled = { atMs, sequence: this.sequence++, event };
+    // Binary insertion keeps the queue ordered by (time, sequence).
+    let low = 0;
+    let high = this.queue.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const other = this.queue[middle] as Scheduled;
+      if (other.atMs < atMs || (other.atMs === atMs && other.sequence < entry.sequence)) low = middle + 1;
+      else high = middle;
+    }
+    this.queue.splice(low, 0, entry);
+  }
+
+  private latency(): number {
+    return Math.round(this.latencyMinMs + this.random() * (this.latencyMaxMs - this.latencyMinMs));
+  }
+
+  boot(ids: string[]): void {
+    for (const id of ids) {
+      const node = this.requireNode(id);
+      if (node.engine !== undefined) continue;
+      node.engine = new QuorumEngine({ selfId: id, mode: this.mode, timing: this.timing });
+      node.incarnation += 1;
+      this.record(node, node.engine.view());
+      this.schedule(this.nowMs + Math.floor(this.random() * this.timing.heartbeatIntervalMs), {
+        kind: 'heartbeat-send',
+        node: id,
+      });
+      this.schedule(this.nowMs, { kind: 'read-send', node: id });
+    }
+  }
+
+  crash(ids: string[]): void {
+    for (const id of ids) {
+      const node = this.requireNode(id);
+      if (node.engine === undefined) continue;
+      node.engine = undefined;
+      node.incarnation += 1;
+      for (const key of [...this.peerAlive.keys()]) if (key.startsWith(`${id}>`)) this.peerAlive.delete(key);
+      this.transitions.push({ atMs: this.nowMs, node: id, from: node.lastState, to: 'crashed', reason: '' });
+      node.lastState = 'crashed';
+    }
+  }
+
+  requireNode(id: string): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`unknown node ${id}`);
+    return node;
+  }
+
+  /** Node IDs of a group: a domain name, a node ID, or several joined with '+'. */
+  group(spec: string): string[] {
+    return spec.split('+').flatMap((part) => {
+      if (this.nodes.has(part)) return [part];
+      const members = [...this.nodes.values()].filter((node) => node.domain === part).map((node) => node.id);
+      if (members.length === 0) throw new Error(`"${part}" is neither a node nor a domain`);
+      return members;
+    });
+  }
+
+  cut(from: string[], to: string[]): void {
+    for (const a of from) for (const b of to) if (a !== b) this.cuts.add(`${a}>${b}`);
+    this.updateCutPairs();
+  }
+
+  heal(): void {
+    this.cuts.clear();
+    this.kvdbCut.clear();
+    this.updateCutPairs();
+  }
+
+  setKvdbCut(ids: string[], cut: boolean): void {
+    for (const id of ids) {
+      if (cut) this.kvdbCut.add(id);
+      else this.kvdbCut.delete(id);
+    }
+  }
+
+  hideMembers(on: string[], members: string[]): void {
+    for (const id of on) {
+      const hidden = this.hiddenMembers.get(id) ?? new Set<string>();
+      for (const member of members) hidden.add(member);
+      this.hiddenMembers.set(id, hidden);
+    }
+  }
+
+  setKvdbDown(down: boolean): void {
+    this.kvdbDown = down;
+  }
+
+  private kvdbReachable(id: string): boolean {
+    return !this.kvdbDown && !this.kvdbCut.has(id);
+  }
+
+  /** The operator's ClusterDomainUpdate, written to the kvdb (which the operator reaches unless it is down). */
+  setDomain(domain: string, state: DomainState): void {
+    if (!(domain in this.cluster.domains)) throw new Error(`unknown domain ${domain}`);
+    if (this.kvdbDown) throw new Error(`kvdb unreachable: cannot mark ${domain} ${state}`);
+    if (this.cluster.domains[domain] === state) return;
+    this.cluster.domains[domain] = state;
+    this.cluster.revision += 1;
+    if (state === 'Inactive') this.inactiveSinceMs.set(domain, this.nowMs);
+    else this.inactiveSinceMs.delete(domain);
+  }
+
+  private updateCutPairs(): void {
+    const domains = Object.keys(this.cluster.domains).sort();
+    for (let i = 0; i < domains.length; i++) {
+      for (let j = i + 1; j < domains.length; j++) {
+        const [a, b] = [domains[i] as string, domains[j] as string];
+        const key = `${a}|${b}`;
+        const aNodes = this.group(a);
+        const bNodes = this.group(b);
+        const fullyCut = aNodes.every((x) =>
+          bNodes.every((y) => this.cuts.has(`${x}>${y}`) && this.cuts.has(`${y}>${x}`)),
+        );
+        if (fullyCut && !this.pairCutSinceMs.has(key)) this.pairCutSinceMs.set(key, this.nowMs);
+        if (!fullyCut) this.pairCutSinceMs.delete(key);
+      }
+    }
+  }
+
+  /** Runs every event up to and including `untilMs`. */
+  runUntil(untilMs: number): void {
+    for (;;) {
+      const next = this.queue[0];
+      if (next === undefined || next.atMs > untilMs) break;
+      this.queue.shift();
+      this.nowMs = next.atMs;
+      this.process(next.event);
+      this.eventsProcessed += 1;
+      this.checkSafety();
+    }
+    this.nowMs = untilMs;
+    this.checkSafety();
+  }
+
+  run(forMs: number): void {
+    this.runUntil(this.nowMs + forMs);
+  }
+
+  private snapshotFor(id: string): ClusterSnapshot {
+    const hidden = this.hiddenMembers.get(id);
+    return {
+      revision: this.cluster.revision,
+      members: this.cluster.members
+        .filter((member) => hidden === undefined || !hidden.has(member.nodeId))
+        .map((member) => ({ ...member })),
+      domains: { ...this.cluster.domains },
+      claims: this.cluster.claims.map((claim) => ({ ...claim, domains: [...claim.domains] as [string, string] })),
+    };
+  }
+
+  private process(event: Event): void {
+    switch (event.kind) {
+      case 'heartbeat-send': {
+        const node = this.requireNode(event.node);
+        if (node.engine === undefined) return;
+        const peerState = node.engine.view().self.gossipState;
+        const state = peerState === 'UP' || peerState === 'SUSPECT_NOT_IN_QUORUM' ? peerState : 'NOT_IN_QUORUM';
+        for (const peer of this.nodes.values()) {
+          if (peer.id === node.id || this.cuts.has(`${node.id}>${peer.id}`)) continue;
+          const atMs = this.nowMs + this.latency();
+          this.schedule(atMs, {
+            kind: 'deliver',
+            node: peer.id,
+            incarnation: peer.incarnation,
+            input: { type: 'heartbeat', atMs, from: node.id, peerState: state },
+          });
+        }
+        this.schedule(this.nowMs + this.timing.heartbeatIntervalMs, event);
+        return;
+      }
+      case 'read-send': {
+        const node = this.requireNode(event.node);
+        if (node.engine === undefined) return;
+        const startMs = this.nowMs;
+        if (!this.kvdbReachable(node.id)) {
+          const atMs = startMs + 1000;
+          this.schedule(atMs, {
+            kind: 'deliver',
+            node: node.id,
+            incarnation: node.incarnation,
+            input: { type: 'snapshotFailed', atMs, error: 'kvdb unreachable (timeout)' },
+          });
+        } else {
+          // The read is served when it reaches the kvdb; the answer travels back.
+          const snapshot = this.snapshotFor(node.id);
+          const atMs = startMs + this.latency() + this.latency();
+          this.schedule(atMs, {
+            kind: 'deliver',
+            node: node.id,
+            incarnation: node.incarnation,
+            input: { type: 'snapshot', atMs, readStartMs: startMs, snapshot },
+          });
+        }
+        this.schedule(this.nowMs + this.timing.snapshotRefreshMs, event);
+        return;
+      }
+      case 'deliver': {
+        const node = this.requireNode(event.node);
+        if (node.engine === undefined || node.incarnation !== event.incarnation) return;
+        this.stepNode(node, event.input);
+        return;
+      }
+      case 'tick': {
+        const node = this.requireNode(event.node);
+        if (node.engine === undefined || node.incarnation !== event.incarnation) return;
+        this.stepNode(node, { type: 'tick', atMs: this.nowMs });
+        return;
+      }
+      case 'kvdb-apply':
+        this.applyAction(event.action);
+        return;
+    }
+  }
+
+  private stepNode(node: SimNode, input: QuorumInput): void {
+    const engine = node.engine;
+    if (engine === undefined) return;
+    const view = engine.step({ ...input, atMs: this.nowMs });
+    this.record(node, view);
+    if (view.nextDeadlineMs !== undefined)
+      this.schedule(view.nextDeadlineMs, { kind: 'tick', node: node.id, incarnation: node.incarnation });
+    for (const action of view.actions) {
+      if (!this.kvdbReachable(node.id)) continue;
+      this.schedule(this.nowMs + this.latency(), { kind: 'kvdb-apply', action });
+    }
+  }
+
+  private applyAction(action: QuorumAction): void {
+    const key = claimKey(action.domains);
+    const index = this.cluster.claims.findIndex((claim) => claimKey(claim.domains) === key);
+    if (action.type === 'claim') {
+      if (index >= 0) return; // create-if-absent lost the race
+      this.cluster.revision += 1;
+      this.cluster.claims.push({ domains: action.domains, winner: action.winner, revision: this.cluster.revision });
+      return;
+    }
+    const existing = this.cluster.claims[index];
+    if (existing === undefined || existing.revision !== action.revision) return; // compare-and-delete failed
+    this.cluster.claims.splice(index, 1);
+    this.cluster.revision += 1;
+  }
+
+  private countFlaps(node: SimNode, view: QuorumView): void {
+    for (const peer of view.nodes) {
+      if (peer.nodeId === node.id) continue;
+      const key = `${node.id}>${peer.nodeId}`;
+      const alive =
+        peer.gossipState === 'UP' ||
+        peer.gossipState === 'NOT_IN_QUORUM' ||
+        peer.gossipState === 'SUSPECT_NOT_IN_QUORUM';
+      if (this.peerAlive.get(key) === true && !alive)
+        this.peerFlaps.set(node.id, (this.peerFlaps.get(node.id) ?? 0) + 1);
+      this.peerAlive.set(key, alive);
+    }
+  }
+
+  private record(node: SimNode, view: QuorumView): void {
+    this.countFlaps(node, view);
+    const state = `${view.self.gossipState}/${view.self.status}`;
+    if (state === node.lastState) return;
+    this.transitions.push({
+      atMs: this.nowMs,
+      node: node.id,
+      from: node.lastState,
+      to: state,
+      reason: view.self.reason,
+    });
+    node.lastState = state;
+  }
+
+  isUp(id: string): boolean {
+    return this.nodes.get(id)?.engine?.view().self.gossipState === 'UP';
+  }
+
+  private domainNodes(domain: string): SimNode[] {
+    return [...this.nodes.values()].filter((node) => node.domain === domain);
+  }
+
+  private upIn(domain: string): string[] {
+    return this.domainNodes(domain)
+      .filter((node) => node.engine?.view().self.gossipState === 'UP')
+      .map((node) => node.id);
+  }
+
+  private checkSafety(): void {
+    for (const [pair, sinceMs] of this.pairCutSinceMs) {
+      if (this.nowMs <= sinceMs + this.bounds.splitBrainMs) continue;
+      const [a, b] = pair.split('|') as [string, string];
+      const upA = this.upIn(a);
+      const upB = upA.length === 0 ? [] : this.upIn(b);
+      if (upA.length > 0 && upB.length > 0) {
+        this.violate(
+          'S1',
+          `split brain: ${a} and ${b} cut off both ways since ${sinceMs} ms, yet ${upA.join(',')} and ${upB.join(',')} are UP`,
+        );
+      }
+    }
+    for (const [domain, sinceMs] of this.inactiveSinceMs) {
+      if (this.nowMs <= sinceMs + this.bounds.inactiveDomainMs) continue;
+      const up = this.upIn(domain);
+      if (up.length > 0) this.violate('S2', `domain ${domain} inactive since ${sinceMs} ms, yet ${up.join(',')} UP`);
+    }
+  }
+
+  private violate(check: 'S1' | 'S2', detail: string): void {
+    const last = this.violations.at(-1);
+    if (this.violations.length >= 100) return;
+    if (last !== undefined && last.check === check && last.detail === detail) return;
+    this.violations.push({ atMs: this.nowMs, check, detail });
+  }
+
+  views(): Array<{ id: string; domain: string; view: QuorumView | undefined }> {
+    return [...this.nodes.values()].map((node) => ({ id: node.id, domain: node.domain, view: node.engine?.view() }));
+  }
+}

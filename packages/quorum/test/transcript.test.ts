@@ -1,0 +1,170 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { timingProfile, type QuorumTiming } from '@pxsim/quorum';
+import { parseArgs, readCases, rewrite, rewriteRequested } from './datadriven.js';
+import { EngineNetwork } from './network.js';
+
+const TESTDATA = join(import.meta.dirname, 'testdata');
+
+function required(args: Map<string, string>, key: string): string {
+  const value = args.get(key);
+  if (value === undefined) throw new Error(`missing ${key}=`);
+  return value;
+}
+
+function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m)?$/.exec(text);
+  if (match === null) throw new Error(`bad duration ${text}`);
+  const value = Number(match[1]);
+  return match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value;
+}
+
+/** Runs one transcript file; returns the actual output of each block. */
+function runTranscript(path: string): Array<{ command: string; expected: string; comments: string[]; actual: string }> {
+  let network: EngineNetwork | undefined;
+  const need = (): EngineNetwork => {
+    if (network === undefined) throw new Error('no cluster yet: start with "cluster mode=… profile=…"');
+    return network;
+  };
+  let transitionsShown = 0;
+  let violationsShown = 0;
+  const newEvents = (): string[] => {
+    const net = need();
+    const lines = net.transitions.slice(transitionsShown).map((transition) => {
+      const reason = transition.reason === '' ? '' : `\n      ${transition.reason}`;
+      return `${String(transition.atMs).padStart(7)} ${transition.node}: ${transition.from} -> ${transition.to}${reason}`;
+    });
+    transitionsShown = net.transitions.length;
+    lines.push(
+      ...net.violations
+        .slice(violationsShown)
+        .map((violation) => `${String(violation.atMs).padStart(7)} VIOLATION ${violation.check}: ${violation.detail}`),
+    );
+    violationsShown = net.violations.length;
+    return lines;
+  };
+  const orOk = (lines: string[]): string[] => (lines.length === 0 ? ['ok'] : lines);
+  return readCases(path).map((testCase) => {
+    const { name, args, flags } = parseArgs(testCase.command);
+    let output: string[];
+    try {
+      output = ((): string[] => {
+        switch (name) {
+          case 'cluster': {
+            let timing: QuorumTiming = timingProfile(args.get('profile') ?? 'fast');
+            for (const [key, value] of args) {
+              if (key in timing) timing = { ...timing, [key]: durationMs(value) };
+            }
+            const mode = required(args, 'mode');
+            if (mode !== 'reference' && mode !== 'safe') throw new Error(`mode must be reference or safe`);
+            network = new EngineNetwork({ mode, timing, seed: Number(args.get('seed') ?? '1') });
+            transitionsShown = 0;
+            violationsShown = 0;
+            return [
+              `bounds: split brain ${network.bounds.splitBrainMs} ms, inactive domain ${network.bounds.inactiveDomainMs} ms`,
+            ];
+          }
+          case 'domain':
+            need().addDomain(
+              required(args, 'name'),
+              required(args, 'nodes').split(','),
+              flags.has('storageless') ? { storageless: true } : {},
+            );
+            return ['ok'];
+          case 'latency':
+            need().latencyMinMs = durationMs(args.get('min') ?? '1');
+            need().latencyMaxMs = durationMs(required(args, 'max'));
+            return ['ok'];
+          case 'boot':
+            need().boot(need().group(args.get('nodes') ?? [...need().nodes.keys()].join('+')));
+            return orOk(newEvents());
+          case 'run':
+            need().run(durationMs(required(args, 'for')));
+            return newEvents();
+          case 'partition': {
+            const a = need().group(required(args, 'a'));
+            const b = need().group(required(args, 'b'));
+            need().cut(a, b);
+            if (!flags.has('oneway')) need().cut(b, a);
+            return ['ok'];
+          }
+          case 'heal':
+            need().heal();
+            return ['ok'];
+          case 'kvdb-cut':
+            need().setKvdbCut(need().group(required(args, 'nodes')), true);
+            return ['ok'];
+          case 'kvdb-heal':
+            need().setKvdbCut(need().group(required(args, 'nodes')), false);
+            return ['ok'];
+          case 'kvdb-down':
+            need().setKvdbDown(true);
+            return ['ok'];
+          case 'kvdb-up':
+            need().setKvdbDown(false);
+            return ['ok'];
+          case 'flaps':
+            if (need().peerFlaps.size === 0) return ['no peer went silent'];
+            return [...need().peerFlaps].map(([id, count]) => `${id}: ${count} peer(s) seen alive then silent`);
+          case 'deactivate':
+          case 'activate':
+            need().setDomain(required(args, 'domain'), name === 'activate' ? 'Active' : 'Inactive');
+            return [`revision ${need().cluster.revision}`];
+          case 'crash':
+            need().crash(need().group(required(args, 'nodes')));
+            return newEvents();
+          case 'restart':
+            need().boot(need().group(required(args, 'nodes')));
+            return newEvents();
+          case 'hide-members':
+            need().hideMembers(need().group(required(args, 'on')), need().group(required(args, 'members')));
+            return ['ok'];
+          case 'status':
+            return need()
+              .views()
+              .map(({ id, domain, view }) => {
+                if (view === undefined) return `${id} ${domain} crashed`;
+                const reason = view.self.reason === '' ? '' : ` — ${view.self.reason}`;
+                return `${id} ${domain} ${view.self.gossipState} ${view.self.status} (${view.quorum.up}/${view.quorum.total}, needs ${view.quorum.needed})${reason}`;
+              });
+          case 'peers': {
+            const view = need().requireNode(required(args, 'node')).engine?.view();
+            if (view === undefined) return ['crashed'];
+            return view.nodes.map(
+              (node) =>
+                `${node.nodeId} ${node.domain} ${node.gossipState} ${node.status}${node.reason === '' ? '' : ` — ${node.reason}`}`,
+            );
+          }
+          case 'violations':
+            return need().violations.length === 0
+              ? ['none']
+              : need().violations.map((violation) => `${violation.atMs} ${violation.check}: ${violation.detail}`);
+          default:
+            throw new Error(`unknown command ${name}`);
+        }
+      })();
+    } catch (error) {
+      output = [`error: ${error instanceof Error ? error.message : String(error)}`];
+    }
+    return { ...testCase, actual: output.length === 0 ? '(no change)' : output.join('\n') };
+  });
+}
+
+const files = readdirSync(TESTDATA)
+  .filter((file) => file.endsWith('.txt'))
+  .sort();
+
+describe('quorum transcripts (testdata/*.txt; REWRITE=1 regenerates)', () => {
+  it.each(files)('%s', (file) => {
+    const path = join(TESTDATA, file);
+    const results = runTranscript(path);
+    if (rewriteRequested) {
+      rewrite(path, results);
+      return;
+    }
+    for (const result of results) {
+      expect(result.actual, `${file}: ${result.command}`).toBe(result.expected);
+    }
+  });
+});
