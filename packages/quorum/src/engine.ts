@@ -121,6 +121,9 @@ export class QuorumEngine {
   private suspectDeadlineMs: number | undefined;
   /** Safe mode: since when (snapshot answer time) the own domain has been Active without a break. */
   private ownActiveSinceMs: number | undefined;
+  /** Safe mode: since when (snapshot answer time) each domain has been Inactive, and each member decommissioned. */
+  private readonly inactiveSinceMs = new Map<string, number>();
+  private readonly decommissionedSinceMs = new Map<string, number>();
   /** Safe mode: when each claim (by key and revision) was first seen. */
   private readonly claimSeenMs = new Map<string, number>();
   /** Safe mode: when each action was last asked for, so that it is repeated only after a refresh period. */
@@ -193,6 +196,20 @@ export class QuorumEngine {
     } else {
       this.ownActiveSinceMs = undefined;
     }
+    for (const [domain, state] of Object.entries(snapshot.domains)) {
+      if (state === 'Inactive') {
+        if (!this.inactiveSinceMs.has(domain)) this.inactiveSinceMs.set(domain, atMs);
+      } else {
+        this.inactiveSinceMs.delete(domain);
+      }
+    }
+    for (const member of snapshot.members) {
+      if (member.decommissioned) {
+        if (!this.decommissionedSinceMs.has(member.nodeId)) this.decommissionedSinceMs.set(member.nodeId, atMs);
+      } else {
+        this.decommissionedSinceMs.delete(member.nodeId);
+      }
+    }
     const liveClaims = new Set<string>();
     for (const claim of snapshot.claims) {
       const key = `${claimKey(claim.domains)}@${claim.revision}`;
@@ -253,10 +270,54 @@ export class QuorumEngine {
     return this.nowMs < peer.left.atMs + this.timing.suspectDownProbationMs ? 'SUSPECT_DOWN' : 'DOWN';
   }
 
+  /** Safe mode: whether a change that relaxes the rule (a deactivation, a decommission) seen at `sinceMs` is in force. */
+  private settled(sinceMs: number | undefined): boolean {
+    return (
+      this.mode === 'reference' || (sinceMs !== undefined && this.nowMs >= sinceMs + this.timing.snapshotFreshnessMs)
+    );
+  }
+
+  /**
+   * The domain map and membership the rule is applied to. In safe mode another domain's deactivation and a member's
+   * decommission only count once seen for snapshotFreshnessMs: until then the nodes concerned may still be serving on
+   * an older snapshot, so they are counted as they were. The own domain's state is always taken as read.
+   */
+  private effective(
+    members: MemberInfo[],
+    ownDomain: string | undefined,
+  ): {
+    members: MemberInfo[];
+    domains: Record<string, DomainState>;
+    pending: string[];
+  } {
+    const domains: Record<string, DomainState> = { ...(this.snapshot?.domains ?? {}) };
+    const pending: string[] = [];
+    for (const [domain, state] of Object.entries(domains)) {
+      if (state !== 'Inactive' || domain === ownDomain) continue;
+      const sinceMs = this.inactiveSinceMs.get(domain);
+      if (this.settled(sinceMs)) continue;
+      domains[domain] = 'Active';
+      pending.push(
+        `domain ${domain} counts as active until ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs} ms (deactivated too recently)`,
+      );
+    }
+    const effectiveMembers = members.map((member) => {
+      if (!member.decommissioned) return member;
+      const sinceMs = this.decommissionedSinceMs.get(member.nodeId);
+      if (this.settled(sinceMs)) return member;
+      pending.push(
+        `${member.nodeId} counts until ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs} ms (decommissioned too recently)`,
+      );
+      return { ...member, decommissioned: false };
+    });
+    return { members: effectiveMembers, domains, pending };
+  }
+
   private evaluate(): QuorumView {
-    const members = this.members();
-    this.notePeersThatLeft(members);
-    const domains: Record<string, DomainState> = this.snapshot?.domains ?? {};
+    const allMembers = this.members();
+    this.notePeersThatLeft(allMembers);
+    const ownDomain = allMembers.find((member) => member.nodeId === this.selfId)?.domain;
+    const { members, domains, pending } = this.effective(allMembers, ownDomain);
     const alive = new Set(members.filter((member) => this.isAlive(member.nodeId)).map((member) => member.nodeId));
     const decision = evaluateQuorum({ selfId: this.selfId, members, domains, alive });
     const self = members.find((member) => member.nodeId === this.selfId);
@@ -265,7 +326,7 @@ export class QuorumEngine {
         ? { status: 'Initializing' as const, reason: this.initializingReason(), actions: [] }
         : this.mode === 'reference'
           ? this.stepReference(decision, self)
-          : this.stepSafe(decision, self, members, alive);
+          : this.stepSafe(decision, self, members, alive, pending);
     if (outcome.status === 'Initializing') {
       this.selfState = 'NOT_IN_QUORUM';
       this.suspectDeadlineMs = undefined;
@@ -345,6 +406,7 @@ export class QuorumEngine {
     self: MemberInfo,
     members: MemberInfo[],
     alive: ReadonlySet<string>,
+    pending: string[],
   ): Outcome {
     const blocked = (reason: string, actions: QuorumAction[] = []): Outcome => {
       this.selfState = 'NOT_IN_QUORUM';
@@ -365,7 +427,8 @@ export class QuorumEngine {
         `domain ${self.domain} seen active since ${activeSinceMs} ms; waiting until ${holdUntilMs} ms so that no node still serves on an older domain map`,
       );
     }
-    if (!decision.inQuorum) return blocked(this.countReason(decision));
+    const pendingText = pending.length === 0 ? '' : ` (${pending.join('; ')})`;
+    if (!decision.inQuorum) return blocked(`${this.countReason(decision)}${pendingText}`);
 
     const claims = this.snapshot?.claims ?? [];
     const actions: QuorumAction[] = [];
@@ -386,7 +449,7 @@ export class QuorumEngine {
       problems.push(this.claimProblem(self.domain, domain, pair, claim, members, actions));
     }
     const unresolved = problems.filter((problem) => problem !== '');
-    if (unresolved.length > 0) return blocked(unresolved.join('; '), actions);
+    if (unresolved.length > 0) return blocked(`${unresolved.join('; ')}${pendingText}`, actions);
     this.selfState = 'UP';
     return { status: 'Online', reason: '', actions };
   }
@@ -501,6 +564,8 @@ export class QuorumEngine {
       consider(this.snapshotReadStartMs + this.timing.snapshotFreshnessMs);
       if (this.ownActiveSinceMs !== undefined) consider(this.ownActiveSinceMs + this.timing.snapshotFreshnessMs);
       for (const seenMs of this.claimSeenMs.values()) consider(seenMs + this.timing.snapshotFreshnessMs);
+      for (const sinceMs of this.inactiveSinceMs.values()) consider(sinceMs + this.timing.snapshotFreshnessMs);
+      for (const sinceMs of this.decommissionedSinceMs.values()) consider(sinceMs + this.timing.snapshotFreshnessMs);
       for (const member of members) {
         const peer = this.peers.get(member.nodeId);
         if (peer !== undefined)

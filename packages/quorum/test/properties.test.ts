@@ -67,7 +67,32 @@ function runSchedule(mode: QuorumMode, schedule: Schedule): EngineNetwork {
   return network;
 }
 
+/**
+ * Schedules that once broke safe mode, kept forever. Each names what it found and how it was fixed.
+ */
+const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
+  {
+    found:
+      'S1: us-east-1b deactivated while cut off from us-east-1a; us-east-1a stopped needing a claim against it at once ' +
+      'while b1, cut from the kvdb, still served on its older map (fix: a deactivation counts only once seen for F)',
+    schedule: {
+      seed: 1,
+      witness: true,
+      steps: [
+        { kind: 'domain-split' },
+        { kind: 'run', ms: 3000 },
+        { kind: 'deactivate', domain: 1 },
+        { kind: 'kvdb-cut', picks: [3] },
+      ],
+    },
+  },
+];
+
 describe('safe mode on a network of engines', () => {
+  it.each(REGRESSIONS)('regression: $found', ({ schedule }) => {
+    expect(runSchedule('safe', schedule).violations).toEqual([]);
+  });
+
   it('never splits brain (S1) and always fences inactive domains (S2), whatever the schedule', () => {
     fc.assert(
       fc.property(scheduleArbitrary, (schedule) => {
