@@ -1,0 +1,63 @@
+import { Packr } from 'msgpackr';
+import type { SelfGossipState } from '@pxsim/quorum';
+
+/** A heartbeat frame, msgpack-encoded. Nothing per heartbeat is written to the kvdb. */
+export interface HeartbeatFrame {
+  /** Frame format version. */
+  v: 1;
+  clusterId: string;
+  nodeId: string;
+  /** Incremented on every start of the agent (the node entry's genNumber). */
+  generation: number;
+  /** Incremented on every frame of one generation. */
+  sequence: number;
+  /** Sender's clock when sent, ms. */
+  sentAtMs: number;
+  /** The state the sender reports about itself. */
+  state: SelfGossipState;
+}
+
+export const FRAME_BYTES_MAX = 512;
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
+  return packr.pack(frame);
+}
+
+export type DecodeResult = { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string };
+
+const STATES = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Decodes and validates a frame from the wire; never throws. */
+export function decodeFrame(bytes: Uint8Array): DecodeResult {
+  if (bytes.length > FRAME_BYTES_MAX)
+    return { ok: false, problem: `oversized frame: ${bytes.length} bytes > ${FRAME_BYTES_MAX}` };
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (error) {
+    return { ok: false, problem: `malformed frame: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (!isRecord(value)) return { ok: false, problem: 'malformed frame: not a map' };
+  const { v, clusterId, nodeId, generation, sequence, sentAtMs, state } = value;
+  if (v !== 1) return { ok: false, problem: `unsupported frame version ${String(v)}` };
+  if (typeof clusterId !== 'string' || clusterId === '' || clusterId.length > 64)
+    return { ok: false, problem: 'bad clusterId' };
+  if (typeof nodeId !== 'string' || nodeId === '' || nodeId.length > 64) return { ok: false, problem: 'bad nodeId' };
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0)
+    return { ok: false, problem: 'bad generation' };
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 0)
+    return { ok: false, problem: 'bad sequence' };
+  if (typeof sentAtMs !== 'number' || !Number.isFinite(sentAtMs) || sentAtMs < 0)
+    return { ok: false, problem: 'bad sentAtMs' };
+  if (typeof state !== 'string' || !STATES.has(state)) return { ok: false, problem: `bad state ${String(state)}` };
+  return {
+    ok: true,
+    frame: { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state: state as SelfGossipState },
+  };
+}

@@ -1,0 +1,142 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createKvdb, realClock, type Clock } from '@pxsim/kvdb-client';
+import { FRAME_BYTES_MAX } from '../frames.js';
+import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
+
+/** Keeps the node identity in `<dataDir>/node.json`, written atomically. */
+export function fileIdentityStore(dataDir: string): IdentityStore {
+  const path = join(dataDir, 'node.json');
+  return {
+    load() {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+      const value: unknown = JSON.parse(text);
+      if (
+        typeof value !== 'object' ||
+        value === null ||
+        typeof (value as Record<string, unknown>)['nodeId'] !== 'string' ||
+        typeof (value as Record<string, unknown>)['clusterId'] !== 'string'
+      ) {
+        throw new Error(`${path} is not a node identity file ({"nodeId", "clusterId"})`);
+      }
+      const record = value as Record<string, string>;
+      return { nodeId: record['nodeId'] as string, clusterId: record['clusterId'] as string };
+    },
+    save(identity: NodeIdentity) {
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(`${path}.tmp`, `${JSON.stringify(identity)}\n`);
+      renameSync(`${path}.tmp`, path);
+    },
+  };
+}
+
+/** Connections to peers are kept per address and retried with a bounded backoff. */
+const SEND_QUEUE_MAX = 4;
+const RECONNECT_DELAY_MS_MAX = 2000;
+
+interface PeerConnection {
+  socket: WebSocket | undefined;
+  queue: Uint8Array[];
+  nextAttemptMs: number;
+  delayMs: number;
+}
+
+/** Heartbeats over WebSocket: a server on the heartbeat port, one client connection per peer. */
+export class WebSocketTransport implements HeartbeatTransport {
+  private server: WebSocketServer | undefined;
+  private readonly peers = new Map<string, PeerConnection>();
+  private closed = false;
+
+  constructor(private readonly clock: Clock = realClock) {}
+
+  async listen(address: PeerAddress, onFrame: (bytes: Uint8Array) => void): Promise<void> {
+    const server = new WebSocketServer({
+      host: address.ip,
+      port: address.port,
+      maxPayload: FRAME_BYTES_MAX * 4,
+      path: '/heartbeat',
+    });
+    this.server = server;
+    server.on('connection', (socket) => {
+      socket.on('message', (data, isBinary) => {
+        if (!isBinary) return;
+        const bytes = Array.isArray(data)
+          ? Buffer.concat(data)
+          : data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : data;
+        onFrame(bytes);
+      });
+      socket.on('error', () => socket.terminate());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  }
+
+  send(to: PeerAddress, bytes: Uint8Array): void {
+    if (this.closed) return;
+    const key = `${to.ip}:${to.port}`;
+    let peer = this.peers.get(key);
+    if (peer === undefined) {
+      peer = { socket: undefined, queue: [], nextAttemptMs: 0, delayMs: 100 };
+      this.peers.set(key, peer);
+    }
+    const socket = peer.socket;
+    if (socket !== undefined && socket.readyState === WebSocket.OPEN) {
+      socket.send(bytes, { binary: true });
+      return;
+    }
+    if (peer.queue.length < SEND_QUEUE_MAX) peer.queue.push(bytes);
+    if (socket === undefined && this.clock.nowMs() >= peer.nextAttemptMs) this.connect(key, peer, to);
+  }
+
+  private connect(key: string, peer: PeerConnection, to: PeerAddress): void {
+    const socket = new WebSocket(`ws://${to.ip}:${to.port}/heartbeat`, { handshakeTimeout: 1000 });
+    peer.socket = socket;
+    socket.on('open', () => {
+      peer.delayMs = 100;
+      for (const bytes of peer.queue.splice(0)) socket.send(bytes, { binary: true });
+    });
+    const drop = (): void => {
+      if (peer.socket !== socket) return;
+      peer.socket = undefined;
+      peer.queue.length = 0;
+      peer.nextAttemptMs = this.clock.nowMs() + peer.delayMs;
+      peer.delayMs = Math.min(RECONNECT_DELAY_MS_MAX, peer.delayMs * 2);
+    };
+    socket.on('error', drop);
+    socket.on('close', drop);
+    socket.on('message', () => socket.terminate()); // peers never answer on this channel
+    void key;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const peer of this.peers.values()) peer.socket?.terminate();
+    this.peers.clear();
+    const server = this.server;
+    if (server === undefined) return;
+    for (const client of server.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** The runtime of a real px-node process: wall clock, Math.random, WebSockets, files, etcd. */
+export function realRuntime(dataDir: string): AgentRuntime {
+  return {
+    clock: realClock,
+    random: Math.random,
+    transport: new WebSocketTransport(realClock),
+    identity: fileIdentityStore(dataDir),
+    openKvdb: (endpoints, namespace) => createKvdb(endpoints, { namespace, clock: realClock }),
+    log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+  };
+}

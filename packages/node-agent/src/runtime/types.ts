@@ -1,0 +1,41 @@
+import type { Clock, Kvdb } from '@pxsim/kvdb-client';
+
+/** Where a peer's heartbeats go. */
+export interface PeerAddress {
+  ip: string;
+  port: number;
+}
+
+/** Moves heartbeat frames between agents: WebSockets in real time, the simulator's network in virtual time. */
+export interface HeartbeatTransport {
+  /** Starts receiving frames on `address`. */
+  listen(address: PeerAddress, onFrame: (bytes: Uint8Array) => void): Promise<void>;
+  /** Sends one frame; best effort, never throws (a peer gone is normal). */
+  send(to: PeerAddress, bytes: Uint8Array): void;
+  close(): Promise<void>;
+}
+
+/** The node's identity as kept in its data dir. */
+export interface NodeIdentity {
+  nodeId: string;
+  clusterId: string;
+}
+
+export interface IdentityStore {
+  load(): NodeIdentity | undefined;
+  save(identity: NodeIdentity): void;
+}
+
+/**
+ * Everything time-, random- or I/O-dependent the agent uses. The agent's own code reaches none of these any other way,
+ * so the same agent runs on sockets and wall time, or inside the simulator.
+ */
+export interface AgentRuntime {
+  clock: Clock;
+  /** Uniform in [0, 1). */
+  random: () => number;
+  transport: HeartbeatTransport;
+  identity: IdentityStore;
+  openKvdb(endpoints: string, namespace: string): Kvdb;
+  log(line: string): void;
+}

@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame } from '@pxsim/node-agent';
+import { ADMIN_TOKEN, VirtualCluster } from './virtual-cluster.js';
+
+const A = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
+const B = ['127.0.2.1', '127.0.2.2', '127.0.2.3'];
+const all = (status: string, ips: string[]) => Object.fromEntries(ips.map((ip) => [ip, status]));
+
+describe('six agents in one process, on MemKvdb and a manual clock', () => {
+  let cluster: VirtualCluster;
+  afterEach(async () => {
+    await cluster.stopAll();
+  });
+
+  it('plays the seed walkthrough: form, lose us-east-1a, deactivate, fail back', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start();
+    await cluster.advance(8000);
+    expect(cluster.statuses()).toEqual(all('Online', [...A, ...B]));
+    const status = cluster.node(B[0] as string).agent.status();
+    expect(status.nodes).toHaveLength(6);
+    expect(status.quorum).toMatchObject({ total: 6, up: 6, needed: 4 });
+    expect(status.cluster.uuid).toMatch(/^[0-9a-f-]{36}$/);
+
+    // us-east-1a's agents go away: 3 of 6 is not a quorum.
+    await cluster.stop(A);
+    await cluster.advance(8000);
+    expect(cluster.statuses()).toEqual(all('Out of Quorum', B));
+    const survivor = cluster.node(B[0] as string);
+    expect(survivor.agent.status().node.reason).toBe('sees 3 of 6 active-domain members, needs 4');
+    const fenced = await survivor.api.inject({ method: 'POST', url: '/v1/io/write', payload: { bytes: 4096 } });
+    expect(fenced.statusCode).toBe(503);
+    expect(fenced.json()).toMatchObject({ error: { code: 'FENCED' } });
+
+    // The ClusterDomainUpdate, through the admin API.
+    const deactivate = await survivor.api.inject({
+      method: 'POST',
+      url: '/v1/clusterdomains/deactivate/us-east-1a',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(deactivate.statusCode).toBe(200);
+    expect(deactivate.json()).toMatchObject({ name: 'us-east-1a', state: 'Inactive' });
+    await cluster.advance(6000);
+    expect(cluster.statuses()).toEqual(all('Online', B));
+    const write = await survivor.api.inject({ method: 'POST', url: '/v1/io/write', payload: { bytes: 4096 } });
+    expect(write.json()).toEqual({ acknowledged: true, usedBytes: 4096 });
+
+    // Failback: us-east-1a comes back inactive (Out of Quorum, saying why), then is activated.
+    const idsBefore = A.map((ip) => cluster.identities.get(ip)?.nodeId);
+    await cluster.start(A);
+    await cluster.advance(4000);
+    expect(cluster.statuses()).toEqual({ ...all('Out of Quorum', A), ...all('Online', B) });
+    expect(cluster.node(A[0] as string).agent.status().node.reason).toBe('domain us-east-1a is inactive');
+    expect(A.map((ip) => cluster.node(ip).agent.nodeId)).toEqual(idsBefore);
+    const activate = await survivor.api.inject({
+      method: 'POST',
+      url: '/v1/clusterdomains/activate/us-east-1a',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(activate.statusCode).toBe(200);
+    await cluster.advance(6000);
+    expect(cluster.statuses()).toEqual(all('Online', [...A, ...B]));
+    const domains = await survivor.api.inject({ method: 'GET', url: '/v1/clusterdomains' });
+    expect(domains.json()).toMatchObject({
+      clusterId: 'px-dr-cluster',
+      localDomain: 'us-east-1b',
+      domains: [
+        { name: 'us-east-1a', state: 'Active', nodes: 3 },
+        { name: 'us-east-1b', state: 'Active', nodes: 3 },
+      ],
+    });
+  });
+
+  it('guards the admin endpoints: 401 without a token, 403 with a wrong one, 404 naming the known domains', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(['127.0.1.1']);
+    await cluster.advance(1000);
+    const api = cluster.node('127.0.1.1').api;
+    const url = '/v1/clusterdomains/deactivate/us-east-1a';
+    expect((await api.inject({ method: 'POST', url })).statusCode).toBe(401);
+    expect(
+      (await api.inject({ method: 'POST', url, headers: { authorization: 'Bearer wrong-token' } })).statusCode,
+    ).toBe(403);
+    const unknown = await api.inject({
+      method: 'POST',
+      url: '/v1/clusterdomains/deactivate/eu-west-1',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({
+      error: {
+        code: 'DOMAIN_NOT_FOUND',
+        message: 'unknown cluster domain "eu-west-1"; known domains: us-east-1a',
+        known: ['us-east-1a'],
+      },
+    });
+    const badName = await api.inject({
+      method: 'POST',
+      url: '/v1/clusterdomains/activate/bad%20name',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(badName.statusCode).toBe(400);
+  });
+
+  it('drops frames of another cluster, garbage and oversized frames, and rejects bad request bodies, without crashing', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(['127.0.1.1', '127.0.1.2']);
+    await cluster.advance(2000);
+    const target = cluster.node('127.0.1.1');
+    const before = target.agent.status().counters;
+    const attacker = cluster.network.transport('127.0.9.9');
+    const to = { ip: '127.0.1.1', port: 9002 };
+    attacker.send(
+      to,
+      encodeFrame({
+        v: 1,
+        clusterId: 'other-cluster',
+        nodeId: 'x',
+        generation: 1,
+        sequence: 1,
+        sentAtMs: 1,
+        state: 'UP',
+      }),
+    );
+    attacker.send(to, new Uint8Array([0xc1, 0xff, 0x00, 0x13]));
+    attacker.send(to, new Uint8Array(4096).fill(0x91));
+    attacker.send(
+      to,
+      encodeFrame({
+        v: 1,
+        clusterId: 'px-dr-cluster',
+        nodeId: 'x',
+        generation: 1,
+        sequence: 1,
+        sentAtMs: 1,
+        state: 'DOWN' as 'UP',
+      }),
+    );
+    await cluster.advance(100);
+    const after = target.agent.status().counters;
+    expect(after.framesFromOtherClusters - before.framesFromOtherClusters).toBe(1);
+    expect(after.framesDropped - before.framesDropped).toBe(3);
+    expect(target.agent.status().phase).toBe('running');
+    for (const payload of [{}, { bytes: -1 }, { bytes: 'many' }, { bytes: 1, extra: true }]) {
+      const response = await target.api.inject({ method: 'POST', url: '/v1/io/write', payload });
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    }
+    const notJson = await target.api.inject({
+      method: 'POST',
+      url: '/v1/io/write',
+      payload: '{',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(notJson.statusCode).toBe(400);
+  });
+
+  it('rejects malformed kvdb values with a message naming the key, and keeps running', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(['127.0.1.1', '127.0.1.2', '127.0.1.3']);
+    await cluster.advance(5000);
+    const kvdb = cluster.memStores.get('virtual');
+    expect(kvdb).toBeDefined();
+    const { MemKvdb } = await import('@pxsim/kvdb-client');
+    const raw = new MemKvdb({ store: kvdb as never, namespace: 'pxsim/px-dr-cluster/' });
+    await raw.put('cluster/nodes/bogus', '{not json');
+    await raw.put('cluster/domains/broken', JSON.stringify({ name: 'broken', state: 'Sideways', updatedAtMs: 0 }));
+    await cluster.advance(2000);
+    expect(cluster.logs.some((line) => line.includes('rejected kvdb value cluster/nodes/bogus: not JSON'))).toBe(true);
+    expect(cluster.logs.some((line) => line.includes('rejected kvdb value cluster/domains/broken: state'))).toBe(true);
+    expect(cluster.statuses()).toEqual(all('Online', ['127.0.1.1', '127.0.1.2', '127.0.1.3']));
+  });
+});
