@@ -593,14 +593,14 @@ export class NodeAgent {
     });
     const self = nodes.find((node) => node.thisNode);
     const selfStatus: UserStatus = this.phase === 'running' ? this.view.self.status : 'Initializing';
-    const node = {
+    const node: AgentStatus['node'] = {
       id: this.nodeId,
       ip: this.config.ip,
       schedulerNodeName: this.config.schedulerNodeName,
       domain: this.config.clusterDomain,
       status: selfStatus,
       gossipState: this.view.self.gossipState,
-      storageStatus: (selfStatus === 'Online' ? 'Up' : 'Down'),
+      storageStatus: selfStatus === 'Online' ? 'Up' : 'Down',
       reason: this.phase === 'running' ? this.view.self.reason : this.phaseReason,
       usedBytes: this.usedBytes,
       capacityBytes:
