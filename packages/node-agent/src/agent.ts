@@ -98,7 +98,7 @@ const REJECTED_KEYS_LOGGED_MAX = 64;
 function uuidFrom(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
   hex[12] = '4';
-  hex[16] = ((Math.floor(random() * 4) + 8)).toString(16);
+  hex[16] = (Math.floor(random() * 4) + 8).toString(16);
   const text = hex.join('');
   return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
 }

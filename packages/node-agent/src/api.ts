@@ -166,11 +166,9 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
   app.setErrorHandler((error: { statusCode?: number; message: string; validation?: unknown }, _request, reply) => {
     const statusCode = error.statusCode ?? 500;
     if (statusCode >= 500) return reply.code(statusCode).send({ error: { code: 'INTERNAL', message: error.message } });
-    return reply
-      .code(statusCode)
-      .send({
-        error: { code: error.validation === undefined ? 'BAD_REQUEST' : 'INVALID_REQUEST', message: error.message },
-      });
+    return reply.code(statusCode).send({
+      error: { code: error.validation === undefined ? 'BAD_REQUEST' : 'INVALID_REQUEST', message: error.message },
+    });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
