@@ -3,10 +3,12 @@
  * (`pnpm bench kvdb`). Figures are measurements of this machine: compare ratios, not absolute numbers.
  */
 import { formatFigure, type Figure } from './figures.js';
+import { agentFigures } from './agent.js';
 import { kvdbFigures } from './kvdb.js';
 
 const groups: Record<string, () => Promise<Figure[]>> = {
   kvdb: kvdbFigures,
+  agent: agentFigures,
 };
 
 const wanted = process.argv.slice(2);

@@ -158,7 +158,8 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
       socket.close(1013, error instanceof Error ? error.message : 'busy');
       return;
     }
-    send({ type: 'hello', status: agent.status() });
+    // After the upgrade completes, so that a client attaching its listener right away sees it.
+    setImmediate(() => send({ type: 'hello', status: agent.status() }));
     socket.on('close', unsubscribe);
     socket.on('message', () => undefined);
   });

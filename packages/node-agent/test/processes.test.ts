@@ -69,7 +69,7 @@ describe.skipIf(!etcdAvailable)('six real px-node processes against a real etcd'
     (await Promise.all(ips.map(statusOf))).every((value) => value === status);
   const kill = async (ips: string[]): Promise<void> => {
     for (const ip of ips) running.get(ip)?.child.kill('SIGKILL');
-    await Promise.all(ips.map((ip) => running.get(ip)?.exited));
+    await Promise.all(ips.map(async (ip) => running.get(ip)?.exited));
     for (const ip of ips) running.delete(ip);
   };
   const admin = async (action: 'activate' | 'deactivate', domain: string): Promise<Response> =>
@@ -107,7 +107,7 @@ describe.skipIf(!etcdAvailable)('six real px-node processes against a real etcd'
     const ip = A[0] as string;
     const original = running.get(ip);
     expect(original).toBeDefined();
-    const nodeId = JSON.parse(readFileSync(join(root, ip, 'node.json'), 'utf8')).nodeId as string;
+    const nodeId = (JSON.parse(readFileSync(join(root, ip, 'node.json'), 'utf8')) as { nodeId: string }).nodeId;
     // Same data dir (same node ID) on another address while the first is alive.
     const twin = spawnNode(
       [

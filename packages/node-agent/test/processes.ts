@@ -41,6 +41,6 @@ export async function until(what: string, withinMs: number, check: () => Promise
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(
-    `${what}: not within ${withinMs} ms${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}`,
+    `${what}: not within ${withinMs} ms${lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`}`,
   );
 }

@@ -155,6 +155,39 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
     expect(notJson.statusCode).toBe(400);
   });
 
+  it('streams every state change on the /v1/events WebSocket', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(['127.0.1.1', '127.0.1.2', '127.0.1.3']);
+    const api = cluster.node('127.0.1.1').api;
+    await api.ready();
+    const socket = await api.injectWS('/v1/events');
+    const events: Array<{ type: string; [key: string]: unknown }> = [];
+    socket.on('message', (data: Buffer) => events.push(JSON.parse(data.toString()) as { type: string }));
+    await cluster.advance(5000);
+    await cluster.stop(['127.0.1.3']);
+    await cluster.advance(5000);
+    socket.terminate();
+    expect(events.filter((event) => event.type === 'hello')).toHaveLength(1);
+    const own = cluster.identities.get('127.0.1.1')?.nodeId;
+    const gone = cluster.identities.get('127.0.1.3')?.nodeId;
+    const transitions = events
+      .filter((event) => event.type === 'node-status' && (event['nodeId'] === own || event['nodeId'] === gone))
+      .map(
+        (event) => `${event['nodeId'] === own ? 'self' : 'peer'} ${String(event['from'])} -> ${String(event['to'])}`,
+      );
+    expect(transitions).toContain('self Out of Quorum -> Online');
+    expect(transitions).toContain('peer Online -> Offline');
+    expect(events.some((event) => event.type === 'phase' && event['phase'] === 'running')).toBe(true);
+  });
+
+  it('refuses a data dir that belongs to another cluster', async () => {
+    cluster = new VirtualCluster();
+    cluster.identities.set('127.0.1.1', { nodeId: 'c665fe35-57d9-4302-b6f7-a978f17cd020', clusterId: 'other-cluster' });
+    await expect(cluster.start(['127.0.1.1'])).rejects.toThrow(
+      'data dir /virtual/127.0.1.1 belongs to node c665fe35-57d9-4302-b6f7-a978f17cd020 of cluster other-cluster; it cannot join cluster px-dr-cluster',
+    );
+  });
+
   it('rejects malformed kvdb values with a message naming the key, and keeps running', async () => {
     cluster = new VirtualCluster();
     await cluster.start(['127.0.1.1', '127.0.1.2', '127.0.1.3']);
