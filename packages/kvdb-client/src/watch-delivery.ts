@@ -48,11 +48,13 @@ export class WatchDelivery implements Watch {
   accept(batch: WatchBatch): void {
     if (this.finished || batch.revision <= this.accepted || batch.events.length === 0) return;
     if (this.queue.length >= this.maxPendingBatches) {
+      // Everything from the oldest undelivered batch on is dropped: that is where the consumer resumes.
+      const resumeRevision = this.queue[0]?.revision ?? batch.revision;
       this.fail(
         new KvdbError(
           'Lagged',
-          `watcher fell ${this.queue.length} revisions behind (bound ${this.maxPendingBatches}); resume from revision ${this.delivered + 1}`,
-          { revision: this.delivered + 1 },
+          `watcher fell ${this.queue.length} revisions behind (bound ${this.maxPendingBatches}); resume from revision ${resumeRevision}`,
+          { revision: resumeRevision },
         ),
       );
       return;

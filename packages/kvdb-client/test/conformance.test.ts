@@ -309,8 +309,10 @@ function conformance(harness: BackendHarness): void {
       await harness.eventually(() => errors.length === 1, 5000);
       release();
       expect(errors[0]?.kind).toBe('Lagged');
-      expect(errors[0]?.revision).toBe(start + 1);
-      expect(delivered).toEqual([start]);
+      // etcd may hand over several revisions at once, before the consumer saw the first: resume is always the first
+      // revision the consumer did not get.
+      expect(delivered.length).toBeLessThanOrEqual(1);
+      expect(errors[0]?.revision).toBe(start + delivered.length);
     });
   });
 
