@@ -15,7 +15,7 @@ export interface Clock {
 
 /** The wall clock and Node's timers. Only the edges of the system (binaries, tests of real processes) use it. */
 export const realClock: Clock = {
-  nowMs: () => performance.timeOrigin + performance.now(),
+  nowMs: () => Math.round(performance.timeOrigin + performance.now()),
   setTimer(delayMs, callback) {
     const handle = setTimeout(callback, Math.max(0, delayMs));
     handle.unref?.();

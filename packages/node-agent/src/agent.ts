@@ -14,6 +14,10 @@ import type { AgentConfig } from './config.js';
 import { decodeFrame, encodeFrame, type HeartbeatFrame } from './frames.js';
 import {
   ALIVE_PREFIX,
+  CDU_PREFIX,
+  clusterDomainUpdateSchema,
+  type ClusterDomainUpdate,
+  type ClusterDomainUpdateSpec,
   CLUSTER_PREFIX,
   DOMAINS_PREFIX,
   INFO_KEY,
@@ -52,7 +56,14 @@ export interface AgentStatus {
   phaseReason: string;
   nowMs: number;
   node: NodeStatusEntry & { apiPort: number; heartbeatPort: number; replicationPort: number };
-  cluster: { id: string; uuid: string; scheduler: 'kubernetes'; kvdb: string; kvdbRevision: number };
+  cluster: {
+    id: string;
+    uuid: string;
+    createdAtMs: number;
+    scheduler: 'kubernetes';
+    kvdb: string;
+    kvdbRevision: number;
+  };
   quorum: { mode: string; total: number; up: number; needed: number; activeDomains: string[] };
   nodes: NodeStatusEntry[];
   domains: Array<{ name: string; state: DomainState; nodes: number; updatedAtMs: number }>;
@@ -83,6 +94,15 @@ export class DomainNotFoundError extends Error {
     readonly known: string[],
   ) {
     super(`unknown cluster domain "${domain}"; known domains: ${known.length === 0 ? '(none)' : known.join(', ')}`);
+  }
+}
+
+/** A live record for this node ID exists: a crashed predecessor (it will expire) or a twin (it will not). */
+class PredecessorStillLiveError extends Error {}
+
+export class CduExistsError extends Error {
+  constructor(readonly objectName: string) {
+    super(`clusterdomainupdates.stork.libopenstorage.org "${objectName}" already exists`);
   }
 }
 
@@ -182,8 +202,11 @@ export class NodeAgent {
     this.later(0, () => void this.join());
   }
 
-  /** SIGTERM: stop serving, close sockets, keep the registration. */
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM: stop serving, close sockets, keep the registration. With `crash`, behave like SIGKILL instead: nothing
+   * is handed back (the alive lease is left to expire), as a simulator's "kill" needs.
+   */
+  async stop(options: { crash?: boolean } = {}): Promise<void> {
     if (this.phase === 'stopped') return;
     this.setPhase('stopping', 'shutting down');
     for (const timer of this.timers) timer.cancel();
@@ -192,7 +215,7 @@ export class NodeAgent {
     this.tickTimer = undefined;
     this.watch?.cancel();
     await this.runtime.transport.close();
-    await this.aliveLease?.revoke().catch(() => undefined);
+    if (options.crash !== true) await this.aliveLease?.revoke().catch(() => undefined);
     await this.kvdb.close();
     this.setPhase('stopped', 'stopped');
   }
@@ -226,8 +249,12 @@ export class NodeAgent {
 
   private retryJoin(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.setPhase('waiting for kvdb', `waiting for kvdb: ${message}`);
-    this.step({ type: 'snapshotFailed', atMs: this.runtime.clock.nowMs(), error: message });
+    if (error instanceof PredecessorStillLiveError) {
+      this.setPhase('waiting for kvdb', message);
+    } else {
+      this.setPhase('waiting for kvdb', `waiting for kvdb: ${message}`);
+      this.step({ type: 'snapshotFailed', atMs: this.runtime.clock.nowMs(), error: message });
+    }
     const jitter = 1 + this.runtime.random() * 0.2;
     const delayMs = Math.round(this.retryDelayMs * jitter);
     this.retryDelayMs = Math.min(RETRY_DELAY_MS_MAX, this.retryDelayMs * 2);
@@ -508,6 +535,57 @@ export class NodeAgent {
     return { name, state, revision: result.revision };
   }
 
+  /**
+   * A Stork ClusterDomainUpdate: recorded as Pending, carried out (activate or deactivate), then recorded as
+   * Successful, or Failed with the reason (an unknown domain names the known ones). `create` refuses an existing name
+   * (kubectl create); `apply` replaces it (kubectl apply).
+   */
+  async applyClusterDomainUpdate(
+    spec: ClusterDomainUpdateSpec,
+    mode: 'create' | 'apply',
+  ): Promise<ClusterDomainUpdate> {
+    const key = `${CDU_PREFIX}${spec.name}`;
+    const nowMs = this.runtime.clock.nowMs();
+    const record: ClusterDomainUpdate = {
+      ...spec,
+      status: 'Pending',
+      reason: '',
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+    };
+    if (mode === 'create') {
+      try {
+        await this.kvdb.create(key, JSON.stringify(record));
+      } catch (error) {
+        if (isKvdbError(error, 'Exists')) throw new CduExistsError(spec.name);
+        throw error;
+      }
+    } else {
+      await this.kvdb.put(key, JSON.stringify(record));
+    }
+    let done: ClusterDomainUpdate;
+    try {
+      await this.setDomainState(spec.clusterDomain, spec.active ? 'Active' : 'Inactive');
+      done = { ...record, status: 'Successful', updatedAtMs: this.runtime.clock.nowMs() };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      done = { ...record, status: 'Failed', reason, updatedAtMs: this.runtime.clock.nowMs() };
+    }
+    await this.kvdb.put(key, JSON.stringify(done));
+    return done;
+  }
+
+  async listClusterDomainUpdates(): Promise<ClusterDomainUpdate[]> {
+    const range = await this.kvdb.range(CDU_PREFIX);
+    const updates: ClusterDomainUpdate[] = [];
+    for (const kv of range.kvs) {
+      const parsed = clusterDomainUpdateSchema.safeParse(JSON.parse(kv.value));
+      if (parsed.success) updates.push(parsed.data);
+      else this.runtime.log(`rejected kvdb value ${kv.key}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    return updates.sort((left, right) => left.createdAtMs - right.createdAtMs || (left.name < right.name ? -1 : 1));
+  }
+
   /** A write to the simulated pool: acknowledged only while this node serves. */
   write(bytes: number): WriteResult {
     const self = this.current.node;
@@ -623,6 +701,7 @@ export class NodeAgent {
       cluster: {
         id: this.config.clusterId,
         uuid: this.cluster?.info?.clusterUuid ?? '',
+        createdAtMs: this.cluster?.info?.createdAtMs ?? 0,
         scheduler: 'kubernetes',
         kvdb: this.kvdb.description,
         kvdbRevision: this.cluster?.revision ?? 0,

@@ -2,13 +2,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import websocket from '@fastify/websocket';
 import { timingSafeEqual } from 'node:crypto';
 import type { DomainState } from '@pxsim/quorum';
-import { DomainNotFoundError, type AgentEvent, type AgentStatus, type WriteResult } from './agent.js';
+import { CduExistsError, DomainNotFoundError, type AgentEvent, type AgentStatus, type WriteResult } from './agent.js';
+import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from './layout.js';
 
 /** What the API needs from an agent: a status snapshot, two commands and an event feed — never its internals. */
 export interface AgentApiPort {
   status(): AgentStatus;
   setDomainState(name: string, state: DomainState): Promise<{ name: string; state: DomainState; revision: number }>;
   write(bytes: number): WriteResult;
+  applyClusterDomainUpdate(spec: ClusterDomainUpdateSpec, mode: 'create' | 'apply'): Promise<ClusterDomainUpdate>;
+  listClusterDomainUpdates(): Promise<ClusterDomainUpdate[]>;
   subscribe(listener: (event: AgentEvent) => void): () => void;
 }
 
@@ -30,6 +33,7 @@ export const API_ERRORS = {
     message: 'the kvdb write may or may not have been applied; read the state again',
   },
   CONFLICT: { statusCode: 409, message: 'the domain changed concurrently; retry' },
+  ALREADY_EXISTS: { statusCode: 409, message: 'the object already exists' },
 } as const;
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
@@ -66,12 +70,21 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
   });
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
-  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (options.adminToken === undefined) return sendError(reply, 'ADMIN_DISABLED');
+  /**
+   * Admin routes run this as a preHandler: answering here ends the request before the handler. (Not a helper to
+   * await inside handlers: a sent FastifyReply is thenable, and awaiting it yields undefined.)
+   */
+  const adminOnly = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (options.adminToken === undefined) {
+      sendError(reply, 'ADMIN_DISABLED');
+      return;
+    }
     const header = request.headers.authorization;
-    if (header === undefined || !header.startsWith('Bearer ')) return sendError(reply, 'UNAUTHORIZED');
-    if (!tokenMatches(options.adminToken, header.slice('Bearer '.length).trim())) return sendError(reply, 'FORBIDDEN');
-    return undefined;
+    if (header === undefined || !header.startsWith('Bearer ')) {
+      sendError(reply, 'UNAUTHORIZED');
+      return;
+    }
+    if (!tokenMatches(options.adminToken, header.slice('Bearer '.length).trim())) sendError(reply, 'FORBIDDEN');
   };
 
   app.get('/status', async () => {
@@ -99,8 +112,6 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
 
   const domainRoute =
     (state: DomainState) => async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-      const denied = await requireAdmin(request, reply);
-      if (denied !== undefined) return denied;
       try {
         return await agent.setDomainState(request.params.name, state);
       } catch (error) {
@@ -121,8 +132,67 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
     required: ['name'],
     properties: { name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } },
   } as const;
-  app.post('/v1/clusterdomains/activate/:name', { schema: { params: nameParams } }, domainRoute('Active'));
-  app.post('/v1/clusterdomains/deactivate/:name', { schema: { params: nameParams } }, domainRoute('Inactive'));
+  app.post<{ Params: { name: string } }>(
+    '/v1/clusterdomains/activate/:name',
+    { schema: { params: nameParams }, preHandler: adminOnly },
+    domainRoute('Active'),
+  );
+  app.post<{ Params: { name: string } }>(
+    '/v1/clusterdomains/deactivate/:name',
+    { schema: { params: nameParams }, preHandler: adminOnly },
+    domainRoute('Inactive'),
+  );
+
+  const kvdbFailure = (reply: FastifyReply, error: unknown): FastifyReply => {
+    const kind = (error as { kind?: unknown }).kind;
+    if (kind === 'Indeterminate') return sendError(reply, 'KVDB_INDETERMINATE');
+    return sendError(
+      reply,
+      'KVDB_UNAVAILABLE',
+      `${API_ERRORS.KVDB_UNAVAILABLE.message}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  };
+
+  app.get('/v1/stork/clusterdomainupdates', async (_request, reply) => {
+    try {
+      return { items: await agent.listClusterDomainUpdates() };
+    } catch (error) {
+      return kvdbFailure(reply, error);
+    }
+  });
+
+  app.post<{ Body: ClusterDomainUpdateSpec; Querystring: { mode?: 'create' | 'apply' } }>(
+    '/v1/stork/clusterdomainupdates',
+    {
+      preHandler: adminOnly,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { mode: { type: 'string', enum: ['create', 'apply'] } },
+          additionalProperties: false,
+        },
+        body: {
+          type: 'object',
+          required: ['name', 'clusterDomain', 'active'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
+            clusterDomain: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' },
+            active: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const result = await agent.applyClusterDomainUpdate(request.body, request.query.mode ?? 'apply');
+        return reply.code(201).send(result);
+      } catch (error) {
+        if (error instanceof CduExistsError) return sendError(reply, 'ALREADY_EXISTS', error.message);
+        return kvdbFailure(reply, error);
+      }
+    },
+  );
 
   app.post<{ Body: { bytes: number } }>(
     '/v1/io/write',

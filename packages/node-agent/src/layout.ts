@@ -17,6 +17,8 @@ export const NODES_PREFIX = 'cluster/nodes/';
 export const DOMAINS_PREFIX = 'cluster/domains/';
 export const CLAIMS_PREFIX = 'cluster/claims/';
 export const ALIVE_PREFIX = 'alive/';
+/** Stork's ClusterDomainUpdate objects (outside cluster/: not part of the quorum snapshot). */
+export const CDU_PREFIX = 'stork/clusterdomainupdates/';
 
 export function namespaceFor(clusterId: string): string {
   return `pxsim/${clusterId}/`;
@@ -157,3 +159,21 @@ export function parseCluster(revision: number, kvs: KeyValue[]): ParsedCluster {
 export function claimKeyFor(domains: readonly [string, string]): string {
   return `${CLAIMS_PREFIX}${[...domains].sort().join('|')}`;
 }
+
+/** A Kubernetes object name (DNS-1123 subdomain). */
+export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export const clusterDomainUpdateSpecSchema = z.object({
+  name: z.string().regex(OBJECT_NAME, 'must be a lower-case DNS-1123 name'),
+  clusterDomain: z.string().min(1).max(64),
+  active: z.boolean(),
+});
+export type ClusterDomainUpdateSpec = z.infer<typeof clusterDomainUpdateSpecSchema>;
+
+export const clusterDomainUpdateSchema = clusterDomainUpdateSpecSchema.extend({
+  status: z.enum(['Pending', 'Successful', 'Failed']),
+  reason: z.string(),
+  createdAtMs: z.number().nonnegative(),
+  updatedAtMs: z.number().nonnegative(),
+});
+export type ClusterDomainUpdate = z.infer<typeof clusterDomainUpdateSchema>;

@@ -7,8 +7,8 @@ import type { AgentRuntime } from './runtime/types.js';
 export interface RunningNode {
   agent: NodeAgent;
   api: FastifyInstance;
-  /** Stops serving, closes sockets; the registration stays in the kvdb. */
-  stop(): Promise<void>;
+  /** Stops serving, closes sockets; the registration stays in the kvdb. `crash`: as SIGKILL (see NodeAgent.stop). */
+  stop(options?: { crash?: boolean }): Promise<void>;
 }
 
 export interface StartNodeOptions {
@@ -37,11 +37,11 @@ export async function startNode(
   return {
     agent,
     api,
-    async stop() {
+    async stop(stopOptions = {}) {
       if (stopped) return;
       stopped = true;
       await api.close();
-      await agent.stop();
+      await agent.stop(stopOptions);
     },
   };
 }

@@ -298,7 +298,7 @@ export class QuorumEngine {
       if (this.settled(sinceMs)) continue;
       domains[domain] = 'Active';
       pending.push(
-        `domain ${domain} counts as active until ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs} ms (deactivated too recently)`,
+        `domain ${domain} was deactivated too recently and counts as active for ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs - this.nowMs} ms more`,
       );
     }
     const effectiveMembers = members.map((member) => {
@@ -306,7 +306,7 @@ export class QuorumEngine {
       const sinceMs = this.decommissionedSinceMs.get(member.nodeId);
       if (this.settled(sinceMs)) return member;
       pending.push(
-        `${member.nodeId} counts until ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs} ms (decommissioned too recently)`,
+        `${member.nodeId} was decommissioned too recently and counts for ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs - this.nowMs} ms more`,
       );
       return { ...member, decommissioned: false };
     });
@@ -390,7 +390,7 @@ export class QuorumEngine {
       if (this.nowMs < this.suspectDeadlineMs) {
         return {
           status: 'Online',
-          reason: `${this.countReason(decision)}; still serving until the quorum timeout at ${this.suspectDeadlineMs} ms`,
+          reason: `${this.countReason(decision)}; still serving for ${this.suspectDeadlineMs - this.nowMs} ms (quorum timeout)`,
           actions: [],
         };
       }
@@ -416,7 +416,7 @@ export class QuorumEngine {
     if (freshForMs <= 0) {
       const why = this.lastSnapshotError === undefined ? '' : ` (last error: ${this.lastSnapshotError.error})`;
       return blocked(
-        `no fresh view of the domain map: last kvdb read sent at ${this.snapshotReadStartMs} ms, older than ${this.timing.snapshotFreshnessMs} ms${why}`,
+        `no fresh view of the domain map: the last good kvdb read was sent ${this.nowMs - this.snapshotReadStartMs} ms ago (limit ${this.timing.snapshotFreshnessMs} ms)${why}`,
       );
     }
     if (decision.selfDomainInactive) return blocked(`domain ${self.domain} is inactive`);
@@ -424,7 +424,7 @@ export class QuorumEngine {
     const holdUntilMs = activeSinceMs + this.timing.snapshotFreshnessMs;
     if (this.nowMs < holdUntilMs) {
       return blocked(
-        `domain ${self.domain} seen active since ${activeSinceMs} ms; waiting until ${holdUntilMs} ms so that no node still serves on an older domain map`,
+        `domain ${self.domain} became active ${this.nowMs - activeSinceMs} ms ago; serving in ${holdUntilMs - this.nowMs} ms, once no node can still serve on an older domain map`,
       );
     }
     const pendingText = pending.length === 0 ? '' : ` (${pending.join('; ')})`;
@@ -483,7 +483,7 @@ export class QuorumEngine {
     if (claim.winner !== ownDomain) return `${cutText}; domain ${claim.winner} holds the partition claim`;
     const seenMs = this.claimSeenMs.get(`${claimKey(pair)}@${claim.revision}`) ?? this.nowMs;
     const usableFromMs = seenMs + this.timing.snapshotFreshnessMs;
-    if (this.nowMs < usableFromMs) return `${cutText}; partition claim won, usable from ${usableFromMs} ms`;
+    if (this.nowMs < usableFromMs) return `${cutText}; partition claim won, usable in ${usableFromMs - this.nowMs} ms`;
     return '';
   }
 
@@ -540,10 +540,10 @@ export class QuorumEngine {
       case 'SUSPECT_DOWN':
         return {
           status: 'Offline',
-          reason: `silent since ${peer?.lastHeardMs ?? 0} ms and so is its domain ${member.domain}: suspected down (partition?)`,
+          reason: `silent for ${this.nowMs - (peer?.lastHeardMs ?? 0)} ms and so is its domain ${member.domain}: suspected down (partition?)`,
         };
       case 'DOWN':
-        return { status: 'Offline', reason: `silent since ${peer?.lastHeardMs ?? 0} ms` };
+        return { status: 'Offline', reason: `silent for ${this.nowMs - (peer?.lastHeardMs ?? 0)} ms` };
     }
   }
 

@@ -1,0 +1,285 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { stringify } from 'yaml';
+import type { AgentStatus, ClusterDomainUpdate } from '@pxsim/node-agent';
+import { parseCduDocuments } from './cdu.js';
+import { adminToken, call, CliError, nodeUrl, readSimInfo } from './client.js';
+import {
+  clusterDomainsStatus,
+  clusterDomainUpdateObject,
+  renderClusterDomainsStatus,
+  renderClusterDomainUpdates,
+  renderClusterList,
+  renderPxctlStatus,
+} from './format.js';
+import { hostFacts } from './host.js';
+
+/** Where commands write: stdout for results, stderr for progress and errors. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+type Output = 'table' | 'wide' | 'json' | 'yaml';
+
+function outputOption(choices: Output[]): Option {
+  return new Option(
+    '-o, --output <format>',
+    `output format: ${choices.filter((choice) => choice !== 'table').join(', ')}`,
+  ).choices(choices.filter((choice) => choice !== 'table'));
+}
+
+function printObject(io: Io, value: unknown, format: Output): void {
+  io.out(format === 'yaml' ? stringify(value) : `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function program(name: string, description: string, io: Io): Command {
+  return new Command(name)
+    .description(description)
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({
+      writeOut: (text) => io.out(text),
+      writeErr: (text) => io.err(text),
+      outputError: (text, write) => write(`${name}: ${text.replace(/^error: /, '').trim()}\n`),
+    });
+}
+
+/** Runs a program; returns its exit code (0 ok, 1 failure, 2 bad usage). Errors are one line on stderr. */
+export async function run(command: Command, argv: string[], io: Io): Promise<number> {
+  try {
+    await command.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return 0;
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      io.err(`${command.name()}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`${command.name()}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function fetchStatus(node: string | undefined): Promise<AgentStatus> {
+  return call<AgentStatus>(nodeUrl(node), '/v1/cluster');
+}
+
+// ---- pxctl ---------------------------------------------------------------------------------------------------------
+
+export function pxctl(io: Io = processIo): Command {
+  const root = program('pxctl', 'Inspect a pxsim node, as Portworx pxctl does.', io);
+  root
+    .command('status')
+    .description('show this node, its pool, and the cluster (the seed\'s "pxctl status")')
+    .option('--node <ip[:port]>', "node to ask (default: the sim's first node)")
+    .addOption(outputOption(['table', 'json']))
+    .action(async (options: { node?: string; output?: Output }) => {
+      const status = await fetchStatus(options.node);
+      if (options.output === 'json') printObject(io, status, 'json');
+      else io.out(renderPxctlStatus(status, hostFacts(status)));
+    });
+  const cluster = root.command('cluster').description('cluster commands');
+  cluster
+    .command('list')
+    .description('list the nodes of the cluster with their state and reason')
+    .option('--node <ip[:port]>', 'node to ask')
+    .addOption(outputOption(['table', 'json']))
+    .action(async (options: { node?: string; output?: Output }) => {
+      const status = await fetchStatus(options.node);
+      if (options.output === 'json')
+        printObject(
+          io,
+          { clusterId: status.cluster.id, clusterUuid: status.cluster.uuid, nodes: status.nodes },
+          'json',
+        );
+      else io.out(renderClusterList(status));
+    });
+  return root;
+}
+
+// ---- storkctl ------------------------------------------------------------------------------------------------------
+
+async function createUpdate(
+  io: Io,
+  spec: { name: string; clusterDomain: string; active: boolean },
+  mode: 'create' | 'apply',
+  options: { node?: string; tokenFile?: string },
+): Promise<ClusterDomainUpdate> {
+  const result = await call<ClusterDomainUpdate>(nodeUrl(options.node), `/v1/stork/clusterdomainupdates?mode=${mode}`, {
+    method: 'POST',
+    body: spec,
+    token: adminToken(options.tokenFile),
+    timeoutMs: 15_000,
+  });
+  if (result.status === 'Failed') throw new CliError(`clusterdomainupdate ${result.name} failed: ${result.reason}`);
+  io.out(
+    `clusterdomainupdate.stork.libopenstorage.org/${result.name} ${mode === 'create' ? 'created' : 'configured'} (${result.status})\n`,
+  );
+  return result;
+}
+
+export function storkctl(io: Io = processIo, now: () => number = Date.now): Command {
+  const root = program('storkctl', 'Stork helper for pxsim: cluster domains and their updates.', io);
+  const get = root.command('get').description('show Stork objects');
+  get
+    .command('clusterdomainsstatus')
+    .alias('cds')
+    .description('the ClusterDomainsStatus: active and inactive domains')
+    .option('--node <ip[:port]>', 'node to ask')
+    .addOption(outputOption(['table', 'wide', 'json', 'yaml']))
+    .action(async (options: { node?: string; output?: Output }) => {
+      const status = await fetchStatus(options.node);
+      if (options.output === 'json' || options.output === 'yaml')
+        printObject(io, clusterDomainsStatus(status), options.output);
+      else io.out(renderClusterDomainsStatus(status, options.output === 'wide'));
+    });
+  get
+    .command('clusterdomainupdate')
+    .aliases(['clusterdomainupdates', 'cdu'])
+    .description('ClusterDomainUpdates and their status')
+    .option('--node <ip[:port]>', 'node to ask')
+    .addOption(outputOption(['table', 'json', 'yaml']))
+    .action(async (options: { node?: string; output?: Output }) => {
+      const { items } = await call<{ items: ClusterDomainUpdate[] }>(
+        nodeUrl(options.node),
+        '/v1/stork/clusterdomainupdates',
+      );
+      if (options.output === 'json' || options.output === 'yaml')
+        printObject(
+          io,
+          { apiVersion: 'v1', kind: 'List', items: items.map(clusterDomainUpdateObject) },
+          options.output,
+        );
+      else io.out(renderClusterDomainUpdates(items));
+    });
+  for (const action of ['activate', 'deactivate'] as const) {
+    const verb = root.command(action).description(`${action} Stork objects`);
+    verb
+      .command('clusterdomain <name>')
+      .description(`${action} a cluster domain (creates a ClusterDomainUpdate)`)
+      .option('--node <ip[:port]>', 'node to ask')
+      .option('--token-file <file>', "admin token file (default: the sim's, or PX_ADMIN_TOKEN)")
+      .action(async (name: string, options: { node?: string; tokenFile?: string }) => {
+        const objectName = `${action}-${name.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}-${now().toString(36)}`;
+        await createUpdate(
+          io,
+          { name: objectName, clusterDomain: name, active: action === 'activate' },
+          'create',
+          options,
+        );
+      });
+  }
+  return root;
+}
+
+// ---- pxsim (everything but `up` and `scenario`, which live in their own modules) --------------------------------
+
+async function control<T>(path: string, body: unknown): Promise<T> {
+  const info = readSimInfo(true);
+  if (info === undefined) throw new CliError('no running sim');
+  return call<T>(info.controlUrl, path, { method: 'POST', body, timeoutMs: 30_000 });
+}
+
+export function addObjectCommands(root: Command, io: Io): void {
+  for (const mode of ['apply', 'create'] as const) {
+    root
+      .command(mode)
+      .description(`${mode} ClusterDomainUpdate documents (kubectl ${mode} -f)`)
+      .requiredOption('-f, --filename <file>', 'YAML file with one or more documents')
+      .option('--node <ip[:port]>', 'node to send them to')
+      .option('--token-file <file>', 'admin token file')
+      .action(async (options: { filename: string; node?: string; tokenFile?: string }) => {
+        let text: string;
+        try {
+          text = readFileSync(options.filename, 'utf8');
+        } catch (error) {
+          throw new CliError(
+            `cannot read ${options.filename}: ${error instanceof Error ? error.message : String(error)}`,
+            2,
+          );
+        }
+        const documents = parseCduDocuments(text, options.filename);
+        for (const document of documents) await createUpdate(io, document, mode, options);
+      });
+  }
+}
+
+export function addFaultCommands(root: Command, io: Io): void {
+  const fault = root.command('fault').description('inject faults into the running sim (user space: no netem)');
+  const report = (value: unknown): void => io.out(`${JSON.stringify(value)}\n`);
+  fault
+    .command('partition <a> <b>')
+    .description('cut every node of group A from every node of group B (groups: a domain, an IP, or a comma list)')
+    .option('--oneway', 'only A -> B')
+    .action(async (a: string, b: string, options: { oneway?: boolean }) =>
+      report(await control('/faults/partition', { a, b, oneway: options.oneway === true })),
+    );
+  fault
+    .command('latency <ms>')
+    .description('add one-way latency (at most 500 ms, the metro limit, unless --allow-over-limit)')
+    .option('--jitter <ms>', 'extra random delay up to this much', '0')
+    .option('--from <group>', 'only from these nodes')
+    .option('--to <group>', 'only to these nodes')
+    .option('--allow-over-limit', 'allow more than 500 ms (to see what the limit protects against)')
+    .action(async (ms: string, options: { jitter: string; from?: string; to?: string; allowOverLimit?: boolean }) => {
+      const value = Number(ms);
+      const jitter = Number(options.jitter);
+      if (!Number.isFinite(value) || value < 0)
+        throw new CliError(`latency ${ms} is not a number of ms (0 or more)`, 2);
+      if (!Number.isFinite(jitter) || jitter < 0)
+        throw new CliError(`--jitter ${options.jitter} is not a number of ms (0 or more)`, 2);
+      report(
+        await control('/faults/latency', {
+          ms: value,
+          jitterMs: jitter,
+          ...(options.from === undefined ? {} : { from: options.from }),
+          ...(options.to === undefined ? {} : { to: options.to }),
+          allowOverMetroLimit: options.allowOverLimit === true,
+        }),
+      );
+    });
+  fault
+    .command('loss <percent>')
+    .description('drop this share of heartbeats')
+    .option('--from <group>', 'only from these nodes')
+    .option('--to <group>', 'only to these nodes')
+    .action(async (percent: string, options: { from?: string; to?: string }) => {
+      const value = Number(percent);
+      if (!(value >= 0 && value <= 100)) throw new CliError(`loss ${percent} is not a percentage from 0 to 100`, 2);
+      report(
+        await control('/faults/loss', {
+          percent: value,
+          ...(options.from === undefined ? {} : { from: options.from }),
+          ...(options.to === undefined ? {} : { to: options.to }),
+        }),
+      );
+    });
+  for (const [name, path, text] of [
+    ['kill', '/faults/kill', 'crash nodes (as SIGKILL)'],
+    ['restart', '/faults/restart', 'crash and restart nodes (same identity)'],
+    ['kvdb-cut', '/faults/kvdb-cut', 'cut nodes off from the kvdb'],
+  ] as const) {
+    fault
+      .command(`${name} <group>`)
+      .description(text)
+      .action(async (group: string) => report(await control(path, { nodes: group })));
+  }
+  fault
+    .command('heal')
+    .description('remove every network and kvdb fault (killed nodes stay down: use restart)')
+    .action(async () => report(await control('/faults/heal', {})));
+}

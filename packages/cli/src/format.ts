@@ -1,0 +1,304 @@
+import type { AgentStatus, ClusterDomainUpdate, NodeStatusEntry } from '@pxsim/node-agent';
+
+/**
+ * Go's text/tabwriter as pxctl uses it (tab padding, 8-column tab stops, shown expanded): every column but the
+ * last is padded to the next multiple of 8 after its widest cell.
+ */
+export function tabStops(rows: string[][], indent = ''): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, index) =>
+          index === row.length - 1 ? cell : cell.padEnd(Math.ceil(((widths[index] ?? 0) + 1) / 8) * 8),
+        )
+        .join(''),
+  );
+}
+
+/** kubectl's printer (tabwriter minwidth 6, padding 3, spaces): what storkctl prints. */
+export function kubectlColumns(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(Math.max(6, widths[index] ?? 0) + 3)))
+      .join('')
+      .trimEnd(),
+  );
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** "0 B", "150 GiB", "9.0 GiB": whole numbers bare, others with one decimal. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const text = Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return `${text} ${UNITS[unit] ?? 'B'}`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/** Go's "02 Jan 06 15:04 MST" in the given time zone (default: the process's). */
+export function formatGoDate(ms: number, timeZone?: string): string {
+  const date = new Date(ms);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: '2-digit',
+    month: 'numeric',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes): string =>
+    parts.find((candidate) => candidate.type === type)?.value ?? '';
+  const zone = part('timeZoneName').replace(/^GMT$/, 'UTC');
+  return `${part('day')} ${MONTHS[Number(part('month')) - 1] ?? ''} ${part('year')} ${part('hour')}:${part('minute')} ${zone}`;
+}
+
+/** Facts about the machine that pxctl shows and the agent does not track. */
+export interface HostFacts {
+  license: string;
+  kernel: string;
+  os: string;
+  devicePath: string;
+  lastScanMs: number;
+  region: string;
+  timeZone?: string;
+}
+
+function statusLine(status: AgentStatus): string {
+  if (status.phase !== 'running') return `Status: PX is not running (${status.phaseReason})`;
+  switch (status.node.status) {
+    case 'Online':
+      return 'Status: PX is operational';
+    case 'Out of Quorum':
+      return 'Status: PX is not in quorum';
+    case 'Initializing':
+      return 'Status: PX is initializing';
+    case 'Offline':
+      return 'Status: PX is offline';
+  }
+}
+
+function storageStatusCell(node: NodeStatusEntry): string {
+  return node.thisNode ? `${node.storageStatus} (This node)` : node.storageStatus;
+}
+
+/** `pxctl status`, in the seed's format. */
+export function renderPxctlStatus(status: AgentStatus, host: HostFacts): string {
+  const lines: string[] = [statusLine(status)];
+  if (status.node.status !== 'Online') {
+    lines.push(`Reason: ${status.node.reason || status.phaseReason}`);
+    if (status.node.status === 'Out of Quorum') lines.push('Node Up but not in Quorum.');
+  }
+  lines.push(`License: ${host.license}`, `Node ID: ${status.node.id}`, `        IP: ${status.node.ip}`);
+  const capacity = formatBytes(status.node.capacityBytes);
+  if (status.node.storageless) {
+    lines.push('        Local Storage Pool: 0 pool', '        No storage pool (storage-less witness node)');
+  } else {
+    lines.push('        Local Storage Pool: 1 pool');
+    lines.push(
+      ...tabStops(
+        [
+          ['POOL', 'IO_PRIORITY', 'RAID_LEVEL', 'USABLE', 'USED', 'STATUS', 'ZONE', 'REGION'],
+          [
+            '0',
+            'LOW',
+            'raid0',
+            capacity,
+            formatBytes(status.node.usedBytes),
+            status.node.storageStatus === 'Up' ? 'Online' : 'Offline',
+            status.node.domain,
+            host.region,
+          ],
+        ],
+        '        ',
+      ),
+    );
+    lines.push('        Local Storage Devices: 1 device');
+    lines.push(
+      ...tabStops(
+        [
+          // pxctl leaves an empty column between Size and Last-Scan.
+          ['Device', 'Path', 'Media Type', 'Size', '', 'Last-Scan'],
+          ['0:1', host.devicePath, 'STORAGE_MEDIUM_SSD', capacity, '', formatGoDate(host.lastScanMs, host.timeZone)],
+          ['total', '', '-', capacity, ''],
+        ],
+        '        ',
+      ).map((line) => line.trimEnd()),
+    );
+    lines.push('        Cache Devices:', '        No cache devices');
+  }
+  const storageNodes = status.nodes.filter((node) => !node.storageless);
+  const online = storageNodes.filter((node) => node.status === 'Online').length;
+  lines.push(
+    'Cluster Summary',
+    `        Cluster ID: ${status.cluster.id}`,
+    `        Cluster UUID: ${status.cluster.uuid}`,
+    `        Scheduler: ${status.cluster.scheduler}`,
+    `        Nodes: ${storageNodes.length} node(s) with storage (${online} online)`,
+  );
+  const rows = [
+    [
+      'IP',
+      'ID',
+      'SchedulerNodeName',
+      'StorageNode',
+      'Used',
+      'Capacity',
+      'Status',
+      'StorageStatus',
+      'Version',
+      'Kernel',
+      'OS',
+    ],
+  ];
+  for (const node of status.nodes) {
+    rows.push([
+      node.ip,
+      node.id,
+      node.schedulerNodeName,
+      node.storageless ? 'No' : 'Yes',
+      formatBytes(node.usedBytes),
+      formatBytes(node.capacityBytes),
+      node.status,
+      storageStatusCell(node),
+      node.version,
+      host.kernel,
+      host.os,
+    ]);
+  }
+  lines.push(...tabStops(rows, '        '));
+  const totalUsed = status.nodes.reduce((sum, node) => sum + node.usedBytes, 0);
+  const totalCapacity = status.nodes.reduce((sum, node) => sum + node.capacityBytes, 0);
+  lines.push(
+    'Global Storage Pool',
+    `        Total Used      :  ${formatBytes(totalUsed)}`,
+    `        Total Capacity  :  ${formatBytes(totalCapacity)}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** `pxctl cluster list`. */
+export function renderClusterList(status: AgentStatus): string {
+  const rows = [['ID', 'SCHEDULER_NODE_NAME', 'DATA IP', 'DOMAIN', 'STATUS', 'GOSSIP STATE', 'REASON']];
+  for (const node of status.nodes) {
+    rows.push([
+      node.id,
+      node.schedulerNodeName,
+      node.ip,
+      node.domain,
+      node.status,
+      node.gossipState,
+      node.reason || '-',
+    ]);
+  }
+  return `Cluster ID: ${status.cluster.id}\nCluster UUID: ${status.cluster.uuid}\nNodes in the cluster:\n${tabStops(rows).join('\n')}\n`;
+}
+
+export type SyncStatus = 'InSync' | 'SyncInProgress' | 'NotInSync' | 'SyncStatusUnknown';
+
+/** The ClusterDomainsStatus object (named after the lower-cased cluster ID), both shapes of its status. */
+export function clusterDomainsStatus(status: AgentStatus): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; creationTimestamp: string };
+  status: {
+    active: string[];
+    inactive: string[];
+    localDomain: string;
+    clusterDomainInfos: Array<{ name: string; state: 'Active' | 'Inactive'; syncStatus: SyncStatus }>;
+  };
+} {
+  const domains = [...status.domains].sort((left, right) => (left.name < right.name ? -1 : 1));
+  const syncStatus = (name: string, state: 'Active' | 'Inactive'): SyncStatus => {
+    if (state === 'Inactive') return 'NotInSync';
+    const members = status.nodes.filter((node) => node.domain === name);
+    if (members.length === 0) return 'SyncStatusUnknown';
+    return members.every((node) => node.status === 'Online') ? 'InSync' : 'SyncInProgress';
+  };
+  return {
+    apiVersion: 'stork.libopenstorage.org/v1alpha1',
+    kind: 'ClusterDomainsStatus',
+    metadata: {
+      name: status.cluster.id.toLowerCase(),
+      creationTimestamp: new Date(status.cluster.createdAtMs).toISOString(),
+    },
+    status: {
+      active: domains.filter((domain) => domain.state === 'Active').map((domain) => domain.name),
+      inactive: domains.filter((domain) => domain.state === 'Inactive').map((domain) => domain.name),
+      localDomain: status.node.domain,
+      clusterDomainInfos: domains.map((domain) => ({
+        name: domain.name,
+        state: domain.state,
+        syncStatus: syncStatus(domain.name, domain.state),
+      })),
+    },
+  };
+}
+
+/** `storkctl get clusterdomainsstatus`: the seed's table, or the newer one with `wide`. */
+export function renderClusterDomainsStatus(status: AgentStatus, wide: boolean, timeZone?: string): string {
+  const object = clusterDomainsStatus(status);
+  const created = formatGoDate(status.cluster.createdAtMs, timeZone);
+  if (!wide) {
+    return `${kubectlColumns([
+      ['NAME', 'ACTIVE', 'INACTIVE', 'CREATED'],
+      [object.metadata.name, `[${object.status.active.join(' ')}]`, `[${object.status.inactive.join(' ')}]`, created],
+    ]).join('\n')}\n`;
+  }
+  const cell = (state: 'Active' | 'Inactive'): string =>
+    object.status.clusterDomainInfos
+      .filter((info) => info.state === state)
+      .map((info) => `${info.name} (${info.syncStatus})`)
+      .join(', ');
+  return `${kubectlColumns([
+    ['NAME', 'LOCAL-DOMAIN', 'ACTIVE', 'INACTIVE', 'CREATED'],
+    [object.metadata.name, object.status.localDomain, cell('Active'), cell('Inactive'), created],
+  ]).join('\n')}\n`;
+}
+
+/** A ClusterDomainUpdate as the Kubernetes object it stands for. */
+export function clusterDomainUpdateObject(update: ClusterDomainUpdate): Record<string, unknown> {
+  return {
+    apiVersion: 'stork.libopenstorage.org/v1alpha1',
+    kind: 'ClusterDomainUpdate',
+    metadata: { name: update.name, creationTimestamp: new Date(update.createdAtMs).toISOString() },
+    spec: { clusterdomain: update.clusterDomain, active: update.active },
+    status: { status: update.status, reason: update.reason },
+  };
+}
+
+/** `storkctl get clusterdomainupdate`. */
+export function renderClusterDomainUpdates(updates: ClusterDomainUpdate[], timeZone?: string): string {
+  if (updates.length === 0) return 'No resources found.\n';
+  const rows = [['NAME', 'CLUSTER-DOMAIN', 'ACTION', 'STATUS', 'CREATED']];
+  for (const update of updates) {
+    rows.push([
+      update.name,
+      update.clusterDomain,
+      update.active ? 'Activate' : 'Deactivate',
+      update.status,
+      formatGoDate(update.createdAtMs, timeZone),
+    ]);
+  }
+  return `${kubectlColumns(rows).join('\n')}\n`;
+}

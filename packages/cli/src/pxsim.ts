@@ -1,0 +1,165 @@
+import { Command } from 'commander';
+import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
+import { CliError, stateDir } from './client.js';
+import { addFaultCommands, addObjectCommands, processIo, type Io } from './commands.js';
+import { failoverScenario } from './scenario.js';
+import { Sim, type SimOptions } from './sim.js';
+
+const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+export interface UpFlags {
+  domains: string;
+  nodesPerDomain: string;
+  witness?: boolean;
+  quorumMode: string;
+  timing: string;
+  clusterId: string;
+  kvdb: string;
+  etcd?: boolean;
+  ipPrefix: string;
+}
+
+export function simOptionsFrom(flags: UpFlags, log: (line: string) => void): SimOptions {
+  const domains = flags.domains.split(',').map((domain) => domain.trim());
+  for (const domain of domains)
+    if (!DOMAIN.test(domain)) throw new CliError(`--domains: "${domain}" is not a valid domain name`, 2);
+  if (new Set(domains).size !== domains.length)
+    throw new CliError(`--domains lists a domain twice: ${flags.domains}`, 2);
+  if (domains.length < 1 || domains.length > 8)
+    throw new CliError(`--domains: 1 to 8 domains, got ${domains.length}`, 2);
+  if (flags.witness === true && domains.includes('witness'))
+    throw new CliError('--witness adds a domain named "witness"; do not list it in --domains', 2);
+  const nodesPerDomain = Number(flags.nodesPerDomain);
+  if (!Number.isInteger(nodesPerDomain) || nodesPerDomain < 1 || nodesPerDomain > 32) {
+    throw new CliError(`--nodes-per-domain ${flags.nodesPerDomain} must be a whole number from 1 to 32`, 2);
+  }
+  if (flags.quorumMode !== 'safe' && flags.quorumMode !== 'reference')
+    throw new CliError(`--quorum-mode ${flags.quorumMode}: use safe or reference`, 2);
+  if (!(flags.timing in TIMING_PROFILES))
+    throw new CliError(`--timing ${flags.timing}: use ${Object.keys(TIMING_PROFILES).join(' or ')}`, 2);
+  if (!/^127\.\d{1,3}$/.test(flags.ipPrefix) || Number(flags.ipPrefix.split('.')[1]) > 255) {
+    throw new CliError(`--ip-prefix ${flags.ipPrefix} must be 127.N (loopback), e.g. 127.0`, 2);
+  }
+  if (flags.etcd === true && flags.kvdb !== 'mem://')
+    throw new CliError('--etcd starts a local etcd; do not combine it with --kvdb', 2);
+  return {
+    clusterId: flags.clusterId,
+    domains,
+    nodesPerDomain,
+    witness: flags.witness === true,
+    quorumMode: flags.quorumMode,
+    timing: flags.timing as TimingProfileName,
+    kvdb: flags.kvdb,
+    startEtcd: flags.etcd === true,
+    stateDir: stateDir(),
+    ipPrefix: flags.ipPrefix,
+    controlHost: `${flags.ipPrefix}.0.1`,
+    controlPort: 9020,
+    log,
+  };
+}
+
+/** Starts the sim and runs until SIGINT/SIGTERM (or `until` resolves, for tests). */
+export async function up(io: Io, flags: UpFlags, until?: Promise<void>): Promise<void> {
+  const options = simOptionsFrom(flags, (line) => {
+    if (process.env['PXSIM_VERBOSE'] === '1') io.err(`${line}\n`);
+  });
+  const sim = new Sim(options);
+  io.err(
+    `pxsim: starting ${sim.specs.length} nodes of cluster ${options.clusterId} (${options.quorumMode} quorum, ${options.timing} timing)…\n`,
+  );
+  try {
+    await sim.start();
+  } catch (error) {
+    await sim.stop().catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(
+      message.includes('EADDRINUSE') ? `${message}: is another sim or px-node already running?` : message,
+    );
+  }
+  const kvdbText = options.startEtcd ? 'a local etcd' : options.kvdb === 'mem://' ? 'mem:// (embedded)' : options.kvdb;
+  const lines = [`pxsim: cluster ${options.clusterId} on ${kvdbText}`];
+  for (const spec of sim.specs) {
+    lines.push(
+      `  ${spec.domain.padEnd(12)} ${spec.ip.padEnd(10)} API http://${spec.ip}:9001  heartbeats ws://${spec.ip}:9002/heartbeat${spec.storageless ? '  (witness)' : ''}`,
+    );
+  }
+  lines.push(
+    `  control      http://${options.controlHost}:${options.controlPort}`,
+    `admin token: ${sim.adminTokenFile}`,
+    'try next:',
+    '  pnpm exec pxctl status',
+    '  pnpm exec storkctl get clusterdomainsstatus',
+    '  pnpm exec pxsim scenario failover',
+    `  pnpm exec pxsim fault partition ${options.domains[0] ?? 'us-east-1a'} ${options.domains[1] ?? 'us-east-1b'}`,
+    'Ctrl-C stops the sim.',
+  );
+  io.out(`${lines.join('\n')}\n`);
+  const startedMs = Date.now();
+  const formed = (async () => {
+    while (Date.now() - startedMs < 60_000) {
+      const statuses = [...sim.nodes.values()].map((node) => node.agent.status().node.status);
+      if (statuses.length === sim.specs.length && statuses.every((status) => status === 'Online')) {
+        io.out(`pxsim: all ${statuses.length} nodes Online after ${((Date.now() - startedMs) / 1000).toFixed(1)} s\n`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    io.err('pxsim: not every node is Online after 60 s; see pnpm exec pxctl cluster list\n');
+  })();
+  const stopSignal =
+    until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  await stopSignal;
+  await formed.catch(() => undefined);
+  io.err('pxsim: stopping…\n');
+  await sim.stop();
+  io.err('pxsim: stopped\n');
+}
+
+export function pxsim(io: Io = processIo): Command {
+  const root = new Command('pxsim')
+    .description('A simulated Portworx metro (stretched) cluster: run it, inject faults, apply Stork objects.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text),
+      writeErr: (text) => io.err(text),
+      outputError: (text, write) => write(`pxsim: ${text.replace(/^error: /, '').trim()}\n`),
+    });
+  root
+    .command('up')
+    .description('start the local sim (default: two domains x three nodes on the embedded kvdb) and run until Ctrl-C')
+    .option('--domains <list>', 'comma-separated cluster domains', 'us-east-1a,us-east-1b')
+    .option('--nodes-per-domain <n>', 'nodes in each domain', '3')
+    .option('--witness', 'add a one-node storage-less witness domain')
+    .option('--quorum-mode <mode>', 'safe or reference', 'safe')
+    .option('--timing <profile>', 'fast or portworx', 'fast')
+    .option('--cluster-id <id>', 'cluster ID', 'px-dr-cluster')
+    .option('--kvdb <endpoints>', 'mem:// (embedded) or etcd:http://HOST:PORT', 'mem://')
+    .option('--etcd', 'start a local etcd from the etcd binary and use it')
+    .option('--ip-prefix <127.N>', 'loopback addresses to use: nodes on 127.N.D.I, control on 127.N.0.1:9020', '127.0')
+    .action(async (flags: UpFlags) => up(io, flags));
+  addObjectCommands(root, io);
+  addFaultCommands(root, io);
+  root
+    .command('scenario')
+    .description('play scenarios live against the running sim')
+    .command('failover')
+    .description('the seed walkthrough: lose a domain, deactivate it, fail back; prints a timeline')
+    .option('--domain <name>', 'the domain to lose', 'us-east-1a')
+    .option('--timeout <seconds>', 'longest wait for each step', '60')
+    .option('--token-file <file>', 'admin token file')
+    .action(async (options: { domain: string; timeout: string; tokenFile?: string }) => {
+      const seconds = Number(options.timeout);
+      if (!(seconds > 0)) throw new CliError(`--timeout ${options.timeout} must be a number of seconds above 0`, 2);
+      await failoverScenario(io, {
+        domain: options.domain,
+        timeoutMs: seconds * 1000,
+        ...(options.tokenFile === undefined ? {} : { tokenFile: options.tokenFile }),
+      });
+    });
+  return root;
+}

@@ -1,0 +1,172 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', 'bin');
+const EXAMPLES = join(import.meta.dirname, '..', 'examples');
+/** This test's own loopback range, apart from the node-agent process tests (127.0.x.x). */
+const PREFIX = '127.1';
+const A1 = `${PREFIX}.1.1`;
+const B1 = `${PREFIX}.2.1`;
+
+describe('the sim and the CLI, end to end through the real commands on loopback', () => {
+  let state: string;
+  let sim: ChildProcess;
+  let simOutput = '';
+  let simExit: Promise<number | null>;
+
+  const cli = (tool: string, ...args: string[]) => {
+    const result = spawnSync(join(BIN, tool), args, {
+      env: { ...process.env, PXSIM_STATE_DIR: state },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const eventually = async (what: string, check: () => boolean, withinMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
+      if (check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    throw new Error(
+      `${what}: not within ${withinMs} ms; cluster now:\n${cli('pxctl', 'cluster', 'list', '--node', A1).stdout}`,
+    );
+  };
+  const nodeStatus = (ip: string): string => {
+    const result = cli('pxctl', 'status', '--node', ip, '-o', 'json');
+    if (result.code !== 0) return `error: ${result.stderr}`;
+    return (JSON.parse(result.stdout) as { node: { status: string } }).node.status;
+  };
+
+  beforeAll(async () => {
+    state = mkdtempSync(join(tmpdir(), 'pxsim-e2e-'));
+    sim = spawn(join(BIN, 'pxsim'), ['up', '--ip-prefix', PREFIX], {
+      env: { ...process.env, PXSIM_STATE_DIR: state },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    sim.stdout?.on('data', (chunk: Buffer) => (simOutput += chunk.toString()));
+    sim.stderr?.on('data', (chunk: Buffer) => (simOutput += chunk.toString()));
+    simExit = new Promise((resolve) => sim.once('exit', (code) => resolve(code)));
+    await eventually('the sim forms', () => simOutput.includes('all 6 nodes Online'), 60_000);
+  });
+
+  afterAll(async () => {
+    if (sim.exitCode === null) sim.kill('SIGKILL');
+    await simExit;
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  it('prints where every node listens, the admin token and what to try next', () => {
+    expect(simOutput).toContain(`us-east-1a   ${A1}  API http://${A1}:9001  heartbeats ws://${A1}:9002/heartbeat`);
+    expect(simOutput).toContain(`admin token: ${join(state, 'admin-token')}`);
+    expect(simOutput).toContain('pnpm exec pxctl status');
+  });
+
+  it('pxctl status and cluster list, in the seed format and as JSON', () => {
+    const status = cli('pxctl', 'status');
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split('\n');
+    expect(lines[0]).toBe('Status: PX is operational');
+    expect(lines).toContain('        Nodes: 6 node(s) with storage (6 online)');
+    expect(lines.filter((line) => line.includes('Up (This node)'))).toHaveLength(1);
+    expect(lines).toContain('        Total Capacity  :  900 GiB');
+    const json = JSON.parse(cli('pxctl', 'status', '-o', 'json').stdout) as {
+      nodes: unknown[];
+      cluster: { id: string };
+    };
+    expect(json.cluster.id).toBe('px-dr-cluster');
+    expect(json.nodes).toHaveLength(6);
+    const list = cli('pxctl', 'cluster', 'list');
+    expect(list.stdout.split('\n').filter((line) => line.includes('us-east-1'))).toHaveLength(6);
+  });
+
+  it("applies the seed's two ClusterDomainUpdates: the domain goes Inactive (Out of Quorum) and back Active (all Online)", async () => {
+    expect(cli('storkctl', 'get', 'clusterdomainsstatus').stdout).toMatch(
+      /^NAME {12}ACTIVE {20}INACTIVE {3}CREATED\npx-dr-cluster {3}\[us-east-1a us-east-1b\] {3}\[\] {9}\d\d \w{3} \d\d \d\d:\d\d \w+\n$/,
+    );
+    const deactivate = cli('pxsim', 'create', '-f', join(EXAMPLES, 'deactivate-us-east-1a.yaml'));
+    expect(deactivate.stdout).toBe(
+      'clusterdomainupdate.stork.libopenstorage.org/deactivate-us-east-1a created (Successful)\n',
+    );
+    expect(deactivate.code).toBe(0);
+    await eventually('us-east-1a Out of Quorum', () => nodeStatus(A1) === 'Out of Quorum');
+    expect(cli('storkctl', 'get', 'cds').stdout).toMatch(/px-dr-cluster {3}\[us-east-1b\] {3}\[us-east-1a\] {3}/);
+    const outOfQuorum = cli('pxctl', 'status', '--node', A1);
+    expect(outOfQuorum.stdout.split('\n').slice(0, 3)).toEqual([
+      'Status: PX is not in quorum',
+      'Reason: domain us-east-1a is inactive',
+      'Node Up but not in Quorum.',
+    ]);
+    await eventually('survivors Online', () => nodeStatus(B1) === 'Online');
+    const again = cli('pxsim', 'create', '-f', join(EXAMPLES, 'deactivate-us-east-1a.yaml'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('"deactivate-us-east-1a" already exists');
+    expect(cli('pxsim', 'apply', '-f', join(EXAMPLES, 'activate-us-east-1a.yaml')).code).toBe(0);
+    await eventually('all Online', () => [A1, B1].every((ip) => nodeStatus(ip) === 'Online'));
+    const updates = cli('storkctl', 'get', 'clusterdomainupdate');
+    expect(updates.stdout).toMatch(/^NAME\s+CLUSTER-DOMAIN\s+ACTION\s+STATUS\s+CREATED\n/);
+    expect(updates.stdout).toMatch(/deactivate-us-east-1a\s+us-east-1a\s+Deactivate\s+Successful/);
+    expect(updates.stdout).toMatch(/activate-us-east-1a\s+us-east-1a\s+Activate\s+Successful/);
+    expect(JSON.parse(cli('storkctl', 'get', 'cdu', '-o', 'json').stdout)).toMatchObject({ kind: 'List' });
+    expect(cli('storkctl', 'get', 'cds', '-o', 'yaml').stdout).toContain('kind: ClusterDomainsStatus');
+  });
+
+  it('every error path: one clear line and a non-zero exit', () => {
+    const seed = cli('pxsim', 'apply', '-f', join(EXAMPLES, 'seed-as-printed-invalid.yaml'));
+    expect(seed.code).toBe(1);
+    expect(seed.stderr).toMatch(
+      /^pxsim: .*seed-as-printed-invalid\.yaml:2:1: invalid YAML: .*likely cause: line 1 is indented 1 space\(s\) deeper than line 2/,
+    );
+    const kind = join(state, 'configmap.yaml');
+    writeFileSync(kind, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
+    expect(cli('pxsim', 'create', '-f', kind).stderr).toContain('unsupported kind "ConfigMap"');
+    const unknown = cli('storkctl', 'deactivate', 'clusterdomain', 'eu-west-1');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown cluster domain "eu-west-1"; known domains: us-east-1a, us-east-1b');
+    const wrongToken = join(state, 'wrong-token');
+    writeFileSync(wrongToken, 'not-the-token\n');
+    const forbidden = cli('storkctl', 'deactivate', 'clusterdomain', 'us-east-1a', '--token-file', wrongToken);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr.trim()).toBe(`storkctl: http://${A1}:9001: forbidden: admin endpoint: wrong token`);
+    const unreachable = cli('pxctl', 'status', '--node', `${PREFIX}.7.7`);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim()).toBe(
+      `pxctl: cannot reach http://${PREFIX}.7.7:9001 (ECONNREFUSED); is the sim running? start it with: pnpm sim`,
+    );
+    const badFlag = cli('pxctl', 'status', '--bogus');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr.trim()).toBe("pxctl: unknown option '--bogus'");
+    const latency = cli('pxsim', 'fault', 'latency', '800');
+    expect(latency.code).toBe(2);
+    expect(latency.stderr).toContain('exceeds the metro limit of 500 ms');
+    expect(cli('pxsim', 'fault', 'partition', 'us-east-1a', 'nowhere').stderr).toContain(
+      '"nowhere" is neither a domain',
+    );
+    for (const tool of ['pxsim', 'pxctl', 'storkctl']) {
+      const help = cli(tool, '--help');
+      expect(help.code, tool).toBe(0);
+      expect(help.stdout).toContain('Usage:');
+    }
+  });
+
+  it('pxsim fault partition, latency and heal against the running sim', async () => {
+    expect(cli('pxsim', 'fault', 'latency', '200', '--jitter', '100').code).toBe(0);
+    expect(cli('pxsim', 'fault', 'partition', 'us-east-1a', 'us-east-1b').code).toBe(0);
+    await eventually(
+      'both sides Out of Quorum (3 of 6 each)',
+      () => nodeStatus(A1) === 'Out of Quorum' && nodeStatus(B1) === 'Out of Quorum',
+    );
+    expect(cli('pxsim', 'fault', 'heal').code).toBe(0);
+    await eventually('all Online after heal', () => nodeStatus(A1) === 'Online' && nodeStatus(B1) === 'Online');
+  });
+
+  it('stops cleanly on Ctrl-C', async () => {
+    sim.kill('SIGINT');
+    expect(await simExit).toBe(0);
+    expect(existsSync(join(state, 'sim.json'))).toBe(false);
+    expect(simOutput).toContain('pxsim: stopped');
+  });
+});
