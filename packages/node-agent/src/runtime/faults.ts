@@ -133,13 +133,35 @@ export function faultyTransport(
  * Wraps a kvdb client so that while `ownIp` is cut from the kvdb every call fails as Unavailable (nothing applied)
  * after `timeoutMs`, and watch batches are held back (the agent re-reads everything once it can).
  */
-export function faultyKvdb(inner: Kvdb, ownIp: string, faults: LinkFaults, clock: Clock, timeoutMs = 1000): Kvdb {
+export function faultyKvdb(
+  inner: Kvdb,
+  ownIp: string,
+  faults: LinkFaults,
+  clock: Clock,
+  options: { timeoutMs?: number; delayMs?: () => number } = {},
+): Kvdb {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const delayMs = options.delayMs;
+  const wait = (ms: number): Promise<void> => new Promise((resolve) => clock.setTimer(ms, resolve));
   const guard = <T>(work: () => Promise<T>): Promise<T> => {
-    if (faults.kvdbReachable(ownIp)) return work();
-    return new Promise((_resolve, reject) => {
-      clock.setTimer(timeoutMs, () =>
-        reject(new KvdbError('Unavailable', `kvdb unreachable from ${ownIp} (injected fault)`)),
-      );
+    if (!faults.kvdbReachable(ownIp)) {
+      return new Promise((_resolve, reject) => {
+        clock.setTimer(timeoutMs, () =>
+          reject(new KvdbError('Unavailable', `kvdb unreachable from ${ownIp} (injected fault)`)),
+        );
+      });
+    }
+    if (delayMs === undefined) return work();
+    // The request travels to the kvdb, is served there, and the answer travels back.
+    return wait(delayMs()).then(async () => {
+      try {
+        const result = await work();
+        await wait(delayMs());
+        return result;
+      } catch (error) {
+        await wait(delayMs());
+        throw error;
+      }
     });
   };
   return {
