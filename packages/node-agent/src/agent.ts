@@ -28,6 +28,7 @@ import {
   parseCluster,
   type DomainEntry,
   type NodeEntry,
+  type ParseCache,
   type ParsedCluster,
 } from './layout.js';
 import type { AgentRuntime } from './runtime/types.js';
@@ -152,6 +153,9 @@ export class NodeAgent {
   private readonly listeners = new Set<(event: AgentEvent) => void>();
   private readonly loggedRejections = new Set<string>();
   private current: AgentStatus;
+  /** The status is rebuilt lazily: only when asked for after a change. */
+  private statusStale = false;
+  private readonly parseCache: ParseCache = new Map();
   private readonly counters = {
     framesReceived: 0,
     framesDropped: 0,
@@ -183,7 +187,21 @@ export class NodeAgent {
     this.current = this.buildStatus();
   }
 
+  /** The engine's verdict for this node, without building the whole status. */
+  selfState(): { gossipState: GossipState; status: UserStatus; serving: boolean } {
+    const status = this.userStatus(this.nodeId, this.view.self.status);
+    return {
+      gossipState: this.view.self.gossipState,
+      status,
+      serving: this.phase === 'running' && this.view.self.serving,
+    };
+  }
+
   status(): AgentStatus {
+    if (this.statusStale) {
+      this.current = this.buildStatus();
+      this.statusStale = false;
+    }
     return this.current;
   }
 
@@ -407,8 +425,9 @@ export class NodeAgent {
     this.kvdb.range(CLUSTER_PREFIX).then(
       (result) => {
         this.readInFlight = false;
-        const parsed = parseCluster(result.revision, result.kvs);
+        const parsed = parseCluster(result.revision, result.kvs, this.parseCache);
         this.noteRejections(parsed);
+        this.emitDomainChanges(this.cluster, parsed);
         this.cluster = parsed;
         this.step({ type: 'snapshot', atMs: this.runtime.clock.nowMs(), readStartMs, snapshot: parsed.snapshot });
         this.afterRead();
@@ -482,12 +501,12 @@ export class NodeAgent {
 
   private step(input: QuorumInput): void {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
-    const before = this.current;
+    const before = this.view;
     this.view = this.engine.step(input);
     this.scheduleTick(this.view.nextDeadlineMs);
     for (const action of this.view.actions) void this.perform(action);
-    this.current = this.buildStatus();
-    this.emitChanges(before, this.current);
+    this.statusStale = true;
+    this.emitChanges(before, this.view);
   }
 
   private scheduleTick(atMs: number | undefined): void {
@@ -588,7 +607,7 @@ export class NodeAgent {
 
   /** A write to the simulated pool: acknowledged only while this node serves. */
   write(bytes: number): WriteResult {
-    const self = this.current.node;
+    const self = this.status().node;
     if (this.phase !== 'running') return { ok: false, code: 'NOT_READY', reason: this.phaseReason || this.phase };
     if (!this.view.self.serving)
       return { ok: false, code: 'FENCED', reason: `storage fenced: ${self.status}: ${self.reason}` };
@@ -600,7 +619,7 @@ export class NodeAgent {
       };
     }
     this.usedBytes += bytes;
-    this.current = { ...this.current, node: { ...this.current.node, usedBytes: this.usedBytes } };
+    this.statusStale = true;
     return { ok: true, usedBytes: this.usedBytes };
   }
 
@@ -608,40 +627,65 @@ export class NodeAgent {
 
   private setPhase(phase: AgentPhase, reason: string): void {
     if (this.phase === phase && this.phaseReason === reason) return;
+    const selfBefore = this.userStatus(this.nodeId, this.view.self.status);
     this.phase = phase;
     this.phaseReason = reason;
-    this.current = this.buildStatus();
+    this.statusStale = true;
     this.emit({ type: 'phase', atMs: this.runtime.clock.nowMs(), phase, reason });
+    const selfAfter = this.userStatus(this.nodeId, this.view.self.status);
+    if (selfAfter !== selfBefore) {
+      this.emit({
+        type: 'node-status',
+        atMs: this.runtime.clock.nowMs(),
+        nodeId: this.nodeId,
+        from: selfBefore,
+        to: selfAfter,
+        gossipState: this.view.self.gossipState,
+        reason: phase === 'running' ? this.view.self.reason : reason,
+      });
+    }
   }
 
   private emit(event: AgentEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
-  private emitChanges(before: AgentStatus, after: AgentStatus): void {
-    const previous = new Map(before.nodes.map((node) => [node.id, node]));
+  private userStatus(nodeId: string, status: UserStatus): UserStatus {
+    return nodeId === this.nodeId && this.phase !== 'running' ? 'Initializing' : status;
+  }
+
+  private emitChanges(before: QuorumView, after: QuorumView): void {
+    if (this.listeners.size === 0) return;
+    const previous = new Map<string, UserStatus>();
+    for (const node of before.nodes) previous.set(node.nodeId, this.userStatus(node.nodeId, node.status));
     for (const node of after.nodes) {
-      const old = previous.get(node.id);
-      if (old !== undefined && old.status === node.status) continue;
+      const to = this.userStatus(node.nodeId, node.status);
+      const from = previous.get(node.nodeId);
+      if (from === to) continue;
+      const reason = node.nodeId === this.nodeId && this.phase !== 'running' ? this.phaseReason : node.reason;
       this.emit({
         type: 'node-status',
         atMs: after.nowMs,
-        nodeId: node.id,
-        from: old?.status ?? 'Unknown',
-        to: node.status,
+        nodeId: node.nodeId,
+        from: from ?? 'Unknown',
+        to,
         gossipState: node.gossipState,
-        reason: node.reason,
+        reason,
       });
     }
-    const oldDomains = new Map(before.domains.map((domain) => [domain.name, domain.state]));
+  }
+
+  private emitDomainChanges(before: ParsedCluster | undefined, after: ParsedCluster): void {
+    if (this.listeners.size === 0) return;
+    const old = new Map((before?.domains ?? []).map((domain) => [domain.name, domain.state]));
     for (const domain of after.domains) {
-      const old = oldDomains.get(domain.name);
-      if (old === domain.state) continue;
+      const from = old.get(domain.name);
+      if (from === domain.state) continue;
       this.emit({
         type: 'domain-state',
-        atMs: after.nowMs,
+        atMs: this.runtime.clock.nowMs(),
         domain: domain.name,
-        from: old ?? 'Unknown',
+        from: from ?? 'Unknown',
         to: domain.state,
       });
     }

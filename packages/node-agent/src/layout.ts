@@ -75,7 +75,35 @@ export interface ParsedCluster {
   rejected: Array<{ key: string; problem: string }>;
 }
 
-function parseValue<T>(kv: KeyValue, schema: z.ZodType<T>, rejected: ParsedCluster['rejected']): T | undefined {
+/** Parsed values by key, reused while the key's mod revision is unchanged (reads repeat every refresh). */
+export type ParseCache = Map<string, { modRevision: number; value: unknown; problem: string | undefined }>;
+const PARSE_CACHE_MAX = 4096;
+
+function parseValue<T>(
+  kv: KeyValue,
+  schema: z.ZodType<T>,
+  rejected: ParsedCluster['rejected'],
+  cache?: ParseCache,
+): T | undefined {
+  const cached = cache?.get(kv.key);
+  if (cached !== undefined && cached.modRevision === kv.modRevision) {
+    if (cached.problem !== undefined) rejected.push({ key: kv.key, problem: cached.problem });
+    return cached.value as T | undefined;
+  }
+  const problemsBefore = rejected.length;
+  const value = parseFresh(kv, schema, rejected);
+  if (cache !== undefined) {
+    if (cache.size >= PARSE_CACHE_MAX) cache.clear();
+    cache.set(kv.key, {
+      modRevision: kv.modRevision,
+      value,
+      problem: rejected.length > problemsBefore ? rejected[rejected.length - 1]?.problem : undefined,
+    });
+  }
+  return value;
+}
+
+function parseFresh<T>(kv: KeyValue, schema: z.ZodType<T>, rejected: ParsedCluster['rejected']): T | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(kv.value);
@@ -93,7 +121,7 @@ function parseValue<T>(kv: KeyValue, schema: z.ZodType<T>, rejected: ParsedClust
 }
 
 /** Turns one range over `cluster/` into validated entries and the quorum engine's snapshot. */
-export function parseCluster(revision: number, kvs: KeyValue[]): ParsedCluster {
+export function parseCluster(revision: number, kvs: KeyValue[], cache?: ParseCache): ParsedCluster {
   const rejected: ParsedCluster['rejected'] = [];
   let info: ClusterInfo | undefined;
   const nodes: NodeEntry[] = [];
@@ -101,17 +129,17 @@ export function parseCluster(revision: number, kvs: KeyValue[]): ParsedCluster {
   const claims: PartitionClaim[] = [];
   for (const kv of kvs) {
     if (kv.key === INFO_KEY) {
-      info = parseValue(kv, clusterInfoSchema, rejected);
+      info = parseValue(kv, clusterInfoSchema, rejected, cache);
     } else if (kv.key.startsWith(NODES_PREFIX)) {
-      const node = parseValue(kv, nodeEntrySchema, rejected);
+      const node = parseValue(kv, nodeEntrySchema, rejected, cache);
       if (node !== undefined && node.id !== kv.key.slice(NODES_PREFIX.length)) {
         rejected.push({ key: kv.key, problem: `node entry names ID ${node.id}, not the key's` });
       } else if (node !== undefined) nodes.push(node);
     } else if (kv.key.startsWith(DOMAINS_PREFIX)) {
-      const domain = parseValue(kv, domainEntrySchema, rejected);
+      const domain = parseValue(kv, domainEntrySchema, rejected, cache);
       if (domain !== undefined) domains.push(domain);
     } else if (kv.key.startsWith(CLAIMS_PREFIX)) {
-      const claim = parseValue(kv, claimEntrySchema, rejected);
+      const claim = parseValue(kv, claimEntrySchema, rejected, cache);
       if (claim !== undefined)
         claims.push({ domains: claim.domains, winner: claim.winner, revision: kv.createRevision });
     }

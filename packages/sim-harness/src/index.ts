@@ -9,3 +9,14 @@ export {
   type HistoryEntry,
   type Violation,
 } from './simulation.js';
+export { applyStep, describeStep, type Step } from './nemesis.js';
+export {
+  checkSchedules,
+  runSchedule,
+  scheduleArbitrary,
+  stepArbitrary,
+  type Schedule,
+  type CheckOptions,
+  type CheckResult,
+  type ScheduleResult,
+} from './property.js';

@@ -151,6 +151,7 @@ export class Simulation {
   framesDropped = 0;
   writesAcknowledged = 0;
   private writeTimer: Timer | undefined;
+  private checkTimer: Timer | undefined;
   private checkTimers = 0;
 
   constructor(options: SimulationOptions) {
@@ -465,7 +466,16 @@ export class Simulation {
 
   async run(ms: number): Promise<void> {
     if (this.writeTimer === undefined && this.options.writeIntervalMs > 0) this.scheduleWrite();
+    if (this.checkTimer === undefined) this.scheduleChecks();
     await this.scheduler.runFor(ms);
+  }
+
+  /** The checkers also run every 500 ms of virtual time: some changes (UP -> SUSPECT_NOT_IN_QUORUM) raise no event. */
+  private scheduleChecks(): void {
+    this.checkTimer = this.scheduler.setTimer(500, () => {
+      this.check();
+      this.scheduleChecks();
+    });
   }
 
   /** Client traffic: a write to a random running node; an acknowledgement from a node that does not serve is S3. */
@@ -515,31 +525,42 @@ export class Simulation {
     });
   }
 
-  private servingIn(domain: string): string[] {
-    return this.specs
-      .filter((spec) => spec.domain === domain && this.nodes.get(spec.ip)?.state === 'Online')
-      .map((spec) => spec.ip);
+  /** Nodes of the domain for which `test` holds of their engine's verdict; crashed and paused nodes never count. */
+  private nodesIn(domain: string, test: (verdict: { gossipState: string; serving: boolean }) => boolean): string[] {
+    const ips: string[] = [];
+    for (const spec of this.specs) {
+      if (spec.domain !== domain) continue;
+      const node = this.nodes.get(spec.ip);
+      if (node?.agent === undefined || node.clock?.paused === true) continue;
+      if (test(node.agent.selfState())) ips.push(spec.ip);
+    }
+    return ips;
   }
 
-  /** S1 and S2, evaluated whenever a state changes and when a bound expires. */
+  /**
+   * S1 (no split brain: of two domains cut off from each other both ways for longer than the bound, the nodes of at
+   * most one are UP) and S2 (after the bound, no node of an inactive domain serves). Run on every state change, when a
+   * bound expires, and every 500 ms (UP -> SUSPECT_NOT_IN_QUORUM raises no status event).
+   */
   private check(): void {
     for (const [pair, sinceMs] of this.pairCutSinceMs) {
       if (this.nowMs <= sinceMs + this.bounds.splitBrainMs) continue;
       const [a, b] = pair.split('|') as [string, string];
-      const upA = this.servingIn(a);
+      const upA = this.nodesIn(a, (verdict) => verdict.gossipState === 'UP');
       if (upA.length === 0) continue;
-      const upB = this.servingIn(b);
+      const upB = this.nodesIn(b, (verdict) => verdict.gossipState === 'UP');
       if (upB.length > 0) {
         this.violate(
           'S1',
-          `split brain: ${a} and ${b} cut off both ways since ${sinceMs} ms, yet ${upA.join(',')} and ${upB.join(',')} serve`,
+          `split brain: ${a} and ${b} cut off both ways since ${sinceMs} ms, yet ${upA.join(',')} and ${upB.join(',')} are UP`,
         );
       }
     }
     for (const [domain, sinceMs] of this.inactiveSinceMs) {
       if (this.nowMs <= sinceMs + this.bounds.inactiveDomainMs) continue;
-      const up = this.servingIn(domain);
-      if (up.length > 0) this.violate('S2', `domain ${domain} inactive since ${sinceMs} ms, yet ${up.join(',')} serve`);
+      const serving = this.nodesIn(domain, (verdict) => verdict.serving);
+      if (serving.length > 0)
+        this.violate('S2', `domain ${domain} inactive since ${sinceMs} ms, yet ${serving.join(',')} serve`);
     }
   }
 
@@ -592,6 +613,7 @@ export class Simulation {
   /** Stops every node (end of a run): releases watchers and timers. */
   async dispose(): Promise<void> {
     this.writeTimer?.cancel();
+    this.checkTimer?.cancel();
     for (const node of this.nodes.values()) {
       if (node.clock !== undefined) node.clock.dead = true;
       await node.agent?.stop({ crash: true });

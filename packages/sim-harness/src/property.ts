@@ -1,0 +1,195 @@
+import fc from 'fast-check';
+import type { QuorumMode } from '@pxsim/quorum';
+import { applyStep, type Step } from './nemesis.js';
+import { Simulation, type Violation } from './simulation.js';
+
+const nodeIndex = fc.nat({ max: 6 });
+const nodeSet = fc.uniqueArray(fc.nat({ max: 6 }), { minLength: 1, maxLength: 4 });
+
+/** The fault steps a random schedule draws from (weights favour the faults that matter to quorum). */
+export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Step>({ kind: 'domain-split' }) },
+  { weight: 3, arbitrary: fc.constant<Step>({ kind: 'witness-bridge' }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('halves' as const), nodes: nodeSet }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('isolate' as const), node: nodeIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('bridge' as const), nodes: nodeSet, bridge: nodeIndex }) },
+  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'majorities-ring' }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('one-way' as const), from: nodeSet, to: nodeSet }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('kvdb-cut' as const), nodes: nodeSet }) },
+  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'kvdb-cut-all' }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), node: nodeIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), node: nodeIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), node: nodeIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), node: nodeIndex }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('latency' as const),
+      ms: fc.integer({ min: 0, max: 400 }),
+      jitterMs: fc.integer({ min: 0, max: 100 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('loss' as const), percent: fc.integer({ min: 1, max: 60 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('duplicate' as const), percent: fc.integer({ min: 1, max: 50 }) }),
+  },
+  { weight: 2, arbitrary: fc.constant<Step>({ kind: 'heal' }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deactivate' as const), domain: fc.nat({ max: 1 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('activate' as const), domain: fc.nat({ max: 1 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('run' as const), ms: fc.integer({ min: 200, max: 8000 }) }) },
+);
+
+export interface Schedule {
+  seed: number;
+  witness: boolean;
+  steps: Step[];
+}
+
+/** Commands, so that fast-check shrinks a failing schedule step by step. */
+class StepCommand implements fc.AsyncCommand<object, Simulation> {
+  constructor(readonly step: Step) {}
+  check(): boolean {
+    return true;
+  }
+  async run(_model: object, sim: Simulation): Promise<void> {
+    await applyStep(sim, this.step);
+  }
+  toString(): string {
+    return JSON.stringify(this.step);
+  }
+}
+
+/** fast-check hands commands back wrapped (for shrinking and replay). */
+function unwrap(command: unknown): StepCommand | undefined {
+  if (command instanceof StepCommand) return command;
+  const inner = (command as { cmd?: unknown } | null)?.cmd;
+  return inner instanceof StepCommand ? inner : undefined;
+}
+
+export const scheduleArbitrary = fc.record({
+  seed: fc.integer({ min: 1, max: 0x7fffffff }),
+  witness: fc.boolean(),
+  commands: fc.commands([stepArbitrary.map((step) => new StepCommand(step))], { maxCommands: 10 }),
+});
+
+export interface ScheduleResult {
+  violations: Violation[];
+  sim: Simulation;
+}
+
+/** Forms the cluster, plays the steps (safety phase), then the liveness phase; returns what the checkers found. */
+export async function runSchedule(
+  mode: QuorumMode,
+  schedule: Schedule,
+  options: { liveness?: boolean } = {},
+): Promise<ScheduleResult> {
+  const sim = new Simulation({ seed: schedule.seed, witness: schedule.witness, quorumMode: mode });
+  try {
+    sim.start(sim.group('all'));
+    await sim.run(4000);
+    for (const step of schedule.steps) await applyStep(sim, step);
+    await sim.run(sim.bounds.detectionBoundMs + 1000);
+    if (options.liveness !== false) await sim.liveness();
+    return { violations: [...sim.violations], sim };
+  } finally {
+    await sim.dispose();
+  }
+}
+
+export interface CheckOptions {
+  mode: QuorumMode;
+  numRuns: number;
+  /** fast-check's seed and path: replay one exact case. */
+  seed?: number;
+  path?: string;
+  /** Which violations count as failures (default: all). */
+  failOn?: Array<Violation['check']>;
+  /** Called about every `progressEveryMs` of wall time. */
+  onProgress?: (line: string) => void;
+  progressEveryMs?: number;
+}
+
+export interface CheckResult {
+  failed: boolean;
+  numRuns: number;
+  seed: number;
+  path: string | undefined;
+  counterexample: Schedule | undefined;
+  violations: Violation[];
+  replay: string | undefined;
+}
+
+/**
+ * Runs random fault schedules against the real agents in virtual time (fast-check, shrinking on failure). A failure
+ * comes with the fast-check seed and path, and the command that replays it.
+ */
+export async function checkSchedules(options: CheckOptions): Promise<CheckResult> {
+  const failOn = new Set(options.failOn ?? ['S1', 'S2', 'S3', 'L1', 'L2']);
+  let done = 0;
+  let failures = 0;
+  const started = Date.now();
+  let lastProgress = started;
+  const property = fc.asyncProperty(scheduleArbitrary, async ({ seed, witness, commands }) => {
+    const steps: Step[] = [];
+    const sim = new Simulation({ seed, witness, quorumMode: options.mode });
+    try {
+      sim.start(sim.group('all'));
+      await sim.run(4000);
+      for (const command of commands) {
+        const step = unwrap(command)?.step;
+        if (step !== undefined) steps.push(step);
+      }
+      await fc.asyncModelRun(() => ({ model: {}, real: sim }), commands);
+      await sim.run(sim.bounds.detectionBoundMs + 1000);
+      await sim.liveness();
+    } finally {
+      await sim.dispose();
+    }
+    done += 1;
+    const now = Date.now();
+    const relevant = sim.violations.filter((violation) => failOn.has(violation.check));
+    if (relevant.length > 0) failures += 1;
+    if (options.onProgress !== undefined && now - lastProgress >= (options.progressEveryMs ?? 10_000)) {
+      lastProgress = now;
+      options.onProgress(
+        `schedules: ${done}/${options.numRuns}, ${(done / ((now - started) / 1000)).toFixed(1)}/s, failures: ${failures}`,
+      );
+    }
+    if (relevant.length > 0)
+      throw new Error(
+        relevant.map((violation) => `${violation.check} at ${violation.atMs} ms: ${violation.detail}`).join('\n'),
+      );
+  });
+  const result = await fc.check(property, {
+    numRuns: options.numRuns,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.path === undefined ? {} : { path: options.path }),
+    endOnFailure: false,
+  });
+  const example = result.counterexample?.[0];
+  const counterexample: Schedule | undefined =
+    example === undefined
+      ? undefined
+      : {
+          seed: example.seed,
+          witness: example.witness,
+          steps: [...example.commands].flatMap((command) => {
+            const step = unwrap(command)?.step;
+            return step === undefined ? [] : [step];
+          }),
+        };
+  let violations: Violation[] = [];
+  if (counterexample !== undefined) violations = (await runSchedule(options.mode, counterexample)).violations;
+  return {
+    failed: result.failed,
+    numRuns: result.numRuns,
+    seed: result.seed,
+    path: result.counterexamplePath ?? undefined,
+    counterexample,
+    violations,
+    replay: result.failed
+      ? `pnpm exec pxsim replay --mode ${options.mode} --seed ${result.seed} --path ${result.counterexamplePath ?? ''}`
+      : undefined,
+  };
+}
