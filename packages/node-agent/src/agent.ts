@@ -162,6 +162,8 @@ export class NodeAgent {
     framesFromOtherClusters: 0,
     kvdbValuesRejected: 0,
   };
+  /** Tells this run of the agent from a predecessor or a twin with the same node ID. */
+  private readonly incarnation: string;
   /** Called when the agent cannot go on (another live agent has this node ID). */
   onFatal: (reason: string) => void = () => undefined;
 
@@ -181,6 +183,7 @@ export class NodeAgent {
     } else {
       this.nodeId = identity.nodeId;
     }
+    this.incarnation = uuidFrom(runtime.random);
     this.engine = new QuorumEngine({ selfId: this.nodeId, mode: config.quorumMode, timing: this.timing });
     this.view = this.engine.view();
     this.kvdb = runtime.openKvdb(config.kvdb, namespaceFor(config.clusterId));
@@ -305,33 +308,46 @@ export class NodeAgent {
     return Math.max(3000, 3 * this.timing.heartbeatIntervalMs);
   }
 
-  /** One live agent per node ID: a lease-bound key. A crashed predecessor's key expires within its TTL. */
+  /**
+   * One live agent per node ID: a lease-bound key. A crashed predecessor's key expires within its TTL. A claim already
+   * held is kept across join retries, and a record carrying this incarnation's token is our own (an answer lost on
+   * the way back), not a twin's.
+   */
   private async claimAlive(): Promise<boolean> {
+    if (this.aliveLease !== undefined && !this.aliveLease.lost) return true;
+    const key = `${ALIVE_PREFIX}${this.nodeId}`;
     const lease = await this.kvdb.grantLease(this.aliveTtlMs());
     const value = JSON.stringify({
       ip: this.config.ip,
       apiPort: this.config.apiPort,
       sinceMs: this.runtime.clock.nowMs(),
+      incarnation: this.incarnation,
     });
     try {
-      await this.kvdb.create(`${ALIVE_PREFIX}${this.nodeId}`, value, { leaseId: lease.id });
+      await this.kvdb.create(key, value, { leaseId: lease.id });
     } catch (error) {
       await lease.revoke().catch(() => undefined);
       if (!isKvdbError(error, 'Exists')) throw error;
+      const existing = await this.kvdb.get(key).then(
+        (got) => got.kv,
+        () => undefined,
+      );
+      if (existing !== undefined && existing.value.includes(`"incarnation":"${this.incarnation}"`)) {
+        // Ours, from an attempt whose answer was lost: remove it and claim again on the next try.
+        await this.kvdb.delete(key, { ifModRevision: existing.modRevision }).catch(() => undefined);
+        throw new Error("re-claiming this agent's own live record");
+      }
       const nowMs = this.runtime.clock.nowMs();
       this.aliveConflictSinceMs ??= nowMs;
-      const other = await this.kvdb.get(`${ALIVE_PREFIX}${this.nodeId}`).then(
-        (got) => got.kv.value,
-        () => '(gone)',
-      );
+      const other = existing?.value ?? '(gone)';
       if (nowMs - this.aliveConflictSinceMs > lease.ttlMs + 2000) {
         const reason = `node ID ${this.nodeId} is already live (${other}); refusing to start a second agent with it`;
         this.setPhase('failed', reason);
         this.onFatal(reason);
         return false;
       }
-      throw new Error(
-        `node ID ${this.nodeId} still registered as live (${other}); waiting for the previous lease to expire`,
+      throw new PredecessorStillLiveError(
+        `waiting for the previous agent with node ID ${this.nodeId} to expire (its live record: ${other}); a crashed agent's record expires within ${lease.ttlMs} ms`,
       );
     }
     this.aliveConflictSinceMs = undefined;

@@ -586,9 +586,14 @@ export class Simulation {
       if (this.activeNodes().every((ip) => this.state(ip) === 'Online')) return;
     }
     const stuck = this.activeNodes().filter((ip) => this.state(ip) !== 'Online');
+    const why = (ip: string): string => {
+      const status = this.nodes.get(ip)?.agent?.status();
+      if (status === undefined) return this.state(ip);
+      return `${status.node.status}: ${status.phase === 'running' ? status.node.reason : status.phaseReason}`;
+    };
     this.violate(
       'L1',
-      `${stuck.map((ip) => `${ip} ${this.state(ip)}`).join(', ')} not serving ${boundMs} ms after the faults stopped`,
+      `${stuck.map((ip) => `${ip} (${why(ip)})`).join(', ')} not serving ${boundMs} ms after the faults stopped`,
     );
   }
 
