@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
 import { CliError, stateDir } from './client.js';
 import { addFaultCommands, addObjectCommands, processIo, type Io } from './commands.js';
+import { check, replay } from './explore.js';
 import { failoverScenario } from './scenario.js';
 import { Sim, type SimOptions } from './sim.js';
 
@@ -144,6 +145,20 @@ export function pxsim(io: Io = processIo): Command {
     .action(async (flags: UpFlags) => up(io, flags));
   addObjectCommands(root, io);
   addFaultCommands(root, io);
+  root
+    .command('check')
+    .description('run random fault schedules against the real agents in virtual time (checkers S1-S3, L1)')
+    .option('--runs <n>', 'how many schedules', '200')
+    .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
+    .option('--seed <n>', 'fast-check seed (default: random, printed)')
+    .action(async (options: { runs: string; mode: string; seed?: string }) => check(io, options));
+  root
+    .command('replay')
+    .description('replay exactly the failing schedule a property run printed, with its history')
+    .requiredOption('--seed <n>', 'the seed printed with the failure')
+    .requiredOption('--path <path>', 'the path printed with the failure')
+    .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
+    .action(async (options: { seed: string; path: string; mode: string }) => replay(io, options));
   root
     .command('scenario')
     .description('play scenarios live against the running sim')

@@ -153,6 +153,7 @@ export class Simulation {
   private writeTimer: Timer | undefined;
   private checkTimer: Timer | undefined;
   private checkTimers = 0;
+  private disposed = false;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
@@ -322,7 +323,7 @@ export class Simulation {
   }
 
   private setState(node: SimNode, state: NodeState, reason: string): void {
-    if (node.state === state) return;
+    if (node.state === state || this.disposed) return;
     const before = node.state;
     node.state = state;
     this.record('state', `${before} -> ${state}${reason === '' ? '' : ` (${reason})`}`, node.spec.ip);
@@ -617,6 +618,7 @@ export class Simulation {
 
   /** Stops every node (end of a run): releases watchers and timers. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     this.writeTimer?.cancel();
     this.checkTimer?.cancel();
     for (const node of this.nodes.values()) {
