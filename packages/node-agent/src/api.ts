@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { DomainState } from '@pxsim/quorum';
 import { CduExistsError, DomainNotFoundError, type AgentEvent, type AgentStatus, type WriteResult } from './agent.js';
 import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from './layout.js';
+import type { LinkFaults } from './runtime/faults.js';
 
 /** What the API needs from an agent: a status snapshot, two commands and an event feed — never its internals. */
 export interface AgentApiPort {
@@ -51,6 +52,8 @@ const EVENT_BUFFER_BYTES_MAX = 1024 * 1024;
 
 export interface ApiOptions {
   adminToken: string | undefined;
+  /** When given, admins can inject faults on this node's sending side (POST /v1/debug/faults). */
+  faults?: LinkFaults;
   logger?: boolean;
 }
 
@@ -212,6 +215,62 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
       return sendError(reply, result.code, result.reason);
     },
   );
+
+  const faults = options.faults;
+  if (faults !== undefined) {
+    const ipList = { type: 'array', maxItems: 256, items: { type: 'string', pattern: '^[0-9.]+$|^kvdb$' } } as const;
+    app.get('/v1/debug/faults', { preHandler: adminOnly }, async () => faults.summary());
+    app.post<{
+      Body: {
+        op: 'cut' | 'latency' | 'loss' | 'kvdb-cut' | 'heal';
+        to?: string[];
+        ms?: number;
+        jitterMs?: number;
+        percent?: number;
+      };
+    }>(
+      '/v1/debug/faults',
+      {
+        preHandler: adminOnly,
+        schema: {
+          body: {
+            type: 'object',
+            required: ['op'],
+            additionalProperties: false,
+            properties: {
+              op: { type: 'string', enum: ['cut', 'latency', 'loss', 'kvdb-cut', 'heal'] },
+              to: ipList,
+              ms: { type: 'number', minimum: 0 },
+              jitterMs: { type: 'number', minimum: 0 },
+              percent: { type: 'number', minimum: 0, maximum: 100 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const self = agent.status().node.ip;
+        try {
+          if (body.op === 'cut') faults.cut([self], body.to ?? []);
+          else if (body.op === 'latency')
+            faults.addLatency({
+              ms: body.ms ?? 0,
+              jitterMs: body.jitterMs ?? 0,
+              ...(body.to === undefined ? {} : { to: body.to }),
+            });
+          else if (body.op === 'loss')
+            faults.addLoss({ percent: body.percent ?? 0, ...(body.to === undefined ? {} : { to: body.to }) });
+          else if (body.op === 'kvdb-cut') faults.cutKvdb([self]);
+          else faults.heal();
+        } catch (error) {
+          return reply
+            .code(400)
+            .send({ error: { code: 'BAD_FAULT', message: error instanceof Error ? error.message : String(error) } });
+        }
+        return faults.summary();
+      },
+    );
+  }
 
   app.get('/v1/events', { websocket: true }, (socket) => {
     const send = (event: AgentEvent | { type: 'hello'; status: AgentStatus }): void => {

@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const runtime = realRuntime(config.dataDir);
+  const runtime = realRuntime(config.dataDir, config.ip);
   let node;
   try {
     node = await startNode(config, runtime, { listenApi: true });

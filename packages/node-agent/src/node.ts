@@ -23,7 +23,10 @@ export async function startNode(
   options: StartNodeOptions = {},
 ): Promise<RunningNode> {
   const agent = new NodeAgent(config, runtime);
-  const api = await buildApi(agent, { adminToken: config.adminToken });
+  const api = await buildApi(agent, {
+    adminToken: config.adminToken,
+    ...(runtime.faults === undefined ? {} : { faults: runtime.faults }),
+  });
   await agent.start();
   if (options.listenApi === true) {
     try {

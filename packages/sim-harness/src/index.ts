@@ -20,3 +20,15 @@ export {
   type CheckResult,
   type ScheduleResult,
 } from './property.js';
+export {
+  parseScenario,
+  runScenarioVirtual,
+  comparable,
+  nodeLabels,
+  resolveGroup,
+  ScenarioError,
+  type Scenario,
+  type ScenarioStep,
+  type ScenarioRun,
+} from './scenario.js';
+export { runScenarioReal, type RealRunOptions } from './scenario-real.js';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createKvdb, realClock, type Clock } from '@pxsim/kvdb-client';
 import { FRAME_BYTES_MAX } from '../frames.js';
+import { LinkFaults, faultyKvdb, faultyTransport } from './faults.js';
 import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
 
 /** Keeps the node identity in `<dataDir>/node.json`, written atomically. */
@@ -129,14 +130,20 @@ export class WebSocketTransport implements HeartbeatTransport {
   }
 }
 
-/** The runtime of a real px-node process: wall clock, Math.random, WebSockets, files, etcd. */
-export function realRuntime(dataDir: string): AgentRuntime {
+/**
+ * The runtime of a real px-node process: wall clock, Math.random, WebSockets, files, etcd. Heartbeats and kvdb calls
+ * pass through a fault layer that is empty unless an admin injects faults (POST /v1/debug/faults).
+ */
+export function realRuntime(dataDir: string, ownIp: string): AgentRuntime {
+  const faults = new LinkFaults();
   return {
     clock: realClock,
     random: Math.random,
-    transport: new WebSocketTransport(realClock),
+    transport: faultyTransport(new WebSocketTransport(realClock), ownIp, faults, realClock, Math.random),
     identity: fileIdentityStore(dataDir),
-    openKvdb: (endpoints, namespace) => createKvdb(endpoints, { namespace, clock: realClock }),
+    openKvdb: (endpoints, namespace) =>
+      faultyKvdb(createKvdb(endpoints, { namespace, clock: realClock }), ownIp, faults, realClock),
     log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    faults,
   };
 }

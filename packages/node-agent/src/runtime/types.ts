@@ -1,4 +1,5 @@
 import type { Clock, Kvdb } from '@pxsim/kvdb-client';
+import type { LinkFaults } from './faults.js';
 
 /** Where a peer's heartbeats go. */
 export interface PeerAddress {
@@ -38,4 +39,6 @@ export interface AgentRuntime {
   identity: IdentityStore;
   openKvdb(endpoints: string, namespace: string): Kvdb;
   log(line: string): void;
+  /** Faults this node's sending side obeys (user-space injection); exposed to admins at POST /v1/debug/faults. */
+  faults?: LinkFaults;
 }
