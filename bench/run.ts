@@ -5,10 +5,12 @@
 import { formatFigure, type Figure } from './figures.js';
 import { agentFigures } from './agent.js';
 import { kvdbFigures } from './kvdb.js';
+import { simFigures } from './sim.js';
 
 const groups: Record<string, () => Promise<Figure[]>> = {
   kvdb: kvdbFigures,
   agent: agentFigures,
+  sim: simFigures,
 };
 
 const wanted = process.argv.slice(2);

@@ -157,6 +157,7 @@ export class QuorumEngine {
     if (atMs < this.nowMs) {
       throw new QuorumInputError(`time went backwards: ${input.type} at ${atMs} ms after ${this.nowMs} ms`);
     }
+    if (input.type === 'heartbeat' && this.routineHeartbeat(input.from, input.peerState, atMs)) return this.current;
     switch (input.type) {
       case 'snapshot':
         this.acceptSnapshot(input.snapshot, checkTime(input.readStartMs, 'readStartMs'), atMs);
@@ -217,6 +218,22 @@ export class QuorumEngine {
       if (!this.claimSeenMs.has(key)) this.claimSeenMs.set(key, atMs);
     }
     for (const key of this.claimSeenMs.keys()) if (!liveClaims.has(key)) this.claimSeenMs.delete(key);
+  }
+
+  /**
+   * A heartbeat from a member that is alive and reports what it reported before changes no decision: it only moves
+   * that peer's suspicion deadline later. Record it and keep the current view; the next evaluation (at the latest at
+   * the view's deadline, which the host ticks) sees it. This keeps the cost per heartbeat constant.
+   */
+  private routineHeartbeat(from: unknown, peerState: unknown, atMs: number): boolean {
+    if (typeof from !== 'string') return false;
+    const peer = this.peers.get(from);
+    if (peer === undefined || peer.reportedState !== peerState || atMs - peer.lastHeardMs >= this.timing.suspectAfterMs)
+      return false;
+    if (this.current.nextDeadlineMs !== undefined && atMs >= this.current.nextDeadlineMs) return false;
+    peer.lastHeardMs = atMs;
+    this.nowMs = atMs;
+    return true;
   }
 
   private acceptHeartbeat(from: unknown, peerState: unknown, atMs: number): void {

@@ -70,6 +70,8 @@ export class Scheduler implements Clock {
   private sequence = 0;
   private readonly heap = new EventHeap();
   eventsRun = 0;
+  /** Distinct instants run (each ends with a microtask drain). */
+  instantsRun = 0;
 
   nowMs(): number {
     return this.current;
@@ -112,6 +114,7 @@ export class Scheduler implements Clock {
         this.eventsRun += 1;
         entry.callback();
       }
+      this.instantsRun += 1;
       await drainMicrotasks();
     }
     this.current = Math.max(this.current, untilMs);
