@@ -45,7 +45,7 @@ async function schedulesPerMinute(count: number, virtualMs: number): Promise<num
   for (const [index, sample] of samples.entries()) {
     const faults = sample.filter((step) => step.kind !== 'run');
     const slice = Math.floor(virtualMs / (faults.length + 1));
-    const steps: Step[] = faults.flatMap((step) => [step, { kind: 'run', ms: slice } as Step]);
+    const steps: Step[] = faults.flatMap((step) => [step, { kind: 'run', ms: slice }]);
     const sim = new Simulation({ seed: 100 + index, witness: index % 2 === 0 });
     sim.start(sim.group('all'));
     await sim.run(slice);
