@@ -441,10 +441,16 @@ export class NodeAgent {
     this.kvdb.range(CLUSTER_PREFIX).then(
       (result) => {
         this.readInFlight = false;
-        const parsed = parseCluster(result.revision, result.kvs, this.parseCache);
-        this.noteRejections(parsed);
-        this.emitDomainChanges(this.cluster, parsed);
-        this.cluster = parsed;
+        // The same revision parses to the same cluster: reuse it.
+        const parsed =
+          this.cluster !== undefined && this.cluster.revision === result.revision
+            ? this.cluster
+            : parseCluster(result.revision, result.kvs, this.parseCache);
+        if (parsed !== this.cluster) {
+          this.noteRejections(parsed);
+          this.emitDomainChanges(this.cluster, parsed);
+          this.cluster = parsed;
+        }
         this.step({ type: 'snapshot', atMs: this.runtime.clock.nowMs(), readStartMs, snapshot: parsed.snapshot });
         this.afterRead();
       },
@@ -473,6 +479,7 @@ export class NodeAgent {
       if (this.loggedRejections.has(key) || this.loggedRejections.size >= REJECTED_KEYS_LOGGED_MAX) continue;
       this.loggedRejections.add(key);
       this.counters.kvdbValuesRejected += 1;
+      this.statusStale = true;
       this.runtime.log(`rejected kvdb value ${key}`);
     }
   }
@@ -497,6 +504,7 @@ export class NodeAgent {
   }
 
   private onFrame(bytes: Uint8Array): void {
+    this.statusStale = true; // the counters move
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       this.counters.framesDropped += 1;
@@ -519,6 +527,8 @@ export class NodeAgent {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     const before = this.view;
     this.view = this.engine.step(input);
+    // The engine hands back the same view when an input changed nothing (a routine heartbeat).
+    if (this.view === before) return;
     this.scheduleTick(this.view.nextDeadlineMs);
     for (const action of this.view.actions) void this.perform(action);
     this.statusStale = true;

@@ -158,6 +158,7 @@ export class QuorumEngine {
       throw new QuorumInputError(`time went backwards: ${input.type} at ${atMs} ms after ${this.nowMs} ms`);
     }
     if (input.type === 'heartbeat' && this.routineHeartbeat(input.from, input.peerState, atMs)) return this.current;
+    if (input.type === 'snapshot' && this.routineSnapshot(input.snapshot, input.readStartMs, atMs)) return this.current;
     switch (input.type) {
       case 'snapshot':
         this.acceptSnapshot(input.snapshot, checkTime(input.readStartMs, 'readStartMs'), atMs);
@@ -232,6 +233,26 @@ export class QuorumEngine {
       return false;
     if (this.current.nextDeadlineMs !== undefined && atMs >= this.current.nextDeadlineMs) return false;
     peer.lastHeardMs = atMs;
+    this.nowMs = atMs;
+    return true;
+  }
+
+  /**
+   * A re-read that finds the same revision, while the view was not blocked on staleness, only makes the view fresher:
+   * keep the view; the next evaluation (at the latest at the view's deadline) sees the later read time.
+   */
+  private routineSnapshot(snapshot: ClusterSnapshot, readStartMs: number, atMs: number): boolean {
+    if (
+      this.snapshot === undefined ||
+      snapshot.revision !== this.snapshot.revision ||
+      this.lastSnapshotError !== undefined
+    )
+      return false;
+    if (typeof readStartMs !== 'number' || !(readStartMs >= this.snapshotReadStartMs) || readStartMs > atMs)
+      return false;
+    if (this.current.nextDeadlineMs !== undefined && atMs >= this.current.nextDeadlineMs) return false;
+    if (this.nowMs - this.snapshotReadStartMs >= this.timing.snapshotFreshnessMs) return false;
+    this.snapshotReadStartMs = readStartMs;
     this.nowMs = atMs;
     return true;
   }

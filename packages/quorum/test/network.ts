@@ -210,7 +210,9 @@ export class EngineNetwork {
     }
   }
 
+  /** Registrations vanish from these nodes' reads (as lease expiries would): a change, at a new revision. */
   hideMembers(on: string[], members: string[]): void {
+    this.cluster.revision += 1;
     for (const id of on) {
       const hidden = this.hiddenMembers.get(id) ?? new Set<string>();
       for (const member of members) hidden.add(member);
