@@ -5,3 +5,4 @@ export { MemKvdb, MemStore, type MemKvdbOptions, type MemStoreOptions } from './
 export { EtcdKvdb, classifyEtcdError, type EtcdKvdbOptions } from './etcd.js';
 export { createKvdb, parseKvdbEndpoints, type CreateKvdbOptions, type KvdbEndpoints } from './endpoints.js';
 export { KVDB_LIMITS } from './validation.js';
+export { seededRandom } from './random.js';

@@ -1,4 +1,4 @@
-import { createKvdb, ManualClock, type MemStore } from '@pxsim/kvdb-client';
+import { createKvdb, ManualClock, seededRandom, type MemStore } from '@pxsim/kvdb-client';
 import {
   MemoryNetwork,
   startNode,
@@ -10,18 +10,6 @@ import {
 } from '@pxsim/node-agent';
 
 export const ADMIN_TOKEN = 'test-admin-token';
-
-/** A seeded generator so that node IDs and jitter are the same on every run. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const SEED_TOPOLOGY: Array<{ ip: string; domain: string }> = [
   { ip: '127.0.1.1', domain: 'us-east-1a' },
@@ -40,7 +28,7 @@ export class VirtualCluster {
   readonly identities = new Map<string, NodeIdentity>();
   readonly nodes = new Map<string, RunningNode>();
   readonly logs: string[] = [];
-  private readonly random = seeded(7);
+  private readonly random = seededRandom(7);
 
   config(ip: string, domain: string): AgentConfig {
     return validateConfig({

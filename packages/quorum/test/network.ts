@@ -11,6 +11,7 @@ import {
   type QuorumTiming,
   type QuorumView,
 } from '@pxsim/quorum';
+import { seededRandom } from '@pxsim/kvdb-client';
 
 /**
  * A small, deterministic network of real `QuorumEngine`s for transcripts and property tests: heartbeats with
@@ -18,17 +19,7 @@ import {
  * crashes and restarts. Everything happens on one virtual clock, ordered by (time, sequence).
  */
 
-/** mulberry32: a small seeded generator, so one seed gives one run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 type Event =
   | { kind: 'heartbeat-send'; node: string }

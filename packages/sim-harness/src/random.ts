@@ -1,14 +1,6 @@
-/** mulberry32: small, fast, seeded; one seed gives one sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@pxsim/kvdb-client';
+
+export { seededRandom };
 
 /** A stream derived from a seed and a label, so that adding a consumer does not shift the others' draws. */
 export function derivedRandom(seed: number, label: string): () => number {
