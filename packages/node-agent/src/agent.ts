@@ -633,15 +633,20 @@ export class NodeAgent {
 
   /** A write to the simulated pool: acknowledged only while this node serves. */
   write(bytes: number): WriteResult {
-    const self = this.status().node;
     if (this.phase !== 'running') return { ok: false, code: 'NOT_READY', reason: this.phaseReason || this.phase };
-    if (!this.view.self.serving)
-      return { ok: false, code: 'FENCED', reason: `storage fenced: ${self.status}: ${self.reason}` };
-    if (this.usedBytes + bytes > self.capacityBytes) {
+    if (!this.view.self.serving) {
+      return {
+        ok: false,
+        code: 'FENCED',
+        reason: `storage fenced: ${this.view.self.status}: ${this.view.self.reason}`,
+      };
+    }
+    const capacityBytes = this.config.storageless ? 0 : Math.round(this.config.poolCapacityGiB * GiB);
+    if (this.usedBytes + bytes > capacityBytes) {
       return {
         ok: false,
         code: 'POOL_FULL',
-        reason: `pool full: ${this.usedBytes} + ${bytes} > ${self.capacityBytes} bytes`,
+        reason: `pool full: ${this.usedBytes} + ${bytes} > ${capacityBytes} bytes`,
       };
     }
     this.usedBytes += bytes;
