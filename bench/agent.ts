@@ -79,7 +79,12 @@ export async function agentFigures(): Promise<Figure[]> {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const rss = children.reduce((sum, child) => sum + (child.pid === undefined ? 0 : rssMb(child.pid)), 0);
     return [
-      { name: 'agent.heartbeat_frame_bytes', value: frameBytes, unit: 'bytes', note: 'msgpack, UUID node ID' },
+      {
+        name: 'agent.heartbeat_frame_bytes',
+        value: frameBytes,
+        unit: 'bytes',
+        note: 'msgpack 7-field array, UUID node ID',
+      },
       {
         name: 'agent.start_to_all_online_ms',
         value: startToOnlineMs,

@@ -18,16 +18,21 @@ export function validateKey(key: unknown, what = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new KvdbError('InvalidArgument', `${what} must be a non-empty string, got ${JSON.stringify(key)}`);
   }
-  if (encoder.encode(key).length > KVDB_LIMITS.keyBytesMax) {
+  if (utf8Length(key) > KVDB_LIMITS.keyBytesMax) {
     throw new KvdbError('InvalidArgument', `${what} is longer than ${KVDB_LIMITS.keyBytesMax} bytes`, { key });
   }
+}
+
+/** UTF-8 byte length, without encoding when the string is short enough to be within any limit here. */
+function utf8Length(text: string): number {
+  return text.length * 3 <= KVDB_LIMITS.keyBytesMax ? text.length : encoder.encode(text).length;
 }
 
 export function validatePrefix(prefix: unknown): asserts prefix is string {
   if (typeof prefix !== 'string') {
     throw new KvdbError('InvalidArgument', `prefix must be a string, got ${typeof prefix}`);
   }
-  if (encoder.encode(prefix).length > KVDB_LIMITS.keyBytesMax) {
+  if (utf8Length(prefix) > KVDB_LIMITS.keyBytesMax) {
     throw new KvdbError('InvalidArgument', `prefix is longer than ${KVDB_LIMITS.keyBytesMax} bytes`);
   }
 }
@@ -36,7 +41,10 @@ export function validateValue(value: unknown, key: string): asserts value is str
   if (typeof value !== 'string') {
     throw new KvdbError('InvalidArgument', `value for ${key} must be a string, got ${typeof value}`, { key });
   }
-  if (value.length > KVDB_LIMITS.valueBytesMax || encoder.encode(value).length > KVDB_LIMITS.valueBytesMax) {
+  if (
+    value.length > KVDB_LIMITS.valueBytesMax ||
+    (value.length * 3 > KVDB_LIMITS.valueBytesMax && encoder.encode(value).length > KVDB_LIMITS.valueBytesMax)
+  ) {
     throw new KvdbError('InvalidArgument', `value for ${key} is larger than ${KVDB_LIMITS.valueBytesMax} bytes`, {
       key,
     });

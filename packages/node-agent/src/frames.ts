@@ -21,17 +21,25 @@ export const FRAME_BYTES_MAX = 512;
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/**
+ * On the wire a frame is a msgpack array in field order ([v, clusterId, nodeId, generation, sequence, sentAtMs,
+ * state]): no field names to encode or decode.
+ */
 export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
-  return packr.pack(frame);
+  return packr.pack([
+    frame.v,
+    frame.clusterId,
+    frame.nodeId,
+    frame.generation,
+    frame.sequence,
+    frame.sentAtMs,
+    frame.state,
+  ]);
 }
 
 export type DecodeResult = { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string };
 
 const STATES = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Decodes and validates a frame from the wire; never throws. */
 export function decodeFrame(bytes: Uint8Array): DecodeResult {
@@ -43,8 +51,9 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult {
   } catch (error) {
     return { ok: false, problem: `malformed frame: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (!isRecord(value)) return { ok: false, problem: 'malformed frame: not a map' };
-  const { v, clusterId, nodeId, generation, sequence, sentAtMs, state } = value;
+  if (!Array.isArray(value) || value.length !== 7)
+    return { ok: false, problem: 'malformed frame: not a 7-field array' };
+  const [v, clusterId, nodeId, generation, sequence, sentAtMs, state] = value as unknown[];
   if (v !== 1) return { ok: false, problem: `unsupported frame version ${String(v)}` };
   if (typeof clusterId !== 'string' || clusterId === '' || clusterId.length > 64)
     return { ok: false, problem: 'bad clusterId' };
