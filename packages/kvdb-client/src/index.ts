@@ -6,3 +6,4 @@ export { EtcdKvdb, classifyEtcdError, type EtcdKvdbOptions } from './etcd.js';
 export { createKvdb, parseKvdbEndpoints, type CreateKvdbOptions, type KvdbEndpoints } from './endpoints.js';
 export { KVDB_LIMITS } from './validation.js';
 export { seededRandom } from './random.js';
+export { LeaseHandle, type LeaseBackend, type LeaseHandleOptions } from './lease-handle.js';

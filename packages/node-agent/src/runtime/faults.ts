@@ -1,4 +1,4 @@
-import { KvdbError, type Clock, type Kvdb } from '@pxsim/kvdb-client';
+import { KvdbError, LeaseHandle, type Clock, type Kvdb, type Lease } from '@pxsim/kvdb-client';
 import type { HeartbeatTransport, PeerAddress } from './types.js';
 
 /** The metro limit: a latency above this is refused unless explicitly allowed. */
@@ -38,17 +38,25 @@ function matches(list: string[] | undefined, ip: string): boolean {
  * jitter, loss. Consulted by the fault-injecting transport and kvdb wrappers below; user space, no netem.
  */
 export class LinkFaults {
-  private readonly cuts = new Set<string>();
+  /** from IP → destination IPs it cannot reach. */
+  private readonly cuts = new Map<string, Set<string>>();
   private readonly kvdbCut = new Set<string>();
   private latencyRules: LatencyRule[] = [];
   private lossRules: LossRule[] = [];
 
   cut(from: string[], to: string[]): void {
-    for (const a of from) for (const b of to) if (a !== b) this.cuts.add(`${a}>${b}`);
+    for (const a of from) {
+      let targets = this.cuts.get(a);
+      if (targets === undefined) {
+        targets = new Set();
+        this.cuts.set(a, targets);
+      }
+      for (const b of to) if (a !== b) targets.add(b);
+    }
   }
 
   isCut(from: string, to: string): boolean {
-    return this.cuts.has(`${from}>${to}`);
+    return this.cuts.get(from)?.has(to) === true;
   }
 
   cutKvdb(ips: string[]): void {
@@ -100,8 +108,9 @@ export class LinkFaults {
   }
 
   summary(): FaultSummary {
+    const cuts = [...this.cuts].flatMap(([from, targets]) => [...targets].map((to) => `${from}>${to}`));
     return {
-      cuts: [...this.cuts].sort(),
+      cuts: cuts.sort(),
       kvdbCut: [...this.kvdbCut].sort(),
       latency: [...this.latencyRules],
       loss: [...this.lossRules],
@@ -142,6 +151,7 @@ export function faultyKvdb(
 ): Kvdb {
   const timeoutMs = options.timeoutMs ?? 1000;
   const delayMs = options.delayMs;
+  const innerKvdb = inner;
   const wait = (ms: number): Promise<void> => new Promise((resolve) => clock.setTimer(ms, resolve));
   const guard = <T>(work: () => Promise<T>): Promise<T> => {
     if (!faults.kvdbReachable(ownIp)) {
@@ -175,23 +185,21 @@ export function faultyKvdb(
     update: (key, value, options) => guard(() => inner.update(key, value, options)),
     delete: (key, options) => guard(() => inner.delete(key, options)),
     txn: (request) => guard(() => inner.txn(request)),
+    // Keep-alives go through the fault layer too: a node cut off from the kvdb stops renewing, and its leases expire
+    // as they would on a real etcd.
     grantLease: (ttlMs, options) =>
       guard(async () => {
-        const lease = await inner.grantLease(ttlMs, options);
-        return {
-          get id() {
-            return lease.id;
+        const inner: Lease = await innerKvdb.grantLease(ttlMs, { autoKeepAlive: false });
+        return new LeaseHandle({
+          id: inner.id,
+          ttlMs: inner.ttlMs,
+          clock,
+          autoKeepAlive: options?.autoKeepAlive ?? true,
+          backend: {
+            keepAliveOnce: () => guard(() => inner.keepAlive()),
+            revoke: () => guard(() => inner.revoke()),
           },
-          get ttlMs() {
-            return lease.ttlMs;
-          },
-          get lost() {
-            return lease.lost;
-          },
-          keepAlive: () => guard(() => lease.keepAlive()),
-          revoke: () => guard(() => lease.revoke()),
-          onLost: (listener) => lease.onLost(listener),
-        };
+        });
       }),
     watch: (prefix, options) =>
       inner.watch(prefix, {
