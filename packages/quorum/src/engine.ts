@@ -117,6 +117,8 @@ export class QuorumEngine {
   /** Safe mode: members ever seen, so that a registration that vanishes still counts (hazard H5). */
   private readonly durableMembers = new Map<string, MemberInfo>();
   private readonly peers = new Map<string, PeerRecord>();
+  /** Membership in force, sorted by domain then node ID; rebuilt when a snapshot changes it. */
+  private membersCache: MemberInfo[] | undefined;
   private selfState: SelfGossipState = 'NOT_IN_QUORUM';
   private suspectDeadlineMs: number | undefined;
   /** Safe mode: since when (snapshot answer time) the own domain has been Active without a break. */
@@ -192,6 +194,7 @@ export class QuorumEngine {
     );
     this.lastSnapshotError = undefined;
     for (const member of snapshot.members) this.durableMembers.set(member.nodeId, member);
+    this.membersCache = undefined;
     const selfDomain = this.members().find((member) => member.nodeId === this.selfId)?.domain;
     if (selfDomain !== undefined && snapshot.domains[selfDomain] === 'Active') {
       this.ownActiveSinceMs ??= atMs;
@@ -273,8 +276,11 @@ export class QuorumEngine {
   /** Membership in force: the snapshot's, plus (safe mode) members that vanished without being decommissioned. */
   private members(): MemberInfo[] {
     if (this.snapshot === undefined) return [];
-    if (this.mode === 'reference') return this.snapshot.members;
-    return [...this.durableMembers.values()];
+    this.membersCache ??= [...(this.mode === 'reference' ? this.snapshot.members : this.durableMembers.values())].sort(
+      (left, right) =>
+        left.domain === right.domain ? (left.nodeId < right.nodeId ? -1 : 1) : left.domain < right.domain ? -1 : 1,
+    );
+    return this.membersCache;
   }
 
   private isAlive(nodeId: string): boolean {
@@ -555,9 +561,8 @@ export class QuorumEngine {
         lastHeardMs: peer?.lastHeardMs,
       };
     });
-    return views.sort((left, right) =>
-      left.domain === right.domain ? (left.nodeId < right.nodeId ? -1 : 1) : left.domain < right.domain ? -1 : 1,
-    );
+    // Already in order: the membership is kept sorted by domain then node ID.
+    return views;
   }
 
   private peerStatus(
