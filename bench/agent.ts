@@ -4,17 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import { encodeFrame } from '@pxsim/node-agent';
+import { topology } from '@pxsim/sim-harness';
 import type { Figure } from './figures.js';
 
 const PX_NODE = join(import.meta.dirname, '..', 'packages', 'node-agent', 'bin', 'px-node');
-const NODES = [
-  { ip: '127.0.1.1', domain: 'us-east-1a' },
-  { ip: '127.0.1.2', domain: 'us-east-1a' },
-  { ip: '127.0.1.3', domain: 'us-east-1a' },
-  { ip: '127.0.2.1', domain: 'us-east-1b' },
-  { ip: '127.0.2.2', domain: 'us-east-1b' },
-  { ip: '127.0.2.3', domain: 'us-east-1b' },
-];
+const NODES = topology(['us-east-1a', 'us-east-1b'], 3, false);
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

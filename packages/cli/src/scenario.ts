@@ -93,6 +93,31 @@ export async function failoverScenario(
     if (result.status !== 'Successful') throw new CliError(`ClusterDomainUpdate ${name} failed: ${result.reason}`);
   };
 
+  /** Waits until every survivor's view of the lost domain's nodes satisfies `check`. */
+  const waitForSurvivors = async (
+    what: string,
+    check: (lostNodes: Array<{ id: string; status: string; gossipState: string }>) => boolean,
+  ): Promise<void> => {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const views = await Promise.all(
+        survivors.map(async (node) =>
+          call<{ nodes: Array<{ id: string; domain: string; status: string; gossipState: string }> }>(
+            `http://${node.ip}:${node.apiPort}`,
+            '/v1/cluster',
+            { timeoutMs: 1000 },
+          ).catch(() => undefined),
+        ),
+      );
+      if (views.every((view) => check(view?.nodes.filter((entry) => entry.domain === options.domain) ?? []))) return;
+      if (Date.now() > deadline) {
+        throw new CliError(`scenario stopped: the survivors did not ${what} within ${options.timeoutMs / 1000} s`);
+      }
+      await poll();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+
   step(`failover and failback of ${options.domain} on cluster ${info.clusterId}`);
   await waitFor('every node Online', all(info.nodes, 'Online'));
   step(`disaster: every node of ${options.domain} is killed`);
@@ -101,29 +126,10 @@ export async function failoverScenario(
   await waitFor(`${options.domain} stops answering`, (states) =>
     lost.every((node) => states.get(node.ip)?.status === 'down'),
   );
-  const survivorViews = async (): Promise<boolean> => {
-    const views = await Promise.all(
-      survivors.map(async (node) =>
-        call<{ nodes: Array<{ id: string; domain: string; status: string }> }>(
-          `http://${node.ip}:${node.apiPort}`,
-          '/v1/cluster',
-          { timeoutMs: 1000 },
-        ).catch(() => undefined),
-      ),
-    );
-    return views.every((view) => {
-      const lostNodes = view?.nodes.filter((entry) => entry.domain === options.domain) ?? [];
-      for (const entry of lostNodes) lostIds.add(entry.id);
-      return lostNodes.length > 0 && lostNodes.every((entry) => entry.status === 'Offline');
-    });
-  };
-  const detectionDeadline = Date.now() + options.timeoutMs;
-  while (!(await survivorViews())) {
-    if (Date.now() > detectionDeadline)
-      throw new CliError(`scenario stopped: the survivors did not notice within ${options.timeoutMs / 1000} s`);
-    await poll();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitForSurvivors('notice', (lostNodes) => {
+    for (const entry of lostNodes) lostIds.add(entry.id);
+    return lostNodes.length > 0 && lostNodes.every((entry) => entry.status === 'Offline');
+  });
   await poll();
   step(`the survivors see ${lostIds.size} node(s) of ${options.domain} Offline`);
   step(`failover: deactivate ${options.domain}`);
@@ -133,32 +139,12 @@ export async function failoverScenario(
   await call(info.controlUrl, '/faults/restart', { method: 'POST', body: { nodes: options.domain } });
   await waitFor(`${options.domain} is up and Out of Quorum (inactive)`, all(lost, 'Out of Quorum'));
   // As Stork's failback waits for the domain to be in sync, wait until every survivor hears the returning nodes.
-  const heard = async (): Promise<boolean> => {
-    const views = await Promise.all(
-      survivors.map(async (node) =>
-        call<{ nodes: Array<{ domain: string; gossipState: string }> }>(
-          `http://${node.ip}:${node.apiPort}`,
-          '/v1/cluster',
-          { timeoutMs: 1000 },
-        ).catch(() => undefined),
-      ),
-    );
-    return views.every((view) => {
-      const returning = view?.nodes.filter((entry) => entry.domain === options.domain) ?? [];
-      return (
-        returning.length === lost.length &&
-        returning.every((entry) => ['UP', 'NOT_IN_QUORUM', 'SUSPECT_NOT_IN_QUORUM'].includes(entry.gossipState))
-      );
-    });
-  };
-  const heardDeadline = Date.now() + options.timeoutMs;
-  while (!(await heard())) {
-    if (Date.now() > heardDeadline)
-      throw new CliError(
-        `scenario stopped: the survivors did not hear ${options.domain} within ${options.timeoutMs / 1000} s`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitForSurvivors(
+    `hear ${options.domain}`,
+    (returning) =>
+      returning.length === lost.length &&
+      returning.every((entry) => ['UP', 'NOT_IN_QUORUM', 'SUSPECT_NOT_IN_QUORUM'].includes(entry.gossipState)),
+  );
   step(`the survivors hear every node of ${options.domain} again`);
   step(`failback: activate ${options.domain}`);
   await update(true);

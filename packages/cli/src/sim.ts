@@ -17,6 +17,7 @@ import {
   type RunningNode,
 } from '@pxsim/node-agent';
 import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
+import { groupIps, topology, type NodeSpec } from '@pxsim/sim-harness';
 import type { SimInfo } from './client.js';
 
 export interface SimOptions {
@@ -51,24 +52,7 @@ export function runningSimPid(dir: string): number | undefined {
   }
 }
 
-export interface SimNodeSpec {
-  ip: string;
-  domain: string;
-  storageless: boolean;
-}
-
-/** Domain i's nodes live on 127.0.(i+1).1…N; the witness on 127.0.9.1. Every node uses ports 9001–9003. */
-export function simTopology(
-  options: Pick<SimOptions, 'domains' | 'nodesPerDomain' | 'witness' | 'ipPrefix'>,
-): SimNodeSpec[] {
-  const nodes: SimNodeSpec[] = [];
-  options.domains.forEach((domain, index) => {
-    for (let n = 1; n <= options.nodesPerDomain; n++)
-      nodes.push({ ip: `${options.ipPrefix}.${index + 1}.${n}`, domain, storageless: false });
-  });
-  if (options.witness) nodes.push({ ip: `${options.ipPrefix}.9.1`, domain: 'witness', storageless: true });
-  return nodes;
-}
+export type SimNodeSpec = NodeSpec;
 
 /** A running local sim: real agents with real sockets in this process, faults injected in user space. */
 export class Sim {
@@ -83,7 +67,7 @@ export class Sim {
   private wroteInfo = false;
 
   constructor(readonly options: SimOptions) {
-    this.specs = simTopology(options);
+    this.specs = topology(options.domains, options.nodesPerDomain, options.witness, options.ipPrefix);
     this.kvdbEndpoint = options.kvdb;
   }
 
@@ -181,19 +165,8 @@ export class Sim {
     await node?.stop({ crash: true });
   }
 
-  /** Node IPs of a group: a domain name, a node IP, `all`, or several joined with ','. */
   group(text: string): string[] {
-    const ips = text.split(',').flatMap((part) => {
-      const name = part.trim();
-      if (name === 'all') return this.specs.map((spec) => spec.ip);
-      const byDomain = this.specs.filter((spec) => spec.domain === name).map((spec) => spec.ip);
-      if (byDomain.length > 0) return byDomain;
-      if (this.specs.some((spec) => spec.ip === name)) return [name];
-      throw new Error(
-        `"${name}" is neither a domain (${[...new Set(this.specs.map((spec) => spec.domain))].join(', ')}) nor a node IP of this sim`,
-      );
-    });
-    return [...new Set(ips)];
+    return groupIps(this.specs, text);
   }
 
   private async startControl(): Promise<void> {

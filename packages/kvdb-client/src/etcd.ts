@@ -132,11 +132,6 @@ export class EtcdKvdb extends TxnKvdb {
     });
   }
 
-  /** The etcd3 client underneath (for tests that need raw access). */
-  get rawClient(): Etcd3 {
-    return this.client;
-  }
-
   private full(key: string): Buffer {
     return Buffer.concat([this.namespace, Buffer.from(key)]);
   }

@@ -115,10 +115,6 @@ export class MemStore {
     return Math.max(1, this.compactedBefore);
   }
 
-  get keyCount(): number {
-    return this.entries.size;
-  }
-
   get(key: string): KeyValue | undefined {
     this.expireDueLeases();
     return this.entries.get(key);

@@ -190,6 +190,11 @@ export class NodeAgent {
     this.current = this.buildStatus();
   }
 
+  /** The simulated pool's size (a storage-less witness has none). */
+  private get poolCapacityBytes(): number {
+    return this.config.storageless ? 0 : Math.round(this.config.poolCapacityGiB * GiB);
+  }
+
   /** The engine's verdict for this node, without building the whole status. */
   selfState(): { gossipState: GossipState; status: UserStatus; serving: boolean } {
     const status = this.userStatus(this.nodeId, this.view.self.status);
@@ -392,7 +397,7 @@ export class NodeAgent {
       clusterDomain: this.config.clusterDomain,
       nonQuorumMember: false,
       storageless: this.config.storageless,
-      poolCapacityBytes: this.config.storageless ? 0 : Math.round(this.config.poolCapacityGiB * GiB),
+      poolCapacityBytes: this.poolCapacityBytes,
       poolUsedBytes: previous?.poolUsedBytes ?? 0,
       version: this.config.version,
       decommissioned: false,
@@ -641,7 +646,7 @@ export class NodeAgent {
         reason: `storage fenced: ${this.view.self.status}: ${this.view.self.reason}`,
       };
     }
-    const capacityBytes = this.config.storageless ? 0 : Math.round(this.config.poolCapacityGiB * GiB);
+    const capacityBytes = this.poolCapacityBytes;
     if (this.usedBytes + bytes > capacityBytes) {
       return {
         ok: false,
@@ -756,8 +761,7 @@ export class NodeAgent {
       storageStatus: selfStatus === 'Online' ? 'Up' : 'Down',
       reason: this.phase === 'running' ? this.view.self.reason : this.phaseReason,
       usedBytes: this.usedBytes,
-      capacityBytes:
-        self?.capacityBytes ?? (this.config.storageless ? 0 : Math.round(this.config.poolCapacityGiB * GiB)),
+      capacityBytes: self?.capacityBytes ?? this.poolCapacityBytes,
       version: this.config.version,
       storageless: this.config.storageless,
       thisNode: true,

@@ -3,13 +3,14 @@ export { seededRandom, derivedRandom } from './random.js';
 export {
   Simulation,
   topology,
+  groupIps,
   type SimulationOptions,
   type NodeSpec,
   type NodeState,
   type HistoryEntry,
   type Violation,
 } from './simulation.js';
-export { applyStep, describeStep, type Step } from './nemesis.js';
+export { applyStep, type Step } from './nemesis.js';
 export {
   checkSchedules,
   runSchedule,

@@ -118,7 +118,3 @@ export async function applyStep(sim: Simulation, step: Step): Promise<void> {
       return;
   }
 }
-
-export function describeStep(step: Step): string {
-  return JSON.stringify(step);
-}

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { MemKvdb, MemStore, type Clock, type Timer } from '@pxsim/kvdb-client';
 import {
   LinkFaults,
-  METRO_LATENCY_MS_MAX,
   NodeAgent,
   faultyKvdb,
   validateConfig,
@@ -62,14 +61,32 @@ export interface Violation {
   detail: string;
 }
 
-/** Domain i's nodes on 127.0.(i+1).1…N, the witness on 127.0.9.1: the same addresses as the live sim. */
-export function topology(domains: string[], nodesPerDomain: number, witness: boolean): NodeSpec[] {
+/**
+ * Domain i's nodes on PREFIX.(i+1).1…N, the witness on PREFIX.9.1 (PREFIX 127.0 by default): the layout of the
+ * simulator, the live sim and the benchmarks alike.
+ */
+export function topology(domains: string[], nodesPerDomain: number, witness: boolean, ipPrefix = '127.0'): NodeSpec[] {
   const nodes: NodeSpec[] = [];
   domains.forEach((domain, index) => {
-    for (let n = 1; n <= nodesPerDomain; n++) nodes.push({ ip: `127.0.${index + 1}.${n}`, domain, storageless: false });
+    for (let n = 1; n <= nodesPerDomain; n++)
+      nodes.push({ ip: `${ipPrefix}.${index + 1}.${n}`, domain, storageless: false });
   });
-  if (witness) nodes.push({ ip: '127.0.9.1', domain: 'witness', storageless: true });
+  if (witness) nodes.push({ ip: `${ipPrefix}.9.1`, domain: 'witness', storageless: true });
   return nodes;
+}
+
+/** Node IPs of a group: `all`, a domain name, a node IP, or several of these joined with ','. */
+export function groupIps(specs: readonly NodeSpec[], text: string): string[] {
+  const ips = text.split(',').flatMap((part) => {
+    const name = part.trim();
+    if (name === 'all') return specs.map((spec) => spec.ip);
+    const inDomain = specs.filter((spec) => spec.domain === name).map((spec) => spec.ip);
+    if (inDomain.length > 0) return inDomain;
+    if (specs.some((spec) => spec.ip === name)) return [name];
+    const domains = [...new Set(specs.map((spec) => spec.domain))].join(', ');
+    throw new Error(`"${name}" is neither a domain (${domains}) nor a node IP of this cluster`);
+  });
+  return [...new Set(ips)];
 }
 
 const INBOX_MAX = 1024;
@@ -209,15 +226,7 @@ export class Simulation {
   // ---- nodes ---------------------------------------------------------------------------------------------------
 
   group(text: string): string[] {
-    const ips = text.split(',').flatMap((part) => {
-      const name = part.trim();
-      if (name === 'all') return this.specs.map((spec) => spec.ip);
-      const inDomain = this.specs.filter((spec) => spec.domain === name).map((spec) => spec.ip);
-      if (inDomain.length > 0) return inDomain;
-      if (this.nodes.has(name)) return [name];
-      throw new Error(`"${name}" is neither a domain nor a node of this simulation`);
-    });
-    return [...new Set(ips)];
+    return groupIps(this.specs, text);
   }
 
   state(ip: string): NodeState {
@@ -610,10 +619,6 @@ export class Simulation {
       2 * (Math.max(3000, 3 * timing.heartbeatIntervalMs) + timing.snapshotFreshnessMs + this.bounds.detectionBoundMs) +
       5000
     );
-  }
-
-  metroLatencyLimitMs(): number {
-    return METRO_LATENCY_MS_MAX;
   }
 
   /** Stops every node (end of a run): releases watchers and timers. */
