@@ -356,12 +356,21 @@ export interface MemKvdbOptions {
 }
 
 /** A `Kvdb` client on an in-process `MemStore`. Results are computed synchronously and returned as settled promises. */
+/** Prefixes whose last answer a client keeps (a client reads a handful; more only if misused). */
+const RANGE_CACHE_PREFIXES_MAX = 64;
+
 export class MemKvdb extends TxnKvdb {
   readonly description: string;
   readonly store: MemStore;
   private readonly namespace: string;
   private readonly handles = new Set<LeaseHandle>();
   private readonly watches = new Set<Watch>();
+  /**
+   * The last whole-prefix answer per prefix. A revision names one state of the store, so while the store's revision
+   * has not moved the same answer is returned again (an agent re-reads its cluster every refresh period; most reads
+   * find nothing changed). The entries are frozen: callers share them, as they share the store's own entries.
+   */
+  private readonly rangeCache = new Map<string, { revision: number; kvs: KeyValue[] }>();
   private closed = false;
 
   constructor(options: MemKvdbOptions) {
@@ -407,8 +416,20 @@ export class MemKvdb extends TxnKvdb {
 
   protected executeRange(prefix: string, options: RangeOptions): Promise<RangeResult> {
     return this.run(() => {
+      const revision = this.store.currentRevision; // expires due leases first, as the range would
+      const whole = (options.limit ?? 0) === 0 && options.keysOnly !== true;
+      const cached = whole ? this.rangeCache.get(prefix) : undefined;
+      if (cached !== undefined && cached.revision === revision)
+        return { revision, kvs: cached.kvs.slice(), more: false };
       const { kvs, more } = this.store.range(this.namespace + prefix, options);
-      return { revision: this.store.currentRevision, kvs: kvs.map((kv) => this.strip(kv)), more };
+      const stripped = kvs.map((kv) => this.strip(kv));
+      if (whole) {
+        if (this.rangeCache.size >= RANGE_CACHE_PREFIXES_MAX) this.rangeCache.clear();
+        for (const kv of stripped) Object.freeze(kv);
+        this.rangeCache.set(prefix, { revision, kvs: stripped });
+        return { revision, kvs: stripped.slice(), more };
+      }
+      return { revision, kvs: stripped, more };
     });
   }
 

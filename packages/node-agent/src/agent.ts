@@ -692,11 +692,17 @@ export class NodeAgent {
 
   private emitChanges(before: QuorumView, after: QuorumView): void {
     if (this.listeners.size === 0) return;
-    const previous = new Map<string, UserStatus>();
-    for (const node of before.nodes) previous.set(node.nodeId, this.userStatus(node.nodeId, node.status));
-    for (const node of after.nodes) {
+    let previous: Map<string, UserStatus> | undefined;
+    for (const [index, node] of after.nodes.entries()) {
       const to = this.userStatus(node.nodeId, node.status);
-      const from = previous.get(node.nodeId);
+      // Both views list the membership in the same order unless it changed: look up by ID only then.
+      const same = before.nodes[index];
+      let from: UserStatus | undefined;
+      if (same?.nodeId === node.nodeId) from = this.userStatus(same.nodeId, same.status);
+      else {
+        previous ??= new Map(before.nodes.map((old) => [old.nodeId, this.userStatus(old.nodeId, old.status)]));
+        from = previous.get(node.nodeId);
+      }
       if (from === to) continue;
       const reason = node.nodeId === this.nodeId && this.phase !== 'running' ? this.phaseReason : node.reason;
       this.emit({

@@ -45,12 +45,14 @@ interface PeerRecord {
   left: { atMs: number; domainMatesAlive: boolean } | undefined;
 }
 
+const NO_DOMAINS: Readonly<Record<string, DomainState>> = Object.freeze({});
 const SELF_STATES: ReadonlySet<string> = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
 /** Heartbeats from IDs not (yet) in the membership are remembered up to this many. */
 const UNKNOWN_PEERS_MAX = 256;
 
 export function claimKey(domains: readonly [string, string]): string {
-  return [...domains].sort().join('|');
+  const [first, second] = domains;
+  return first < second ? `${first}|${second}` : `${second}|${first}`;
 }
 
 function orderedPair(first: string, second: string): readonly [string, string] {
@@ -290,10 +292,9 @@ export class QuorumEngine {
 
   /** Records, for every peer that has just gone silent, whether its domain-mates still answer (the reference's pings). */
   private notePeersThatLeft(members: MemberInfo[]): void {
-    const domainOf = new Map(members.map((member) => [member.nodeId, member.domain]));
     for (const [nodeId, peer] of this.peers) {
-      if (this.isAlive(nodeId) || peer.left !== undefined) continue;
-      const domain = domainOf.get(nodeId);
+      if (peer.left !== undefined || this.isAlive(nodeId)) continue;
+      const domain = members.find((member) => member.nodeId === nodeId)?.domain;
       const domainMatesAlive = members.some(
         (member) =>
           member.domain === domain &&
@@ -331,29 +332,34 @@ export class QuorumEngine {
     ownDomain: string | undefined,
   ): {
     members: MemberInfo[];
-    domains: Record<string, DomainState>;
+    domains: Readonly<Record<string, DomainState>>;
     pending: string[];
   } {
-    const domains: Record<string, DomainState> = { ...(this.snapshot?.domains ?? {}) };
+    // The snapshot's own map and membership are returned as they are unless something is pending (the usual case).
+    const read: Readonly<Record<string, DomainState>> = this.snapshot?.domains ?? NO_DOMAINS;
+    let domains = read;
     const pending: string[] = [];
-    for (const [domain, state] of Object.entries(domains)) {
-      if (state !== 'Inactive' || domain === ownDomain) continue;
+    for (const domain in read) {
+      if (read[domain] !== 'Inactive' || domain === ownDomain) continue;
       const sinceMs = this.inactiveSinceMs.get(domain);
       if (this.settled(sinceMs)) continue;
-      domains[domain] = 'Active';
+      if (domains === read) domains = { ...read };
+      (domains as Record<string, DomainState>)[domain] = 'Active';
       pending.push(
         `domain ${domain} was deactivated too recently and counts as active for ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs - this.nowMs} ms more`,
       );
     }
-    const effectiveMembers = members.map((member) => {
-      if (!member.decommissioned) return member;
+    let effectiveMembers = members;
+    for (const [index, member] of members.entries()) {
+      if (!member.decommissioned) continue;
       const sinceMs = this.decommissionedSinceMs.get(member.nodeId);
-      if (this.settled(sinceMs)) return member;
+      if (this.settled(sinceMs)) continue;
       pending.push(
         `${member.nodeId} was decommissioned too recently and counts for ${(sinceMs ?? this.nowMs) + this.timing.snapshotFreshnessMs - this.nowMs} ms more`,
       );
-      return { ...member, decommissioned: false };
-    });
+      if (effectiveMembers === members) effectiveMembers = [...members];
+      effectiveMembers[index] = { ...member, decommissioned: false };
+    }
     return { members: effectiveMembers, domains, pending };
   }
 
@@ -591,9 +597,9 @@ export class QuorumEngine {
   }
 
   private nextDeadline(members: MemberInfo[]): number | undefined {
-    const deadlines: number[] = [];
+    let earliest = Number.POSITIVE_INFINITY;
     const consider = (atMs: number): void => {
-      if (atMs > this.nowMs) deadlines.push(atMs);
+      if (atMs > this.nowMs && atMs < earliest) earliest = atMs;
     };
     for (const member of members) {
       const peer = this.peers.get(member.nodeId);
@@ -616,7 +622,7 @@ export class QuorumEngine {
       }
       for (const askedMs of this.actionAskedMs.values()) consider(askedMs + this.timing.snapshotRefreshMs);
     }
-    return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+    return earliest === Number.POSITIVE_INFINITY ? undefined : earliest;
   }
 }
 

@@ -94,6 +94,11 @@ export class Scheduler implements Clock {
     return entry;
   }
 
+  /** Timers set so far: a caller can tell whether any other timer was set since its own. */
+  get timersSet(): number {
+    return this.sequence;
+  }
+
   get pending(): number {
     return this.heap.size;
   }

@@ -139,6 +139,20 @@ export function faultyTransport(
 }
 
 /**
+ * The error of a call cut off by an injected fault. Its stack would only point into this layer and simulations make
+ * many of them (every read of every cut-off node), so none is captured.
+ */
+function injectedUnavailable(ownIp: string): KvdbError {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new KvdbError('Unavailable', `kvdb unreachable from ${ownIp} (injected fault)`);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+/**
  * Wraps a kvdb client so that while `ownIp` is cut from the kvdb every call fails as Unavailable (nothing applied)
  * after `timeoutMs`, and watch batches are held back (the agent re-reads everything once it can).
  */
@@ -156,9 +170,7 @@ export function faultyKvdb(
   const guard = <T>(work: () => Promise<T>): Promise<T> => {
     if (!faults.kvdbReachable(ownIp)) {
       return new Promise((_resolve, reject) => {
-        clock.setTimer(timeoutMs, () =>
-          reject(new KvdbError('Unavailable', `kvdb unreachable from ${ownIp} (injected fault)`)),
-        );
+        clock.setTimer(timeoutMs, () => reject(injectedUnavailable(ownIp)));
       });
     }
     if (delayMs === undefined) return work();
