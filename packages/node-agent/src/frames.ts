@@ -42,25 +42,24 @@ export type DecodeResult = { ok: true; frame: HeartbeatFrame } | { ok: false; pr
 const STATES = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
 
 /**
- * The last frame decoded, keyed by its content (a copy of the bytes). A heartbeat goes to every peer, and where the
- * peers share a process (the simulator) the same bytes arrive once per peer in a row: they decode once. The result is
- * frozen, as it is shared.
+ * Frames decoded lately, by the array they came in, each with a copy of its bytes. A heartbeat goes to every peer,
+ * and where the peers share a process (the simulator) the same array arrives once per peer: it decodes once. An entry
+ * answers only while the array still holds the bytes it was decoded from (compared natively), so the cache is keyed
+ * by content, never by identity alone. The results are frozen, as they are shared.
  */
-let lastDecoded: { bytes: Uint8Array; result: DecodeResult } | undefined;
-
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  if (left.length !== right.length) return false;
-  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
-  return true;
-}
+const RECENT_MAX = 8;
+const recent: Array<{ source: Uint8Array; bytes: Uint8Array; result: DecodeResult }> = [];
 
 /** Decodes and validates a frame from the wire; never throws. The result must not be modified. */
 export function decodeFrame(bytes: Uint8Array): DecodeResult {
-  if (lastDecoded !== undefined && sameBytes(lastDecoded.bytes, bytes)) return lastDecoded.result;
+  for (const entry of recent) {
+    if (entry.source === bytes && Buffer.compare(entry.bytes, bytes) === 0) return entry.result;
+  }
   const result = decodeUncached(bytes);
   if (bytes.length > FRAME_BYTES_MAX) return result;
   if (result.ok) Object.freeze(result.frame);
-  lastDecoded = { bytes: bytes.slice(), result: Object.freeze(result) };
+  if (recent.length >= RECENT_MAX) recent.pop();
+  recent.unshift({ source: bytes, bytes: bytes.slice(), result: Object.freeze(result) });
   return result;
 }
 

@@ -393,7 +393,15 @@ export class QuorumEngine {
     return {
       nowMs: this.nowMs,
       mode: this.mode,
-      self: { ...selfView, serving: outcome.status === 'Online' },
+      self: {
+        nodeId: selfView.nodeId,
+        domain: selfView.domain,
+        gossipState: selfView.gossipState,
+        status: selfView.status,
+        reason: selfView.reason,
+        lastHeardMs: selfView.lastHeardMs,
+        serving: outcome.status === 'Online',
+      },
       nodes,
       quorum: {
         total: decision.total,
@@ -559,11 +567,13 @@ export class QuorumEngine {
       }
       const gossipState = this.peerGossipState(member.nodeId);
       const peer = this.peers.get(member.nodeId);
+      const { status, reason } = this.peerStatus(member, gossipState, peer);
       return {
         nodeId: member.nodeId,
         domain: member.domain,
         gossipState,
-        ...this.peerStatus(member, gossipState, peer),
+        status,
+        reason,
         lastHeardMs: peer?.lastHeardMs,
       };
     });

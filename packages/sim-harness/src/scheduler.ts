@@ -3,64 +3,51 @@ import type { Clock, Timer } from '@pxsim/kvdb-client';
 /** One scheduled event; it is its own Timer handle (no closure per timer on the hot path). */
 class Entry implements Timer {
   cancelled = false;
-  constructor(
-    readonly atMs: number,
-    readonly sequence: number,
-    readonly callback: () => void,
-  ) {}
+  constructor(readonly callback: () => void) {}
 
   cancel(): void {
     this.cancelled = true;
   }
 }
 
-/** A binary heap of events ordered by (time, sequence): ties run in the order they were scheduled. */
-class EventHeap {
-  private readonly items: Entry[] = [];
+/** A binary min-heap of instants (plain numbers: cheap to compare). */
+class InstantHeap {
+  private readonly items: number[] = [];
 
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): Entry | undefined {
+  peek(): number | undefined {
     return this.items[0];
   }
 
-  push(entry: Entry): void {
+  push(value: number): void {
     const items = this.items;
-    items.push(entry);
-    let index = items.length - 1;
+    let index = items.length;
+    items.push(value);
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (!EventHeap.before(entry, items[parent] as Entry)) break;
-      items[index] = items[parent] as Entry;
+      const above = items[parent] as number;
+      if (above <= value) break;
+      items[index] = above;
       index = parent;
     }
-    items[index] = entry;
+    items[index] = value;
   }
 
-  pop(): Entry | undefined {
+  pop(): void {
     const items = this.items;
-    const top = items[0];
     const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
+    if (last === undefined || items.length === 0) return;
     let index = 0;
     for (;;) {
       const left = 2 * index + 1;
       if (left >= items.length) break;
       const right = left + 1;
-      const child =
-        right < items.length && EventHeap.before(items[right] as Entry, items[left] as Entry) ? right : left;
-      if (!EventHeap.before(items[child] as Entry, last)) break;
-      items[index] = items[child] as Entry;
+      const child = right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
+      const below = items[child] as number;
+      if (below >= last) break;
+      items[index] = below;
       index = child;
     }
     items[index] = last;
-    return top;
-  }
-
-  private static before(a: Entry, b: Entry): boolean {
-    return a.atMs < b.atMs || (a.atMs === b.atMs && a.sequence < b.sequence);
   }
 }
 
@@ -78,8 +65,14 @@ const drainMicrotasks = (): Promise<void> => new Promise((resolve) => process.ne
  */
 export class Scheduler implements Clock {
   private current = 0;
-  private sequence = 0;
-  private readonly heap = new EventHeap();
+  private timersSetCount = 0;
+  private pendingCount = 0;
+  /**
+   * Events by instant, each instant's in the order they were set (ties run in that order), and a heap of the instants
+   * that have events: one heap operation per instant rather than per event.
+   */
+  private readonly byInstant = new Map<number, Entry[]>();
+  private readonly instants = new InstantHeap();
   eventsRun = 0;
   /** Distinct instants run (each ends with a microtask drain). */
   instantsRun = 0;
@@ -89,18 +82,28 @@ export class Scheduler implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): Timer {
-    const entry = new Entry(this.current + (delayMs > 0 ? delayMs : 0), this.sequence++, callback);
-    this.heap.push(entry);
+    const atMs = this.current + (delayMs > 0 ? delayMs : 0);
+    const entry = new Entry(callback);
+    let events = this.byInstant.get(atMs);
+    if (events === undefined) {
+      events = [];
+      this.byInstant.set(atMs, events);
+      this.instants.push(atMs);
+    }
+    events.push(entry);
+    this.timersSetCount += 1;
+    this.pendingCount += 1;
     return entry;
   }
 
   /** Timers set so far: a caller can tell whether any other timer was set since its own. */
   get timersSet(): number {
-    return this.sequence;
+    return this.timersSetCount;
   }
 
+  /** Events set and not yet run (cancelled ones included until their instant comes). */
   get pending(): number {
-    return this.heap.size;
+    return this.pendingCount;
   }
 
   /** Runs every event up to and including `untilMs`, then sets the clock to `untilMs`. */
@@ -108,18 +111,32 @@ export class Scheduler implements Clock {
     let ran = 0;
     await drainMicrotasks();
     for (;;) {
-      const next = this.heap.peek();
-      if (next === undefined || next.atMs > untilMs) break;
+      const instant = this.instants.peek();
+      if (instant === undefined || instant > untilMs) break;
       if (ran >= eventsMax) throw new Error(`event budget of ${eventsMax} exhausted at ${this.current} ms`);
-      const instant = next.atMs;
       this.current = instant;
-      // Every event of this instant, then the promise work they started, before time moves.
-      for (let entry = this.heap.peek(); entry !== undefined && entry.atMs === instant; entry = this.heap.peek()) {
-        this.heap.pop();
-        if (entry.cancelled) continue;
-        ran += 1;
-        this.eventsRun += 1;
-        entry.callback();
+      const events = this.byInstant.get(instant) as Entry[];
+      // Every event of this instant (including those set for it while it runs), then the promise work they started,
+      // before time moves. Work that sets a timer for this instant during the drain gets a new round of it.
+      let index = 0;
+      try {
+        for (; index < events.length; index++) {
+          const entry = events[index] as Entry;
+          if (entry.cancelled) continue;
+          ran += 1;
+          this.eventsRun += 1;
+          entry.callback();
+        }
+      } finally {
+        // An event that throws ends the run; the events after it stay scheduled, as they would in a heap.
+        const rest = events.length - index - 1;
+        this.pendingCount -= events.length - Math.max(0, rest);
+        this.byInstant.delete(instant);
+        this.instants.pop();
+        if (rest > 0) {
+          this.byInstant.set(instant, events.slice(index + 1));
+          this.instants.push(instant);
+        }
       }
       this.instantsRun += 1;
       await drainMicrotasks();

@@ -166,7 +166,6 @@ export function faultyKvdb(
   const timeoutMs = options.timeoutMs ?? 1000;
   const delayMs = options.delayMs;
   const innerKvdb = inner;
-  const wait = (ms: number): Promise<void> => new Promise((resolve) => clock.setTimer(ms, resolve));
   const guard = <T>(work: () => Promise<T>): Promise<T> => {
     if (!faults.kvdbReachable(ownIp)) {
       return new Promise((_resolve, reject) => {
@@ -174,16 +173,22 @@ export function faultyKvdb(
       });
     }
     if (delayMs === undefined) return work();
-    // The request travels to the kvdb, is served there, and the answer travels back.
-    return wait(delayMs()).then(async () => {
-      try {
-        const result = await work();
-        await wait(delayMs());
-        return result;
-      } catch (error) {
-        await wait(delayMs());
-        throw error;
-      }
+    // The request travels to the kvdb, is served there, and the answer (or the error) travels back. Timer callbacks
+    // rather than awaits: a simulation makes several of these per node and second.
+    return new Promise<T>((resolve, reject) => {
+      clock.setTimer(delayMs(), () => {
+        let answer: Promise<T>;
+        try {
+          answer = work();
+        } catch (error) {
+          answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+        answer.then(
+          (result) => clock.setTimer(delayMs(), () => resolve(result)),
+          (error: unknown) =>
+            clock.setTimer(delayMs(), () => reject(error instanceof Error ? error : new Error(String(error)))),
+        );
+      });
     });
   };
   return {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Scheduler } from '@pxsim/sim-harness';
+
+describe('the discrete-event scheduler', () => {
+  it('runs events by time, ties in the order set, and lets each instant finish its promise work first', async () => {
+    const scheduler = new Scheduler();
+    const log: string[] = [];
+    scheduler.setTimer(5, () => log.push('a'));
+    const cancelled = scheduler.setTimer(5, () => log.push('cancelled'));
+    scheduler.setTimer(3, () => {
+      log.push(`b@${scheduler.nowMs()}`);
+      scheduler.setTimer(2, () => log.push('c')); // same instant as a, set later: runs after a, d and f
+      scheduler.setTimer(0, () => log.push('b-again')); // this instant, this round
+    });
+    cancelled.cancel();
+    scheduler.setTimer(5, () => {
+      log.push('d');
+      void Promise.resolve()
+        .then(() => log.push('d-promise'))
+        .then(() => scheduler.setTimer(0, () => log.push(`e@${scheduler.nowMs()}`)));
+    });
+    scheduler.setTimer(5, () => log.push('f'));
+    scheduler.setTimer(11, () => log.push('too late'));
+    await scheduler.runUntil(10);
+    expect(log).toEqual(['b@3', 'b-again', 'a', 'd', 'f', 'c', 'd-promise', 'e@5']);
+    expect(scheduler.nowMs()).toBe(10);
+    expect(scheduler.eventsRun).toBe(7);
+    expect(scheduler.instantsRun).toBe(3); // 3, 5, and 5 again for the timer set by promise work
+    expect(scheduler.pending).toBe(1);
+  });
+
+  it('keeps the rest of an instant scheduled when an event throws, and enforces an event budget', async () => {
+    const scheduler = new Scheduler();
+    const log: string[] = [];
+    scheduler.setTimer(1, () => log.push('first'));
+    scheduler.setTimer(1, () => {
+      throw new Error('boom');
+    });
+    scheduler.setTimer(1, () => log.push('after'));
+    await expect(scheduler.runUntil(5)).rejects.toThrow('boom');
+    expect(scheduler.pending).toBe(1);
+    await scheduler.runUntil(5);
+    expect(log).toEqual(['first', 'after']);
+
+    for (let index = 0; index < 10; index++) scheduler.setTimer(index, () => undefined);
+    await expect(scheduler.runFor(100, 3)).rejects.toThrow(/event budget of 3 exhausted/);
+  });
+});
