@@ -84,6 +84,9 @@ function compareStrings(actual: string, op: Compare['op'], expected: string): bo
  * watchable history, compaction) in process memory. Several `MemKvdb` clients, each with its own namespace, may
  * share one store.
  */
+/** Whole-prefix answers a store keeps (its clients read a handful of prefixes each). */
+const RANGE_ANSWERS_MAX = 256;
+
 export class MemStore {
   readonly clock: Clock;
   private revision = 1;
@@ -96,6 +99,12 @@ export class MemStore {
   private readonly history: WatchBatch[] = [];
   private readonly historyRevisionsMax: number;
   private readonly watchers = new Set<StoreWatcher>();
+  /**
+   * The clients' last whole-prefix answers, by namespace and prefix. A revision names one state of the store, so while
+   * the revision has not moved the same answer is given again (every agent re-reads its cluster every refresh period;
+   * most reads find nothing changed). The entries are frozen: callers share them, as they share the store's own.
+   */
+  readonly rangeAnswers = new Map<string, { revision: number; kvs: KeyValue[] }>();
 
   constructor(options: MemStoreOptions) {
     this.clock = options.clock;
@@ -356,8 +365,6 @@ export interface MemKvdbOptions {
 }
 
 /** A `Kvdb` client on an in-process `MemStore`. Results are computed synchronously and returned as settled promises. */
-/** Prefixes whose last answer a client keeps (a client reads a handful; more only if misused). */
-const RANGE_CACHE_PREFIXES_MAX = 64;
 
 export class MemKvdb extends TxnKvdb {
   readonly description: string;
@@ -365,12 +372,6 @@ export class MemKvdb extends TxnKvdb {
   private readonly namespace: string;
   private readonly handles = new Set<LeaseHandle>();
   private readonly watches = new Set<Watch>();
-  /**
-   * The last whole-prefix answer per prefix. A revision names one state of the store, so while the store's revision
-   * has not moved the same answer is returned again (an agent re-reads its cluster every refresh period; most reads
-   * find nothing changed). The entries are frozen: callers share them, as they share the store's own entries.
-   */
-  private readonly rangeCache = new Map<string, { revision: number; kvs: KeyValue[] }>();
   private closed = false;
 
   constructor(options: MemKvdbOptions) {
@@ -418,15 +419,16 @@ export class MemKvdb extends TxnKvdb {
     return this.run(() => {
       const revision = this.store.currentRevision; // expires due leases first, as the range would
       const whole = (options.limit ?? 0) === 0 && options.keysOnly !== true;
-      const cached = whole ? this.rangeCache.get(prefix) : undefined;
+      const answerKey = `${this.namespace}\u0000${prefix}`;
+      const cached = whole ? this.store.rangeAnswers.get(answerKey) : undefined;
       if (cached !== undefined && cached.revision === revision)
         return { revision, kvs: cached.kvs.slice(), more: false };
       const { kvs, more } = this.store.range(this.namespace + prefix, options);
       const stripped = kvs.map((kv) => this.strip(kv));
       if (whole) {
-        if (this.rangeCache.size >= RANGE_CACHE_PREFIXES_MAX) this.rangeCache.clear();
+        if (this.store.rangeAnswers.size >= RANGE_ANSWERS_MAX) this.store.rangeAnswers.clear();
         for (const kv of stripped) Object.freeze(kv);
-        this.rangeCache.set(prefix, { revision, kvs: stripped });
+        this.store.rangeAnswers.set(answerKey, { revision, kvs: stripped });
         return { revision, kvs: stripped.slice(), more };
       }
       return { revision, kvs: stripped, more };

@@ -26,7 +26,7 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
  * state]): no field names to encode or decode.
  */
 export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
-  return packr.pack([
+  const fields = [
     frame.v,
     frame.clusterId,
     frame.nodeId,
@@ -34,8 +34,25 @@ export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
     frame.sequence,
     frame.sentAtMs,
     frame.state,
-  ]);
+  ];
+  const bytes = packr.pack(fields);
+  // What decoding these bytes gives is known when the fields pass the decoder's checks and survive msgpack unchanged
+  // (no surrogates, no -0): remember it, so that peers in this process (the simulator) need not decode it.
+  const checked = checkFields(fields);
+  if (
+    checked.ok &&
+    bytes.length <= FRAME_BYTES_MAX &&
+    !SURROGATE.test(frame.clusterId) &&
+    !SURROGATE.test(frame.nodeId) &&
+    !Object.is(frame.generation, -0) &&
+    !Object.is(frame.sequence, -0) &&
+    !Object.is(frame.sentAtMs, -0)
+  )
+    remember(bytes, checked);
+  return bytes;
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 export type DecodeResult = { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string };
 
@@ -56,11 +73,14 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult {
     if (entry.source === bytes && Buffer.compare(entry.bytes, bytes) === 0) return entry.result;
   }
   const result = decodeUncached(bytes);
-  if (bytes.length > FRAME_BYTES_MAX) return result;
+  if (bytes.length <= FRAME_BYTES_MAX) remember(bytes, result);
+  return result;
+}
+
+function remember(bytes: Uint8Array, result: DecodeResult): void {
   if (result.ok) Object.freeze(result.frame);
   if (recent.length >= RECENT_MAX) recent.pop();
   recent.unshift({ source: bytes, bytes: bytes.slice(), result: Object.freeze(result) });
-  return result;
 }
 
 function decodeUncached(bytes: Uint8Array): DecodeResult {
@@ -72,6 +92,11 @@ function decodeUncached(bytes: Uint8Array): DecodeResult {
   } catch (error) {
     return { ok: false, problem: `malformed frame: ${error instanceof Error ? error.message : String(error)}` };
   }
+  return checkFields(value);
+}
+
+/** The decoder's checks on an unpacked frame. */
+function checkFields(value: unknown): DecodeResult {
   if (!Array.isArray(value) || value.length !== 7)
     return { ok: false, problem: 'malformed frame: not a 7-field array' };
   const [v, clusterId, nodeId, generation, sequence, sentAtMs, state] = value as unknown[];

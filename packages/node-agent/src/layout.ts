@@ -79,12 +79,41 @@ export interface ParsedCluster {
 export type ParseCache = Map<string, { modRevision: number; value: unknown; problem: string | undefined }>;
 const PARSE_CACHE_MAX = 4096;
 
+/**
+ * Parsed values by entry, for frozen entries: a store that hands several clients the same frozen entry (the embedded
+ * kvdb, where a whole simulated cluster reads one store) has it parsed once for all of them. The values are frozen in
+ * turn, as they are shared.
+ */
+const sharedParses = new WeakMap<KeyValue, { value: unknown; problem: string | undefined }>();
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+}
+
 function parseValue<T>(
   kv: KeyValue,
   schema: z.ZodType<T>,
   rejected: ParsedCluster['rejected'],
   cache?: ParseCache,
 ): T | undefined {
+  const frozen = Object.isFrozen(kv);
+  const shared = frozen ? sharedParses.get(kv) : undefined;
+  if (shared !== undefined) {
+    if (shared.problem !== undefined) rejected.push({ key: kv.key, problem: shared.problem });
+    return shared.value as T | undefined;
+  }
+  if (frozen) {
+    const problemsBefore = rejected.length;
+    const value = parseFresh(kv, schema, rejected);
+    deepFreeze(value);
+    sharedParses.set(kv, {
+      value,
+      problem: rejected.length > problemsBefore ? rejected[rejected.length - 1]?.problem : undefined,
+    });
+    return value;
+  }
   const cached = cache?.get(kv.key);
   if (cached !== undefined && cached.modRevision === kv.modRevision) {
     if (cached.problem !== undefined) rejected.push({ key: kv.key, problem: cached.problem });

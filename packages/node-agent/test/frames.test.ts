@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { decodeFrame, encodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame } from '@pxsim/node-agent';
 
 const frame = (sequence: number): HeartbeatFrame => ({
@@ -49,5 +50,20 @@ describe('heartbeat frames', () => {
       ok: false,
       problem: `oversized frame: ${FRAME_BYTES_MAX + 1} bytes > ${FRAME_BYTES_MAX}`,
     });
+  });
+
+  it("answer from the sender's memory exactly what decoding the bytes gives (fast-check, odd strings and numbers)", () => {
+    const text = fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 70 }), fc.uuid());
+    const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 0, 2 ** 53, 1.5, Number.NaN));
+    fc.assert(
+      fc.property(text, text, number, number, number, fc.constantFrom('UP', 'NOT_IN_QUORUM', 'DOWN'), (...fields) => {
+        const [clusterId, nodeId, generation, sequence, sentAtMs, state] = fields;
+        const sent = { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state } as unknown as HeartbeatFrame;
+        const bytes = encodeFrame(sent);
+        const fresh = decodeFrame(Uint8Array.from(bytes)); // another array: decoded from the bytes
+        expect(decodeFrame(bytes)).toEqual(fresh);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
