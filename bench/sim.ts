@@ -55,8 +55,8 @@ async function bareScheduler(events: number, instants: number): Promise<number> 
 async function schedulesPerMinute(
   countPerWorker: number,
   virtualMs: number,
+  workers = Math.max(1, availableParallelism()),
 ): Promise<{ perMinute: number; withStartup: number; workers: number }> {
-  const workers = Math.max(1, availableParallelism());
   const started = performance.now();
   const done = await Promise.all(
     Array.from({ length: workers }, async (_, index) => {
@@ -86,6 +86,7 @@ export async function simFigures(): Promise<Figure[]> {
   const fortyEight = await speedup(['us-east-1a', 'us-east-1b'], 24, 30_000);
   const ninetySix = await speedup(['us-east-1a', 'us-east-1b'], 48, 10_000);
   const schedules = await schedulesPerMinute(40, 600_000);
+  const oneWorker = await schedulesPerMinute(40, 600_000, 1);
   return [
     {
       name: 'sim.speedup_x',
@@ -110,6 +111,12 @@ export async function simFigures(): Promise<Figure[]> {
       value: schedules.perMinute,
       unit: 'schedules/min',
       note: `random fault schedules of 10 simulated minutes, six nodes (+ witness in every other), safe mode, ${schedules.workers} worker(s) after 3 warm-up schedules each; ${schedules.withStartup.toFixed(0)} counting start-up and warm-up`,
+    },
+    {
+      name: 'sim.schedules_per_min_one_worker',
+      value: oneWorker.perMinute,
+      unit: 'schedules/min',
+      note: `the same on one worker thread (as pxsim check runs them); ${oneWorker.withStartup.toFixed(0)} counting start-up and warm-up`,
     },
     { name: 'sim.speedup_x_12_nodes', value: twelve.speedup, unit: 'x' },
     { name: 'sim.speedup_x_48_nodes', value: fortyEight.speedup, unit: 'x' },
