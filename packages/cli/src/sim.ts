@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createKvdb, realClock, type MemStore } from '@pxsim/kvdb-client';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import {
@@ -172,9 +172,18 @@ export class Sim {
   private async startControl(): Promise<void> {
     const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
     const groupSchema = { type: 'string', minLength: 1, maxLength: 512 } as const;
-    const fail = (error: unknown) => ({
-      error: { code: 'BAD_FAULT', message: error instanceof Error ? error.message : String(error) },
-    });
+    // A fault route's work; a group or value it cannot use is answered 400 with the reason.
+    const faultRoute =
+      <Body>(work: (body: Body) => unknown) =>
+      async (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply): Promise<unknown> => {
+        try {
+          return await work(request.body);
+        } catch (error) {
+          return reply.code(400).send({
+            error: { code: 'BAD_FAULT', message: error instanceof Error ? error.message : String(error) },
+          });
+        }
+      };
     app.get('/sim', async () => ({
       clusterId: this.options.clusterId,
       kvdb: this.kvdbEndpoint,
@@ -193,20 +202,13 @@ export class Sim {
           },
         },
       },
-      async (request, reply) => {
-        try {
-          const a = this.group(request.body.a);
-          const b = this.group(request.body.b);
-          this.faults.cut(a, b);
-          if (request.body.oneway !== true) this.faults.cut(b, a);
-          return {
-            cut:
-              request.body.oneway === true ? `${a.join(',')} -> ${b.join(',')}` : `${a.join(',')} <-> ${b.join(',')}`,
-          };
-        } catch (error) {
-          return reply.code(400).send(fail(error));
-        }
-      },
+      faultRoute((body: { a: string; b: string; oneway?: boolean }) => {
+        const a = this.group(body.a);
+        const b = this.group(body.b);
+        this.faults.cut(a, b);
+        if (body.oneway !== true) this.faults.cut(b, a);
+        return { cut: body.oneway === true ? `${a.join(',')} -> ${b.join(',')}` : `${a.join(',')} <-> ${b.join(',')}` };
+      }),
     );
     const linkBody = (extra: Record<string, unknown>, required: string[]) =>
       ({
@@ -229,9 +231,8 @@ export class Sim {
           ),
         },
       },
-      async (request, reply) => {
-        try {
-          const body = request.body;
+      faultRoute(
+        (body: { ms: number; jitterMs?: number; from?: string; to?: string; allowOverMetroLimit?: boolean }) => {
           this.faults.addLatency(
             {
               ms: body.ms,
@@ -242,63 +243,56 @@ export class Sim {
             { allowOverMetroLimit: body.allowOverMetroLimit === true },
           );
           return { latency: this.faults.summary().latency };
-        } catch (error) {
-          return reply.code(400).send(fail(error));
-        }
-      },
+        },
+      ),
     );
     app.post<{ Body: { percent: number; from?: string; to?: string } }>(
       '/faults/loss',
       { schema: { body: linkBody({ percent: { type: 'number', minimum: 0, maximum: 100 } }, ['percent']) } },
-      async (request, reply) => {
-        try {
-          const body = request.body;
-          this.faults.addLoss({
-            percent: body.percent,
-            ...(body.from === undefined ? {} : { from: this.group(body.from) }),
-            ...(body.to === undefined ? {} : { to: this.group(body.to) }),
-          });
-          return { loss: this.faults.summary().loss };
-        } catch (error) {
-          return reply.code(400).send(fail(error));
-        }
-      },
+      faultRoute((body: { percent: number; from?: string; to?: string }) => {
+        this.faults.addLoss({
+          percent: body.percent,
+          ...(body.from === undefined ? {} : { from: this.group(body.from) }),
+          ...(body.to === undefined ? {} : { to: this.group(body.to) }),
+        });
+        return { loss: this.faults.summary().loss };
+      }),
     );
     const nodesBody = {
       schema: {
         body: { type: 'object', required: ['nodes'], additionalProperties: false, properties: { nodes: groupSchema } },
       },
     };
-    app.post<{ Body: { nodes: string } }>('/faults/kill', nodesBody, async (request, reply) => {
-      try {
-        const ips = this.group(request.body.nodes);
+    app.post<{ Body: { nodes: string } }>(
+      '/faults/kill',
+      nodesBody,
+      faultRoute(async (body: { nodes: string }) => {
+        const ips = this.group(body.nodes);
         for (const ip of ips) await this.killNode(ip);
         return { killed: ips };
-      } catch (error) {
-        return reply.code(400).send(fail(error));
-      }
-    });
-    app.post<{ Body: { nodes: string } }>('/faults/restart', nodesBody, async (request, reply) => {
-      try {
-        const ips = this.group(request.body.nodes);
+      }),
+    );
+    app.post<{ Body: { nodes: string } }>(
+      '/faults/restart',
+      nodesBody,
+      faultRoute(async (body: { nodes: string }) => {
+        const ips = this.group(body.nodes);
         for (const ip of ips) {
           await this.killNode(ip);
           await this.startNode(ip);
         }
         return { restarted: ips };
-      } catch (error) {
-        return reply.code(400).send(fail(error));
-      }
-    });
-    app.post<{ Body: { nodes: string } }>('/faults/kvdb-cut', nodesBody, async (request, reply) => {
-      try {
-        const ips = this.group(request.body.nodes);
+      }),
+    );
+    app.post<{ Body: { nodes: string } }>(
+      '/faults/kvdb-cut',
+      nodesBody,
+      faultRoute((body: { nodes: string }) => {
+        const ips = this.group(body.nodes);
         this.faults.cutKvdb(ips);
         return { kvdbCut: ips };
-      } catch (error) {
-        return reply.code(400).send(fail(error));
-      }
-    });
+      }),
+    );
     app.post('/faults/heal', async () => {
       this.faults.heal();
       return { healed: true };

@@ -79,14 +79,14 @@ function compareStrings(actual: string, op: Compare['op'], expected: string): bo
   }
 }
 
+/** Whole-prefix answers a store keeps (its clients read a handful of prefixes each). */
+const RANGE_ANSWERS_MAX = 256;
+
 /**
  * The embedded multi-version store: etcd's data model (one revision counter, create/mod revision, version, leases,
  * watchable history, compaction) in process memory. Several `MemKvdb` clients, each with its own namespace, may
  * share one store.
  */
-/** Whole-prefix answers a store keeps (its clients read a handful of prefixes each). */
-const RANGE_ANSWERS_MAX = 256;
-
 export class MemStore {
   readonly clock: Clock;
   private revision = 1;
@@ -365,7 +365,6 @@ export interface MemKvdbOptions {
 }
 
 /** A `Kvdb` client on an in-process `MemStore`. Results are computed synchronously and returned as settled promises. */
-
 export class MemKvdb extends TxnKvdb {
   readonly description: string;
   readonly store: MemStore;

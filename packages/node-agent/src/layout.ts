@@ -75,8 +75,14 @@ export interface ParsedCluster {
   rejected: Array<{ key: string; problem: string }>;
 }
 
+/** A value's parse: the value, or why it was rejected. */
+interface Parsed {
+  value: unknown;
+  problem: string | undefined;
+}
+
 /** Parsed values by key, reused while the key's mod revision is unchanged (reads repeat every refresh). */
-export type ParseCache = Map<string, { modRevision: number; value: unknown; problem: string | undefined }>;
+export type ParseCache = Map<string, Parsed & { modRevision: number }>;
 const PARSE_CACHE_MAX = 4096;
 
 /**
@@ -84,7 +90,7 @@ const PARSE_CACHE_MAX = 4096;
  * kvdb, where a whole simulated cluster reads one store) has it parsed once for all of them. The values are frozen in
  * turn, as they are shared.
  */
-const sharedParses = new WeakMap<KeyValue, { value: unknown; problem: string | undefined }>();
+const sharedParses = new WeakMap<KeyValue, Parsed>();
 
 function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
@@ -98,55 +104,42 @@ function parseValue<T>(
   rejected: ParsedCluster['rejected'],
   cache?: ParseCache,
 ): T | undefined {
-  const frozen = Object.isFrozen(kv);
-  const shared = frozen ? sharedParses.get(kv) : undefined;
-  if (shared !== undefined) {
-    if (shared.problem !== undefined) rejected.push({ key: kv.key, problem: shared.problem });
-    return shared.value as T | undefined;
+  let parsed: Parsed | undefined;
+  if (Object.isFrozen(kv)) {
+    parsed = sharedParses.get(kv);
+    if (parsed === undefined) {
+      parsed = parseFresh(kv, schema);
+      deepFreeze(parsed.value);
+      sharedParses.set(kv, parsed);
+    }
+  } else {
+    const cached = cache?.get(kv.key);
+    parsed = cached !== undefined && cached.modRevision === kv.modRevision ? cached : undefined;
+    if (parsed === undefined) {
+      parsed = parseFresh(kv, schema);
+      if (cache !== undefined) {
+        if (cache.size >= PARSE_CACHE_MAX) cache.clear();
+        cache.set(kv.key, { ...parsed, modRevision: kv.modRevision });
+      }
+    }
   }
-  if (frozen) {
-    const problemsBefore = rejected.length;
-    const value = parseFresh(kv, schema, rejected);
-    deepFreeze(value);
-    sharedParses.set(kv, {
-      value,
-      problem: rejected.length > problemsBefore ? rejected[rejected.length - 1]?.problem : undefined,
-    });
-    return value;
-  }
-  const cached = cache?.get(kv.key);
-  if (cached !== undefined && cached.modRevision === kv.modRevision) {
-    if (cached.problem !== undefined) rejected.push({ key: kv.key, problem: cached.problem });
-    return cached.value as T | undefined;
-  }
-  const problemsBefore = rejected.length;
-  const value = parseFresh(kv, schema, rejected);
-  if (cache !== undefined) {
-    if (cache.size >= PARSE_CACHE_MAX) cache.clear();
-    cache.set(kv.key, {
-      modRevision: kv.modRevision,
-      value,
-      problem: rejected.length > problemsBefore ? rejected[rejected.length - 1]?.problem : undefined,
-    });
-  }
-  return value;
+  if (parsed.problem !== undefined) rejected.push({ key: kv.key, problem: parsed.problem });
+  return parsed.value as T | undefined;
 }
 
-function parseFresh<T>(kv: KeyValue, schema: z.ZodType<T>, rejected: ParsedCluster['rejected']): T | undefined {
+function parseFresh<T>(kv: KeyValue, schema: z.ZodType<T>): Parsed {
   let raw: unknown;
   try {
     raw = JSON.parse(kv.value);
   } catch (error) {
-    rejected.push({ key: kv.key, problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` });
-    return undefined;
+    return { value: undefined, problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    rejected.push({ key: kv.key, problem: `${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}` });
-    return undefined;
+    return { value: undefined, problem: `${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}` };
   }
-  return result.data;
+  return { value: result.data, problem: undefined };
 }
 
 /** Turns one range over `cluster/` into validated entries and the quorum engine's snapshot. */

@@ -128,13 +128,13 @@ export class Scheduler implements Clock {
           entry.callback();
         }
       } finally {
-        // An event that throws ends the run; the events after it stay scheduled, as they would in a heap.
-        const rest = events.length - index - 1;
-        this.pendingCount -= events.length - Math.max(0, rest);
+        // An event that throws ends the run; the events after it stay scheduled.
+        const done = Math.min(index + 1, events.length);
+        this.pendingCount -= done;
         this.byInstant.delete(instant);
         this.instants.pop();
-        if (rest > 0) {
-          this.byInstant.set(instant, events.slice(index + 1));
+        if (done < events.length) {
+          this.byInstant.set(instant, events.slice(done));
           this.instants.push(instant);
         }
       }
