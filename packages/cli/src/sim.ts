@@ -175,9 +175,9 @@ export class Sim {
     // A fault route's work; a group or value it cannot use is answered 400 with the reason.
     const faultRoute =
       <Body>(work: (body: Body) => unknown) =>
-      async (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply): Promise<unknown> => {
+      async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
         try {
-          return await work(request.body);
+          return await work(request.body as Body); // the route's schema has checked it
         } catch (error) {
           return reply.code(400).send({
             error: { code: 'BAD_FAULT', message: error instanceof Error ? error.message : String(error) },
