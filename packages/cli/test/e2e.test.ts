@@ -65,7 +65,9 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     expect(simOutput).toContain('pnpm exec pxctl status');
   });
 
-  it('pxctl status and cluster list, in the seed format and as JSON', () => {
+  it('pxctl status and cluster list, in the seed format and as JSON', async () => {
+    // Every node reports itself Online before the first node has heard each of them say so (≤ one heartbeat later).
+    await eventually('the first node sees all six online', () => cli('pxctl', 'status').stdout.includes('(6 online)'));
     const status = cli('pxctl', 'status');
     expect(status.code).toBe(0);
     const lines = status.stdout.split('\n');
