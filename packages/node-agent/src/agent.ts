@@ -56,7 +56,13 @@ export interface AgentStatus {
   phase: AgentPhase;
   phaseReason: string;
   nowMs: number;
-  node: NodeStatusEntry & { apiPort: number; heartbeatPort: number; replicationPort: number };
+  node: NodeStatusEntry & {
+    apiPort: number;
+    heartbeatPort: number;
+    replicationPort: number;
+    /** Whether this node serves I/O now (running, and its engine says it may). */
+    serving: boolean;
+  };
   cluster: {
     id: string;
     uuid: string;
@@ -774,6 +780,7 @@ export class NodeAgent {
       apiPort: this.config.apiPort,
       heartbeatPort: this.config.heartbeatPort,
       replicationPort: this.config.replicationPort,
+      serving: this.phase === 'running' && this.view.self.serving,
     };
     const domainCounts = new Map<string, number>();
     for (const entry of this.cluster?.nodes ?? [])
