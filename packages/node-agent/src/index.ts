@@ -7,7 +7,7 @@ export {
   type NodeStatusEntry,
   type WriteResult,
 } from './agent.js';
-export { buildApi, API_ERRORS, type AgentApiPort, type ApiErrorCode, type ApiOptions } from './api.js';
+export * from './api/index.js';
 export {
   parseAgentArgs,
   validateConfig,

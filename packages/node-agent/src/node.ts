@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { NodeAgent } from './agent.js';
-import { buildApi } from './api.js';
+import { buildApi, buildHealthApi, HEALTH_PORT } from './api/index.js';
 import type { AgentConfig } from './config.js';
 import type { AgentRuntime } from './runtime/types.js';
 
@@ -12,11 +12,27 @@ export interface RunningNode {
 }
 
 export interface StartNodeOptions {
-  /** Open the REST API on `config.ip:config.apiPort` (real runtime). Without it, use `api.inject()`. */
+  /**
+   * Open the REST API on `config.ip:config.apiPort` and the readiness endpoint (`GET /health`) on
+   * `config.ip:9015`, as Portworx does (real runtime). Without it, use `api.inject()`.
+   */
   listenApi?: boolean;
 }
 
-/** Starts one node agent and its API. */
+/** Listens, or throws an error naming the address and what it is for (e.g. EADDRINUSE: another process has it). */
+async function listenOn(app: FastifyInstance, host: string, port: number, what: string): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot listen on ${host}:${port} (${what}): ${reason}`, { cause: error });
+  }
+}
+
+/**
+ * Starts one node agent and its API. A port that cannot be opened (e.g. 9015 held by another process) stops the
+ * agent again and rejects with `cannot listen on IP:PORT (…): …`; px-node prints it and exits 1.
+ */
 export async function startNode(
   config: AgentConfig,
   runtime: AgentRuntime,
@@ -27,11 +43,14 @@ export async function startNode(
     adminToken: config.adminToken,
     ...(runtime.faults === undefined ? {} : { faults: runtime.faults }),
   });
+  const health = options.listenApi === true ? buildHealthApi(agent) : undefined;
   await agent.start();
-  if (options.listenApi === true) {
+  if (health !== undefined) {
     try {
-      await api.listen({ host: config.ip, port: config.apiPort });
+      await listenOn(api, config.ip, config.apiPort, 'REST API');
+      await listenOn(health, config.ip, HEALTH_PORT, "readiness, Portworx's /health port");
     } catch (error) {
+      await Promise.all([api.close(), health.close()]);
       await agent.stop();
       throw error;
     }
@@ -43,7 +62,7 @@ export async function startNode(
     async stop(stopOptions = {}) {
       if (stopped) return;
       stopped = true;
-      await api.close();
+      await Promise.all([api.close(), health?.close()]);
       await agent.stop(stopOptions);
     },
   };

@@ -39,7 +39,9 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(deactivate.statusCode).toBe(200);
-    expect(deactivate.json()).toMatchObject({ name: 'us-east-1a', state: 'Inactive' });
+    expect(deactivate.json()).toEqual({});
+    const inspected = await survivor.api.inject({ method: 'GET', url: '/v1/clusterdomains/inspect/us-east-1a' });
+    expect(inspected.json()).toEqual({ cluster_domain_name: 'us-east-1a', is_active: false });
     await cluster.advance(6000);
     expect(cluster.statuses()).toEqual(all('Online', B));
     const write = await survivor.api.inject({ method: 'POST', url: '/v1/io/write', payload: { bytes: 4096 } });
@@ -61,9 +63,11 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
     await cluster.advance(6000);
     expect(cluster.statuses()).toEqual(all('Online', [...A, ...B]));
     const domains = await survivor.api.inject({ method: 'GET', url: '/v1/clusterdomains' });
-    expect(domains.json()).toMatchObject({
-      clusterId: 'px-dr-cluster',
-      localDomain: 'us-east-1b',
+    expect(domains.json()).toEqual({ cluster_domain_names: ['us-east-1a', 'us-east-1b'] });
+    const view = await survivor.api.inject({ method: 'GET', url: '/v1/cluster' });
+    expect(view.json()).toMatchObject({
+      cluster: { id: 'px-dr-cluster' },
+      node: { domain: 'us-east-1b' },
       domains: [
         { name: 'us-east-1a', state: 'Active', nodes: 3 },
         { name: 'us-east-1b', state: 'Active', nodes: 3 },

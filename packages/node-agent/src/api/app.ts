@@ -1,0 +1,77 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import { adminOnly } from './auth.js';
+import { clientErrorHandler, replyNotFound, replyWithError, sendError } from './errors.js';
+import { registerDomainRoutes } from './domain-routes.js';
+import { registerEventsRoute } from './events-route.js';
+import { registerFaultRoutes } from './fault-routes.js';
+import { registerIoRoutes } from './io-routes.js';
+import type { AgentApiPort, ApiOptions } from './port.js';
+import { registerHealthRoute, registerStatusRoutes } from './status-routes.js';
+import { registerStorkRoutes } from './stork-routes.js';
+
+/** Longest URL answered (414 beyond); path parameters beyond PARAM_LENGTH_MAX are 414 as well. */
+export const URL_LENGTH_MAX = 2048;
+export const PARAM_LENGTH_MAX = 256;
+const BODY_BYTES_MAX = 16 * 1024;
+
+/**
+ * A fastify instance whose every error — its own included (bad percent-encoding, too-long URLs and parameters,
+ * unparsable or empty JSON, a `__proto__` key, unknown routes, parser-level client errors) — answers in the one
+ * shape `{ error: { code, message } }` with a code of `API_ERRORS`.
+ */
+export function createApiApp(logger: boolean): FastifyInstance {
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_BYTES_MAX,
+    routerOptions: { maxParamLength: PARAM_LENGTH_MAX },
+    // Reject unknown fields instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    frameworkErrors: (error, request, reply) => {
+      replyWithError(error, request, reply);
+    },
+    clientErrorHandler,
+    // Requests that arrive while closing are answered normally (fastify's own 503 has another shape).
+    return503OnClosing: false,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.length > URL_LENGTH_MAX)
+      sendError(reply, 'URI_TOO_LONG', `the URL has ${request.url.length} characters; at most ${URL_LENGTH_MAX}`);
+  });
+  // As openstorage's REST gateway, a route without a body accepts an empty one even when labelled JSON.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') done(null, undefined);
+    else void json(request, text, done); // the default parser answers through `done`, synchronously
+  });
+  app.setErrorHandler(replyWithError);
+  app.setNotFoundHandler(replyNotFound);
+  return app;
+}
+
+/** Builds the agent's REST and WebSocket API (fastify); tests call `inject()` on it without opening a socket. */
+export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promise<FastifyInstance> {
+  const app = createApiApp(options.logger ?? false);
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  const admin = adminOnly(options.adminToken);
+  registerStatusRoutes(app, agent);
+  registerDomainRoutes(app, agent, admin);
+  registerStorkRoutes(app, agent, admin);
+  registerIoRoutes(app, agent);
+  const faults = options.faults;
+  if (faults !== undefined) registerFaultRoutes(app, faults, () => agent.status().node.ip, admin);
+  registerEventsRoute(app, agent);
+  return app;
+}
+
+/** Portworx's readiness port (9015): `GET /health` only, same answers as on the REST port. */
+export const HEALTH_PORT = 9015;
+
+/** The readiness listener's app: `/health` and the one error shape for everything else. */
+export function buildHealthApi(agent: Pick<AgentApiPort, 'status'>): FastifyInstance {
+  const app = createApiApp(false);
+  registerHealthRoute(app, agent);
+  return app;
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DomainState } from '@pxsim/quorum';
+import { isKvdbError } from '@pxsim/kvdb-client';
+import type { z } from 'zod';
+import { DomainNotFoundError } from '../agent.js';
+import type { PreHandler } from './auth.js';
+import { API_ERRORS, sendError } from './errors.js';
+import type { AgentApiPort } from './port.js';
+import type { clusterDomainInspectSchema, clusterDomainsEnumerateSchema } from './schemas.js';
+
+/** A cluster domain name in a path: what `validateConfig` allows for `--cluster-domain`. */
+export const domainNameParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } },
+} as const;
+
+type NameRequest = FastifyRequest<{ Params: { name: string } }>;
+
+/** A failed kvdb call: unknown outcome (504), or nothing changed (503), with the kvdb's message. */
+export function kvdbFailure(reply: FastifyReply, error: unknown): FastifyReply {
+  if (isKvdbError(error, 'Indeterminate')) return sendError(reply, 'KVDB_INDETERMINATE');
+  if (isKvdbError(error, 'Modified')) return sendError(reply, 'CONFLICT');
+  const detail = error instanceof Error ? error.message : String(error);
+  return sendError(reply, 'KVDB_UNAVAILABLE', `${API_ERRORS.KVDB_UNAVAILABLE.message}: ${detail}`);
+}
+
+function unknownDomain(reply: FastifyReply, name: string, known: string[]): FastifyReply {
+  return sendError(reply, 'DOMAIN_NOT_FOUND', new DomainNotFoundError(name, known).message, known);
+}
+
+/** Activate or deactivate: openstorage answers an empty object. */
+function domainAction(agent: AgentApiPort, state: DomainState) {
+  return async (request: NameRequest, reply: FastifyReply) => {
+    try {
+      await agent.setDomainState(request.params.name, state);
+      return {};
+    } catch (error) {
+      if (error instanceof DomainNotFoundError) return unknownDomain(reply, error.domain, error.known);
+      return kvdbFailure(reply, error);
+    }
+  };
+}
+
+/**
+ * openstorage's SDK REST gateway for cluster domains (`OpenStorageClusterDomains`), at its paths with its JSON
+ * names: enumerate, inspect (from the status snapshot) and the admin-only activate / deactivate (no body).
+ */
+export function registerDomainRoutes(app: FastifyInstance, agent: AgentApiPort, admin: PreHandler): void {
+  app.get('/v1/clusterdomains', async (): Promise<z.infer<typeof clusterDomainsEnumerateSchema>> => ({
+    cluster_domain_names: agent.status().domains.map((domain) => domain.name),
+  }));
+  app.get<{ Params: { name: string } }>(
+    '/v1/clusterdomains/inspect/:name',
+    { schema: { params: domainNameParams } },
+    async (request, reply): Promise<z.infer<typeof clusterDomainInspectSchema> | FastifyReply> => {
+      const domains = agent.status().domains;
+      const found = domains.find((domain) => domain.name === request.params.name);
+      if (found === undefined) {
+        const known = domains.map((domain) => domain.name).sort();
+        return unknownDomain(reply, request.params.name, known);
+      }
+      return { cluster_domain_name: found.name, is_active: found.state === 'Active' };
+    },
+  );
+  const options = { schema: { params: domainNameParams }, preHandler: admin };
+  app.post<{ Params: { name: string } }>('/v1/clusterdomains/activate/:name', options, domainAction(agent, 'Active'));
+  app.post<{ Params: { name: string } }>(
+    '/v1/clusterdomains/deactivate/:name',
+    options,
+    domainAction(agent, 'Inactive'),
+  );
+}

@@ -1,0 +1,25 @@
+import type { DomainState } from '@pxsim/quorum';
+import type { AgentEvent, AgentStatus, WriteResult } from '../agent.js';
+import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../layout.js';
+import type { LinkFaults } from '../runtime/faults.js';
+
+/**
+ * What the API needs from an agent: the status snapshot, four commands (set a domain's state, apply a
+ * ClusterDomainUpdate, list them, write) and the event feed — never its internals. `NodeAgent` satisfies it.
+ */
+export interface AgentApiPort {
+  status(): AgentStatus;
+  setDomainState(name: string, state: DomainState): Promise<{ name: string; state: DomainState; revision: number }>;
+  write(bytes: number): WriteResult;
+  applyClusterDomainUpdate(spec: ClusterDomainUpdateSpec, mode: 'create' | 'apply'): Promise<ClusterDomainUpdate>;
+  listClusterDomainUpdates(): Promise<ClusterDomainUpdate[]>;
+  subscribe(listener: (event: AgentEvent) => void): () => void;
+}
+
+export interface ApiOptions {
+  adminToken: string | undefined;
+  /** When given, admins can inject faults on this node's sending side (POST /v1/debug/faults). */
+  faults?: LinkFaults;
+  /** fastify's request logging (off by default: px-node logs its own lines). */
+  logger?: boolean;
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { GOSSIP_STATES } from '@pxsim/quorum';
+import type { AgentEvent, AgentStatus } from '../agent.js';
+import { clusterDomainUpdateSchema } from '../layout.js';
+import type { FaultSummary } from '../runtime/faults.js';
+import { API_ERRORS, type ApiErrorCode } from './errors.js';
+
+/*
+ * The JSON bodies the REST API answers with, as zod schemas, so that clients (the CLI) validate instead of casting.
+ * The compile-time checks at the bottom keep them equal to the agent's own types.
+ */
+
+const userStatusSchema = z.enum(['Online', 'Offline', 'Out of Quorum', 'Initializing']);
+const domainStateSchema = z.enum(['Active', 'Inactive']);
+const gossipStateSchema = z.enum(GOSSIP_STATES);
+const agentPhaseSchema = z.enum(['starting', 'waiting for kvdb', 'running', 'stopping', 'stopped', 'failed']);
+
+export const nodeStatusEntrySchema = z.object({
+  id: z.string(),
+  ip: z.string(),
+  schedulerNodeName: z.string(),
+  domain: z.string(),
+  status: userStatusSchema,
+  gossipState: gossipStateSchema,
+  storageStatus: z.enum(['Up', 'Down']),
+  reason: z.string(),
+  usedBytes: z.number(),
+  capacityBytes: z.number(),
+  version: z.string(),
+  storageless: z.boolean(),
+  thisNode: z.boolean(),
+});
+
+/** `GET /v1/cluster`: the agent's whole status snapshot (what `pxctl status` prints). */
+export const agentStatusSchema = z.object({
+  phase: agentPhaseSchema,
+  phaseReason: z.string(),
+  nowMs: z.number(),
+  node: nodeStatusEntrySchema.extend({
+    apiPort: z.number().int(),
+    heartbeatPort: z.number().int(),
+    replicationPort: z.number().int(),
+    serving: z.boolean(),
+  }),
+  cluster: z.object({
+    id: z.string(),
+    uuid: z.string(),
+    createdAtMs: z.number(),
+    scheduler: z.literal('kubernetes'),
+    kvdb: z.string(),
+    kvdbRevision: z.number(),
+  }),
+  quorum: z.object({
+    mode: z.string(),
+    total: z.number(),
+    up: z.number(),
+    needed: z.number(),
+    activeDomains: z.array(z.string()),
+  }),
+  nodes: z.array(nodeStatusEntrySchema),
+  domains: z.array(
+    z.object({ name: z.string(), state: domainStateSchema, nodes: z.number(), updatedAtMs: z.number() }),
+  ),
+  counters: z.object({
+    framesReceived: z.number(),
+    framesDropped: z.number(),
+    framesFromOtherClusters: z.number(),
+    kvdbValuesRejected: z.number(),
+  }),
+});
+
+/** `GET /status` (liveness). */
+export const nodeLivenessSchema = z.object({
+  nodeId: z.string(),
+  phase: agentPhaseSchema,
+  status: userStatusSchema,
+  reason: z.string(),
+});
+
+/** `GET /health` (readiness; 200 when ready, else 503 with the same body). */
+export const nodeHealthSchema = z.object({ ready: z.boolean(), status: userStatusSchema, reason: z.string() });
+
+/** `GET /v1/clusterdomains` (openstorage `SdkClusterDomainsEnumerateResponse`). */
+export const clusterDomainsEnumerateSchema = z.object({ cluster_domain_names: z.array(z.string()) });
+
+/** `GET /v1/clusterdomains/inspect/{name}` (openstorage `SdkClusterDomainInspectResponse`). */
+export const clusterDomainInspectSchema = z.object({ cluster_domain_name: z.string(), is_active: z.boolean() });
+
+/** `POST /v1/clusterdomains/{activate,deactivate}/{name}`: `{}`, as openstorage's empty responses. */
+export const clusterDomainActionSchema = z.strictObject({});
+
+/** `GET /v1/stork/clusterdomainupdates`. (`POST` answers one `clusterDomainUpdateSchema`, from the layout.) */
+export const clusterDomainUpdateListSchema = z.object({ items: z.array(clusterDomainUpdateSchema) });
+
+/** `POST /v1/io/write`, acknowledged. */
+export const writeAckSchema = z.object({ acknowledged: z.literal(true), usedBytes: z.number() });
+
+const ruleTargets = { from: z.array(z.string()).exactOptional(), to: z.array(z.string()).exactOptional() };
+/** `GET` and `POST /v1/debug/faults`. */
+export const faultSummarySchema = z.object({
+  cuts: z.array(z.string()),
+  kvdbCut: z.array(z.string()),
+  latency: z.array(z.object({ ...ruleTargets, ms: z.number(), jitterMs: z.number() })),
+  loss: z.array(z.object({ ...ruleTargets, percent: z.number() })),
+});
+
+/** One message on the `/v1/events` WebSocket: a `hello` with the status first, then every `AgentEvent`. */
+export const agentEventMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), status: agentStatusSchema }),
+  z.object({ type: z.literal('phase'), atMs: z.number(), phase: agentPhaseSchema, reason: z.string() }),
+  z.object({
+    type: z.literal('node-status'),
+    atMs: z.number(),
+    nodeId: z.string(),
+    from: z.union([userStatusSchema, z.literal('Unknown')]),
+    to: userStatusSchema,
+    gossipState: gossipStateSchema,
+    reason: z.string(),
+  }),
+  z.object({
+    type: z.literal('domain-state'),
+    atMs: z.number(),
+    domain: z.string(),
+    from: z.union([domainStateSchema, z.literal('Unknown')]),
+    to: domainStateSchema,
+  }),
+]);
+
+const errorCodes = Object.keys(API_ERRORS) as [ApiErrorCode, ...ApiErrorCode[]];
+/** Every error answer: `{ error: { code, message } }` (`known`: the known domains, on DOMAIN_NOT_FOUND). */
+export const apiErrorSchema = z.object({
+  error: z.object({ code: z.enum(errorCodes), message: z.string(), known: z.array(z.string()).exactOptional() }),
+});
+
+// Compile-time: the schemas describe exactly the agent's types (a drift fails `pnpm typecheck`).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameStatus: Same<z.infer<typeof agentStatusSchema>, AgentStatus> = true;
+const sameEvent: Same<Exclude<z.infer<typeof agentEventMessageSchema>, { type: 'hello' }>, AgentEvent> = true;
+const sameFaults: Same<z.infer<typeof faultSummarySchema>, FaultSummary> = true;
+void [sameStatus, sameEvent, sameFaults];
