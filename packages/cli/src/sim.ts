@@ -109,7 +109,7 @@ export class Sim {
           this.faults,
           realClock,
         ),
-      log: (line) => this.options.log(`${spec.ip} ${line}`),
+      log: (_level, message) => this.options.log(`${spec.ip} ${message}`),
     };
   }
 

@@ -364,7 +364,7 @@ export class NodeAgent {
     this.aliveConflictSinceMs = undefined;
     this.aliveLease = lease;
     lease.onLost((reason) => {
-      this.runtime.log(`alive lease lost (${reason.message}); re-registering`);
+      this.runtime.log('warn', `alive lease lost (${reason.message}); re-registering`);
       if (this.phase === 'running') void this.claimAlive().catch(() => undefined);
     });
     return true;
@@ -385,6 +385,7 @@ export class NodeAgent {
       if (parsed.success) previous = parsed.data;
       else
         this.runtime.log(
+          'warn',
           `node entry ${key} is malformed (${parsed.error.issues[0]?.message ?? 'invalid'}); rewriting it`,
         );
     }
@@ -434,7 +435,7 @@ export class NodeAgent {
     this.watch = this.kvdb.watch(CLUSTER_PREFIX, {
       onBatch: () => this.requestRead(),
       onError: (error) => {
-        this.runtime.log(`watch on ${CLUSTER_PREFIX} ended (${error.message}); watching again`);
+        this.runtime.log('warn', `watch on ${CLUSTER_PREFIX} ended (${error.message}); watching again`);
         this.later(this.timing.snapshotRefreshMs, () => {
           if (this.phase === 'running') this.startWatch();
         });
@@ -491,7 +492,7 @@ export class NodeAgent {
       this.loggedRejections.add(key);
       this.counters.kvdbValuesRejected += 1;
       this.statusStale = true;
-      this.runtime.log(`rejected kvdb value ${key}`);
+      this.runtime.log('warn', `rejected kvdb value ${key}`);
     }
   }
 
@@ -568,6 +569,7 @@ export class NodeAgent {
     } catch (error) {
       if (!isKvdbError(error, 'Exists') && !isKvdbError(error, 'Modified') && !isKvdbError(error, 'NotFound')) {
         this.runtime.log(
+          'warn',
           `partition ${action.type} ${key} failed: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
@@ -637,7 +639,7 @@ export class NodeAgent {
     for (const kv of range.kvs) {
       const parsed = clusterDomainUpdateSchema.safeParse(JSON.parse(kv.value));
       if (parsed.success) updates.push(parsed.data);
-      else this.runtime.log(`rejected kvdb value ${kv.key}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      else this.runtime.log('warn', `rejected kvdb value ${kv.key}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     }
     return updates.sort((left, right) => left.createdAtMs - right.createdAtMs || (left.name < right.name ? -1 : 1));
   }

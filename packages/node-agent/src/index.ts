@@ -16,14 +16,32 @@ export {
   PORT_MIN,
   PORT_MAX,
   DEFAULT_VERSION,
+  READINESS_PORT,
+  AGENT_FLAGS,
+  LOG_LEVEL_SETTINGS,
+  type AgentArgs,
   type AgentConfig,
+  type LogLevelSetting,
 } from './config.js';
 export { encodeFrame, decodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame, type DecodeResult } from './frames.js';
 export * from './layout.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './node.js';
-export type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './runtime/types.js';
+export type {
+  AgentRuntime,
+  HeartbeatTransport,
+  IdentityStore,
+  LogLevel,
+  NodeIdentity,
+  PeerAddress,
+} from './runtime/types.js';
 export { MemoryNetwork } from './runtime/memory.js';
-export { realRuntime, fileIdentityStore, WebSocketTransport } from './runtime/real.js';
+export {
+  realRuntime,
+  fileIdentityStore,
+  stderrLogger,
+  WebSocketTransport,
+  type RealRuntimeOptions,
+} from './runtime/real.js';
 export {
   LinkFaults,
   faultyTransport,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NodeAgent } from './agent.js';
-import { buildApi, buildHealthApi, HEALTH_PORT } from './api/index.js';
-import type { AgentConfig } from './config.js';
+import { buildApi, buildHealthApi } from './api/index.js';
+import { READINESS_PORT, type AgentConfig } from './config.js';
 import type { AgentRuntime } from './runtime/types.js';
 
 export interface RunningNode {
@@ -48,7 +48,7 @@ export async function startNode(
   if (health !== undefined) {
     try {
       await listenOn(api, config.ip, config.apiPort, 'REST API');
-      await listenOn(health, config.ip, HEALTH_PORT, "readiness, Portworx's /health port");
+      await listenOn(health, config.ip, READINESS_PORT, "readiness, Portworx's /health port");
     } catch (error) {
       await Promise.all([api.close(), health.close()]);
       await agent.stop();

@@ -66,10 +66,10 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
   return app;
 }
 
-/** Portworx's readiness port (9015): `GET /health` only, same answers as on the REST port. */
-export const HEALTH_PORT = 9015;
-
-/** The readiness listener's app: `/health` and the one error shape for everything else. */
+/**
+ * The app of Portworx's readiness port (9015, `READINESS_PORT`): `GET /health` only, the same answers as on the REST
+ * port, and the one error shape for everything else.
+ */
 export function buildHealthApi(agent: Pick<AgentApiPort, 'status'>): FastifyInstance {
   const app = createApiApp(false);
   registerHealthRoute(app, agent);

@@ -1,4 +1,4 @@
-export { buildApi, buildHealthApi, createApiApp, HEALTH_PORT, PARAM_LENGTH_MAX, URL_LENGTH_MAX } from './app.js';
+export { buildApi, buildHealthApi, createApiApp, PARAM_LENGTH_MAX, URL_LENGTH_MAX } from './app.js';
 export { API_ERRORS, type ApiErrorBody, type ApiErrorCode } from './errors.js';
 export type { AgentApiPort, ApiOptions } from './port.js';
 export type { FaultRequest } from './fault-routes.js';

@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createKvdb, realClock, type Clock } from '@pxsim/kvdb-client';
+import type { LogLevelSetting } from '../config.js';
 import { FRAME_BYTES_MAX } from '../frames.js';
 import { LinkFaults, faultyKvdb, faultyTransport } from './faults.js';
 import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
@@ -131,11 +133,36 @@ export class WebSocketTransport implements HeartbeatTransport {
 }
 
 /**
- * The runtime of a real px-node process: wall clock, Math.random, WebSockets, files, etcd. Heartbeats and kvdb calls
- * pass through a fault layer that is empty unless an admin injects faults (POST /v1/debug/faults).
+ * px-node's logger (pino, as fastify uses): one JSON object per line on stderr, with `level` ("info", …), `time`
+ * (ISO 8601), the node's `ip` and `msg`. Written synchronously, so a line logged just before exit is not lost.
  */
-export function realRuntime(dataDir: string, ownIp: string): AgentRuntime {
+export function stderrLogger(level: LogLevelSetting, ownIp: string): Logger {
+  return pino(
+    {
+      level,
+      base: { ip: ownIp },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd: 2, sync: true }),
+  );
+}
+
+export interface RealRuntimeOptions {
+  /** Lines below this level are dropped (default info). */
+  logLevel?: LogLevelSetting;
+  /** Where lines go instead of stderr (tests). */
+  logger?: Logger;
+}
+
+/**
+ * The runtime of a real px-node process: wall clock, Math.random, WebSockets, files, etcd, and the stderr logger.
+ * Heartbeats and kvdb calls pass through a fault layer that is empty unless an admin injects faults
+ * (POST /v1/debug/faults).
+ */
+export function realRuntime(dataDir: string, ownIp: string, options: RealRuntimeOptions = {}): AgentRuntime {
   const faults = new LinkFaults();
+  const logger = options.logger ?? stderrLogger(options.logLevel ?? 'info', ownIp);
   return {
     clock: realClock,
     random: Math.random,
@@ -143,7 +170,7 @@ export function realRuntime(dataDir: string, ownIp: string): AgentRuntime {
     identity: fileIdentityStore(dataDir),
     openKvdb: (endpoints, namespace) =>
       faultyKvdb(createKvdb(endpoints, { namespace, clock: realClock }), ownIp, faults, realClock),
-    log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    log: (level, message) => logger[level](message),
     faults,
   };
 }

@@ -1,6 +1,9 @@
 import type { Clock, Kvdb } from '@pxsim/kvdb-client';
 import type { LinkFaults } from './faults.js';
 
+/** How much a log line matters (px-node's --log-level filters on it). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 /** Where a peer's heartbeats go. */
 export interface PeerAddress {
   ip: string;
@@ -38,7 +41,7 @@ export interface AgentRuntime {
   transport: HeartbeatTransport;
   identity: IdentityStore;
   openKvdb(endpoints: string, namespace: string): Kvdb;
-  log(line: string): void;
+  log(level: LogLevel, message: string): void;
   /** Faults this node's sending side obeys (user-space injection); exposed to admins at POST /v1/debug/faults. */
   faults?: LinkFaults;
 }
