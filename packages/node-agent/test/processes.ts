@@ -6,24 +6,39 @@ export const PX_NODE = join(import.meta.dirname, '..', 'bin', 'px-node');
 export interface NodeProcess {
   ip: string;
   child: ChildProcess;
+  /** stdout and stderr, interleaved (at most 256 KiB). */
   output: () => string;
+  /** stderr alone: the log lines (at most 256 KiB). */
+  stderr: () => string;
   exited: Promise<number | null>;
 }
+
+/**
+ * Bounds of the readiness waits in process tests: a real process on a loaded 2-core machine (several test suites at
+ * once) may take tens of seconds to start. They exist to fail instead of hanging; nothing asserts on speed.
+ */
+export const STARTUP_WITHIN_MS = 120_000;
+export const CHANGE_WITHIN_MS = 90_000;
 
 /** Spawns one real px-node process. */
 export function spawnNode(args: string[], ip: string): NodeProcess {
   const child = spawn(PX_NODE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let stderr = '';
   const append = (chunk: Buffer): void => {
     if (output.length < 256 * 1024) output += chunk.toString();
   };
   child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { ip, child, output: () => output, exited };
+  child.stderr?.on('data', (chunk: Buffer) => {
+    append(chunk);
+    if (stderr.length < 256 * 1024) stderr += chunk.toString();
+  });
+  // 'close' (not 'exit'): the output is complete once the streams are closed.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { ip, child, output: () => output, stderr: () => stderr, exited };
 }
 
-export async function getJson(url: string, timeoutMs = 1000): Promise<unknown> {
+export async function getJson(url: string, timeoutMs = 5000): Promise<unknown> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return response.json();
 }
