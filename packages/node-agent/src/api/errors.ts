@@ -120,9 +120,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
       ? 'HEADERS_TOO_LARGE'
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? 'REQUEST_TIMEOUT'
-        : error.code === 'HPE_URI_TOO_LONG'
-          ? 'URI_TOO_LONG'
-          : 'BAD_REQUEST';
+        : 'BAD_REQUEST';
   const { statusCode } = API_ERRORS[code];
   const body = JSON.stringify(errorBody(code));
   if (socket.writable) {
