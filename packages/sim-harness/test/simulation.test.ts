@@ -1,5 +1,9 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '@pxsim/sim-harness';
+
+const PINNED_RUN = new URL('./testdata/pinned-run.txt', import.meta.url);
+const rewriteRequested = process.env['REWRITE'] === '1';
 
 const A = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
 const B = ['127.0.2.1', '127.0.2.2', '127.0.2.3'];
@@ -66,6 +70,13 @@ describe('the simulation runs the real agents in virtual time', () => {
     sim.resume(['127.0.2.3']);
     await sim.run(15_000);
     await sim.dispose();
+    const actual = sim.history.map((entry) => `${entry.atMs} ${entry.kind} ${entry.node ?? '-'} ${entry.text}`);
+    if (rewriteRequested) writeFileSync(PINNED_RUN, actual.map((line) => `${line}\n`).join(''));
+    const expected = readFileSync(PINNED_RUN, 'utf8').split('\n').slice(0, -1);
+    // Line by line, so a failure names the first event that differs.
+    for (let index = 0; index < Math.max(actual.length, expected.length); index++) {
+      expect(actual[index], `line ${index + 1} of test/testdata/pinned-run.txt`).toBe(expected[index]);
+    }
     expect(sim.history).toHaveLength(51);
     expect(sim.traceHash()).toBe('14d14ab548c2b8125223843357ec1896e6ce61d58799b664a919603b1339072f');
   });
