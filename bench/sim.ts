@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Scheduler, Simulation } from '@pxsim/sim-harness';
+import { Scheduler } from '@pxsim/runtime';
+import { Simulation } from '@pxsim/sim-harness';
 import type { Figure } from './figures.js';
 
 /**

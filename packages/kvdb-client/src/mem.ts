@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '@pxsim/runtime';
 import { KvdbError } from './errors.js';
 import { LeaseHandle } from './lease-handle.js';
 import type {

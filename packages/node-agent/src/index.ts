@@ -24,12 +24,5 @@ export { startNode, type RunningNode, type StartNodeOptions } from './node.js';
 export type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './runtime/types.js';
 export { MemoryNetwork } from './runtime/memory.js';
 export { realRuntime, fileIdentityStore, WebSocketTransport } from './runtime/real.js';
-export {
-  LinkFaults,
-  faultyTransport,
-  faultyKvdb,
-  METRO_LATENCY_MS_MAX,
-  type LatencyRule,
-  type LossRule,
-  type FaultSummary,
-} from './runtime/faults.js';
+export { faultyTransport, faultyKvdb } from './runtime/faults.js';
+export { aliveTtlMs } from './alive.js';

@@ -1,4 +1,5 @@
-import { createKvdb, ManualClock, seededRandom, type MemStore } from '@pxsim/kvdb-client';
+import { createKvdb, type MemStore } from '@pxsim/kvdb-client';
+import { ManualClock, seededRandom } from '@pxsim/runtime';
 import {
   MemoryNetwork,
   startNode,

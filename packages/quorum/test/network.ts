@@ -11,7 +11,7 @@ import {
   type QuorumTiming,
   type QuorumView,
 } from '@pxsim/quorum';
-import { seededRandom } from '@pxsim/kvdb-client';
+import { seededRandom } from '@pxsim/runtime';
 
 /**
  * A small, deterministic network of real `QuorumEngine`s for transcripts and property tests: heartbeats with

@@ -1,5 +1,3 @@
-export { Scheduler } from './scheduler.js';
-export { seededRandom, derivedRandom } from './random.js';
 export {
   Simulation,
   topology,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { MemKvdb, MemStore, type Clock, type Timer } from '@pxsim/kvdb-client';
+import { MemKvdb, MemStore } from '@pxsim/kvdb-client';
+import { derivedRandom, LinkFaults, Scheduler, type Clock, type Timer } from '@pxsim/runtime';
 import {
-  LinkFaults,
   NodeAgent,
   faultyKvdb,
   validateConfig,
@@ -18,8 +18,6 @@ import {
   type TimingProfileName,
   type UserStatus,
 } from '@pxsim/quorum';
-import { derivedRandom } from './random.js';
-import { Scheduler } from './scheduler.js';
 
 export interface SimulationOptions {
   seed: number;

@@ -1,5 +1,6 @@
-import type { Clock, Kvdb } from '@pxsim/kvdb-client';
-import type { LinkFaults } from './faults.js';
+import type { Kvdb } from '@pxsim/kvdb-client';
+import type { Clock } from '@pxsim/runtime';
+import type { LinkFaults } from '@pxsim/runtime';
 
 /** Where a peer's heartbeats go. */
 export interface PeerAddress {
