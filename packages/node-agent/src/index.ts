@@ -26,3 +26,4 @@ export { MemoryNetwork } from './runtime/memory.js';
 export { realRuntime, fileIdentityStore, WebSocketTransport } from './runtime/real.js';
 export { faultyTransport, faultyKvdb } from './runtime/faults.js';
 export { aliveTtlMs } from './alive.js';
+export { memberConfig, type MemberConfigInput } from './member-config.js';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { QuorumMode } from '@pxsim/quorum';
 import { applyStep, type Step } from './nemesis.js';
-import { Simulation, type Violation } from './simulation.js';
+import type { CheckName, Violation } from '@pxsim/checkers';
+import { Simulation } from './simulation.js';
 
 const nodeIndex = fc.nat({ max: 6 });
 const nodeSet = fc.uniqueArray(fc.nat({ max: 6 }), { minLength: 1, maxLength: 4 });
@@ -104,7 +105,7 @@ export interface CheckOptions {
   seed?: number;
   path?: string;
   /** Which violations count as failures (default: all). */
-  failOn?: Array<Violation['check']>;
+  failOn?: CheckName[];
   /** Called about every `progressEveryMs` of wall time. */
   onProgress?: (line: string) => void;
   progressEveryMs?: number;

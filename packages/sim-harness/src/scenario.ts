@@ -194,10 +194,9 @@ export async function runScenarioVirtual(scenario: Scenario, seed: number): Prom
   }
   const transitions: Record<string, string[]> = Object.fromEntries(labels.map((label) => [label, []]));
   for (const entry of sim.history) {
-    if (entry.kind !== 'state' || entry.node === undefined) continue;
-    const to = /-> (.+?)(?: \(|$)/.exec(entry.text)?.[1];
+    if (entry.kind !== 'state') continue;
     const label = labelOf.get(entry.node);
-    if (to !== undefined && label !== undefined) transitions[label]?.push(to);
+    if (label !== undefined) transitions[label]?.push(entry.to);
   }
   if (sim.violations.length > 0)
     timeline.push(...sim.violations.map((violation) => `VIOLATION ${violation.check}: ${violation.detail}`));

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Simulation } from '@pxsim/sim-harness';
+import { eventText, historyLine, Simulation } from '@pxsim/sim-harness';
 
 const PINNED_RUN = new URL('./testdata/pinned-run.txt', import.meta.url);
 const rewriteRequested = process.env['REWRITE'] === '1';
@@ -35,9 +35,9 @@ describe('the simulation runs the real agents in virtual time', () => {
   it('plays the seed walkthrough with the checkers on', async () => {
     const sim = await walkthrough(1);
     expect(sim.writesAcknowledged).toBeGreaterThan(50);
-    expect(sim.history.some((entry) => entry.kind === 'state' && entry.text.includes('Online -> Out of Quorum'))).toBe(
-      true,
-    );
+    expect(
+      sim.history.some((entry) => entry.kind === 'state' && eventText(entry).includes('Online -> Out of Quorum')),
+    ).toBe(true);
   });
 
   it('is deterministic: the same seed twice gives the same trace hash, another seed another', async () => {
@@ -70,7 +70,7 @@ describe('the simulation runs the real agents in virtual time', () => {
     sim.resume(['127.0.2.3']);
     await sim.run(15_000);
     await sim.dispose();
-    const actual = sim.history.map((entry) => `${entry.atMs} ${entry.kind} ${entry.node ?? '-'} ${entry.text}`);
+    const actual = sim.history.map(historyLine);
     if (rewriteRequested) writeFileSync(PINNED_RUN, actual.map((line) => `${line}\n`).join(''));
     const expected = readFileSync(PINNED_RUN, 'utf8').split('\n').slice(0, -1);
     // Line by line, so a failure names the first event that differs.
