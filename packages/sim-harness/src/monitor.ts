@@ -47,8 +47,8 @@ export class SafetyMonitor {
   /** The link faults changed: re-read which domain pairs are cut off both ways. */
   updateCuts(group: (name: string) => string[], isCut: (from: string, to: string) => boolean): void {
     const domains = [...new Set(this.specs.map((spec) => spec.domain))];
-    for (const _pair of this.watch.updateCuts(this.scheduler.nowMs(), domains, group, isCut))
-      this.checkAfter(this.watch.bounds.splitBrainMs + 1);
+    const newlyCut = this.watch.updateCuts(this.scheduler.nowMs(), domains, group, isCut);
+    for (let pair = 0; pair < newlyCut.length; pair++) this.checkAfter(this.watch.bounds.splitBrainMs + 1);
   }
 
   /** The operator's ClusterDomainUpdate took effect. */

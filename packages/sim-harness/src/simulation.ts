@@ -6,7 +6,7 @@ import {
   derivedRandom,
   EventBudgetExceeded,
   isNetworkFault,
-  LinkFaults,
+  type LinkFaults,
   mapTargets,
   Scheduler,
   type Fault,

@@ -36,29 +36,28 @@ function injectedUnavailable(ownIp: string): KvdbError {
   }
 }
 
+/** Runs one kvdb call through the fault layer. */
+type Guard = <T>(work: () => Promise<T>) => Promise<T>;
+
 /**
- * Wraps a kvdb client so that while `ownIp` is cut from the kvdb every call fails as Unavailable (nothing applied)
- * after `timeoutMs`, and watch batches are held back (the agent re-reads everything once it can).
+ * While `ownIp` is cut from the kvdb a call fails as Unavailable (nothing applied) after `timeoutMs`; otherwise the
+ * request travels to the kvdb (`delayMs`), is served there, and the answer (or the error) travels back.
  */
-export function faultyKvdb(
-  inner: Kvdb,
+function kvdbGuard(
   ownIp: string,
   faults: LinkFaults,
   clock: Clock,
-  options: { timeoutMs?: number; delayMs?: () => number } = {},
-): Kvdb {
-  const timeoutMs = options.timeoutMs ?? 1000;
-  const delayMs = options.delayMs;
-  const innerKvdb = inner;
-  const guard = <T>(work: () => Promise<T>): Promise<T> => {
+  timeoutMs: number,
+  delayMs: (() => number) | undefined,
+): Guard {
+  return <T>(work: () => Promise<T>): Promise<T> => {
     if (!faults.kvdbReachable(ownIp)) {
       return new Promise((_resolve, reject) => {
         clock.setTimer(timeoutMs, () => reject(injectedUnavailable(ownIp)));
       });
     }
     if (delayMs === undefined) return work();
-    // The request travels to the kvdb, is served there, and the answer (or the error) travels back. Timer callbacks
-    // rather than awaits: a simulation makes several of these per node and second.
+    // Timer callbacks rather than awaits: a simulation makes several of these per node and second.
     return new Promise<T>((resolve, reject) => {
       clock.setTimer(delayMs(), () => {
         let answer: Promise<T>;
@@ -75,6 +74,21 @@ export function faultyKvdb(
       });
     });
   };
+}
+
+/**
+ * Wraps a kvdb client so that while `ownIp` is cut from the kvdb every call fails as Unavailable (nothing applied)
+ * after `timeoutMs`, and watch batches are held back (the agent re-reads everything once it can).
+ */
+export function faultyKvdb(
+  inner: Kvdb,
+  ownIp: string,
+  faults: LinkFaults,
+  clock: Clock,
+  options: { timeoutMs?: number; delayMs?: () => number } = {},
+): Kvdb {
+  const innerKvdb = inner;
+  const guard = kvdbGuard(ownIp, faults, clock, options.timeoutMs ?? 1000, options.delayMs);
   return {
     get description() {
       return inner.description;
