@@ -36,6 +36,8 @@ export interface SimulationOptions {
   writeIntervalMs?: number;
   /** History events kept (older ones are dropped from the record, not from the hash). Default 100,000. */
   historyMax?: number;
+  /** The MemStore's whole-prefix answer cache (default on; off only to measure it, see `pnpm bench sim`). */
+  rangeAnswerCache?: boolean;
 }
 
 export type { NodeState } from './lifecycle.js';
@@ -58,6 +60,8 @@ export class Simulation {
   readonly timingName: TimingProfileName;
   readonly bounds: SafetyBounds;
   private readonly recorder: HistoryRecorder;
+  /** The kvdb every agent's client shares. */
+  readonly store: MemStore;
   private readonly network: SimNetwork;
   private readonly lifecycle: NodeLifecycle;
   private readonly monitor: SafetyMonitor;
@@ -78,6 +82,7 @@ export class Simulation {
       options.witness ?? false,
     );
     this.recorder = new HistoryRecorder(options.historyMax ?? 100_000);
+    this.store = new MemStore({ clock: this.scheduler, rangeAnswerCache: options.rangeAnswerCache ?? true });
     const plan: ClusterPlan = {
       clusterId: this.clusterId,
       kvdb: 'mem://',
@@ -98,7 +103,7 @@ export class Simulation {
       seed: this.seed,
       scheduler: this.scheduler,
       network: this.network,
-      store: new MemStore({ clock: this.scheduler }),
+      store: this.store,
       plan,
       kvdbLatencyMs: options.kvdbLatencyMs ?? 1,
       onState: (node, from, reason) => {
