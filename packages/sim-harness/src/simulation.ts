@@ -9,6 +9,7 @@ import {
   type LinkFaults,
   mapTargets,
   Scheduler,
+  type EventBudget,
   type Fault,
 } from '@pxsim/runtime';
 import { groupIps, topology, type ClusterPlan, type NodeSpec } from './cluster.js';
@@ -38,6 +39,8 @@ export interface SimulationOptions {
   historyMax?: number;
   /** The MemStore's whole-prefix answer cache (default on; off only to measure it, see `pnpm bench sim`). */
   rangeAnswerCache?: boolean;
+  /** The scheduler's event budget (default `DEFAULT_EVENT_BUDGET`): running out fails the run naming it and the seed. */
+  eventBudget?: Partial<EventBudget>;
 }
 
 export type { NodeState } from './lifecycle.js';
@@ -53,7 +56,7 @@ const ADMIN_TOKEN = 'simulation-admin-token';
  */
 export class Simulation {
   readonly seed: number;
-  readonly scheduler = new Scheduler();
+  readonly scheduler: Scheduler;
   readonly specs: NodeSpec[];
   readonly clusterId: string;
   readonly quorumMode: QuorumMode;
@@ -72,6 +75,7 @@ export class Simulation {
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
+    this.scheduler = new Scheduler(options.eventBudget);
     this.clusterId = options.clusterId ?? 'px-dr-cluster';
     this.quorumMode = options.quorumMode ?? 'safe';
     this.timingName = options.timing ?? 'fast';

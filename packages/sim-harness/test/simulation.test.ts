@@ -49,10 +49,11 @@ describe('the simulation runs the real agents in virtual time', () => {
     expect(other.traceHash()).not.toBe(first.traceHash());
   });
 
-  it('keeps a pinned trace: speed work must not change what happens (rewrite the hash only for a change in behaviour)', async () => {
+  it('keeps a pinned run (test/testdata/pinned-run.txt): speed work must not change what happens', async () => {
     // Jitter, duplicates, loss, a domain split, a crash and a pause: frames delivered one by one and in batches, held
-    // and released, reads failing and retried. Recorded before the delivery batching, range reuse and frame-decode
-    // reuse went in; the history must be the same with them.
+    // and released, reads failing and retried. The transcript (recorded before the delivery batching, range reuse and
+    // frame-decode reuse went in, and again before the simulator was split by concern) must stay the same; rewrite
+    // it with REWRITE=1 only for a change in behaviour, and review the diff.
     const sim = new Simulation({ seed: 5, witness: true });
     sim.start(sim.group('all'));
     await sim.run(10_000);
@@ -77,7 +78,6 @@ describe('the simulation runs the real agents in virtual time', () => {
     for (let index = 0; index < Math.max(actual.length, expected.length); index++) {
       expect(actual[index], `line ${index + 1} of test/testdata/pinned-run.txt`).toBe(expected[index]);
     }
-    expect(sim.history).toHaveLength(51);
-    expect(sim.traceHash()).toBe('14d14ab548c2b8125223843357ec1896e6ce61d58799b664a919603b1339072f');
+    expect(actual).toHaveLength(51);
   });
 });
