@@ -30,7 +30,12 @@ interface RealNode {
   exited: Promise<unknown> | undefined;
   events: WebSocket | undefined;
   nodeId: string | undefined;
+  stderr: string;
 }
+
+const STDERR_KEPT_CHARS = 2000;
+/** Tries to open a node's events stream, 50 ms apart (30 s in all). */
+const SUBSCRIBE_ATTEMPTS_MAX = 600;
 
 const TOKEN = 'scenario-admin-token';
 
@@ -63,7 +68,7 @@ class RealCluster {
         const ip = `${options.ipPrefix}.${scenario.cluster.domains.indexOf(domain) + 1}.${index}`;
         return [
           label,
-          { label, ip, domain, child: undefined, exited: undefined, events: undefined, nodeId: undefined },
+          { label, ip, domain, child: undefined, exited: undefined, events: undefined, nodeId: undefined, stderr: '' },
         ];
       }),
     );
@@ -119,7 +124,8 @@ class RealCluster {
   }
 
   private async subscribe(target: RealNode): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
+    // px-node compiles its sources with tsx on start: on a loaded machine that takes seconds.
+    for (let attempt = 0; attempt < SUBSCRIBE_ATTEMPTS_MAX; attempt++) {
       try {
         const socket = new WebSocket(`ws://${target.ip}:9001/v1/events`);
         // Listen before the upgrade completes: the hello may arrive in the same chunk.
@@ -135,7 +141,7 @@ class RealCluster {
         await sleep(50);
       }
     }
-    throw new ScenarioError(`${target.label}: no events stream`);
+    throw new ScenarioError(`${target.label}: no events stream; px-node said: ${target.stderr.trim() || '(nothing)'}`);
   }
 
   async start(target: RealNode): Promise<void> {
@@ -148,9 +154,14 @@ class RealCluster {
         ...['--ip', target.ip, '--data-dir', join(this.root, target.ip), '--timing', scenario.cluster.timing],
         ...['--quorum-mode', scenario.cluster.quorumMode, '--admin-token-file', this.tokenFile],
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     target.child = child;
+    target.stderr = '';
+    // The tail of what the process said, for the error if it never serves (bounded).
+    child.stderr?.on('data', (chunk: Buffer) => {
+      target.stderr = (target.stderr + chunk.toString()).slice(-STDERR_KEPT_CHARS);
+    });
     target.exited = new Promise((resolve) => child.once('exit', resolve));
     await this.subscribe(target);
   }
