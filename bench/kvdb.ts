@@ -1,4 +1,5 @@
-import { EtcdKvdb, MemKvdb, realClock, type Kvdb } from '@pxsim/kvdb-client';
+import { EtcdKvdb, MemKvdb, type Kvdb } from '@pxsim/kvdb-client';
+import { realClock } from '@pxsim/runtime';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import type { Figure } from './figures.js';
 

@@ -1,4 +1,4 @@
-import { checkSchedules, runSchedule, type CheckResult } from '@pxsim/sim-harness';
+import { checkSchedules, eventText, runSchedule, type CheckResult } from '@pxsim/sim-harness';
 import type { QuorumMode } from '@pxsim/quorum';
 import { CliError } from './client.js';
 import type { Io } from './commands.js';
@@ -20,7 +20,7 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult): Promise<vo
   io.out('history (faults, operator actions, state changes, checks):\n');
   for (const entry of sim.history) {
     io.out(
-      `${String(entry.atMs).padStart(8)} ms  ${entry.kind.padEnd(8)} ${entry.node === undefined ? '' : `${entry.node.padEnd(10)} `}${entry.text}\n`,
+      `${String(entry.atMs).padStart(8)} ms  ${entry.kind.padEnd(8)} ${entry.node === undefined ? '' : `${entry.node.padEnd(10)} `}${eventText(entry)}\n`,
     );
   }
   io.out(

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createKvdb, realClock, type MemStore } from '@pxsim/kvdb-client';
+import { createKvdb, type MemStore } from '@pxsim/kvdb-client';
+import { LinkFaults, realClock } from '@pxsim/runtime';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import {
-  LinkFaults,
   WebSocketTransport,
   faultyKvdb,
   faultyTransport,

@@ -1,5 +1,5 @@
-import type { Clock } from './clock.js';
-import { realClock } from './clock.js';
+import type { Clock } from '@pxsim/runtime';
+import { realClock } from '@pxsim/runtime';
 import { EtcdKvdb } from './etcd.js';
 import { KvdbError } from './errors.js';
 import { MemKvdb, MemStore } from './mem.js';

@@ -1,7 +1,7 @@
 import { ExponentialBackoff, noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IRequestOp, type IResponseOp, type Watcher } from 'etcd3';
 import { TxnKvdb } from './base.js';
-import { realClock, type Clock, type Timer } from './clock.js';
+import { realClock, type Clock, type Timer } from '@pxsim/runtime';
 import { KvdbError, type KvdbErrorKind } from './errors.js';
 import { LeaseHandle } from './lease-handle.js';
 import type {

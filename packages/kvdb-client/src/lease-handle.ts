@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '@pxsim/runtime';
 import { KvdbError, isKvdbError } from './errors.js';
 import type { Lease } from './types.js';
 

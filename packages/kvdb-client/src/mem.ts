@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '@pxsim/runtime';
 import { KvdbError } from './errors.js';
 import { LeaseHandle } from './lease-handle.js';
 import type {
@@ -26,6 +26,11 @@ export interface MemStoreOptions {
   clock: Clock;
   /** Revisions of history kept for watches; older ones are compacted automatically. Default 10,000. */
   historyRevisionsMax?: number;
+  /**
+   * Answer a whole-prefix read again from the last one while the revision has not moved (default true). Off only to
+   * measure what it saves (`pnpm bench sim`: sim.speedup_x against sim.speedup_x_no_range_cache).
+   */
+  rangeAnswerCache?: boolean;
 }
 
 interface StoredLease {
@@ -100,15 +105,22 @@ export class MemStore {
   private readonly historyRevisionsMax: number;
   private readonly watchers = new Set<StoreWatcher>();
   /**
-   * The clients' last whole-prefix answers, by namespace and prefix. A revision names one state of the store, so while
-   * the revision has not moved the same answer is given again (every agent re-reads its cluster every refresh period;
-   * most reads find nothing changed). The entries are frozen: callers share them, as they share the store's own.
+   * The clients' last whole-prefix answers, by namespace and prefix; private to the store, used only by
+   * `wholeRange`. The rule: a revision names one state of the store, so while the revision has not moved the same
+   * answer is given again (every agent re-reads its cluster every refresh period; most reads find nothing changed).
+   * Every change of the store's contents (a write, a delete, a lease expiring) moves the revision, so an answer is
+   * never stale. Its entries are frozen (callers share them, as they share the store's own) and each caller gets its
+   * own array. At most RANGE_ANSWERS_MAX answers (all dropped when full).
    */
-  readonly rangeAnswers = new Map<string, { revision: number; kvs: KeyValue[] }>();
+  private readonly rangeAnswers = new Map<string, { revision: number; kvs: KeyValue[] }>();
+  private readonly rangeAnswerCache: boolean;
+  /** Whole-prefix reads answered from `rangeAnswers`, and those that read the store. */
+  readonly rangeAnswerStats = { hits: 0, misses: 0 };
 
   constructor(options: MemStoreOptions) {
     this.clock = options.clock;
     this.historyRevisionsMax = options.historyRevisionsMax ?? 10_000;
+    this.rangeAnswerCache = options.rangeAnswerCache ?? true;
     if (!Number.isSafeInteger(this.historyRevisionsMax) || this.historyRevisionsMax < 1) {
       throw new KvdbError('InvalidArgument', `historyRevisionsMax must be a whole number of 1 or more`);
     }
@@ -127,6 +139,31 @@ export class MemStore {
   get(key: string): KeyValue | undefined {
     this.expireDueLeases();
     return this.entries.get(key);
+  }
+
+  /**
+   * Every key under `namespace + prefix`, keys given without the namespace (`strip`), at the current revision: the
+   * read every agent repeats, answered again from the last one while the revision has not moved.
+   */
+  wholeRange(
+    namespace: string,
+    prefix: string,
+    strip: (kv: KeyValue) => KeyValue,
+  ): { revision: number; kvs: KeyValue[] } {
+    const revision = this.currentRevision; // expires due leases first, as the range would
+    const answerKey = `${namespace}\u0000${prefix}`;
+    const cached = this.rangeAnswerCache ? this.rangeAnswers.get(answerKey) : undefined;
+    if (cached !== undefined && cached.revision === revision) {
+      this.rangeAnswerStats.hits += 1;
+      return { revision, kvs: cached.kvs.slice() };
+    }
+    this.rangeAnswerStats.misses += 1;
+    const kvs = this.range(namespace + prefix, {}).kvs.map(strip);
+    if (!this.rangeAnswerCache) return { revision, kvs };
+    if (this.rangeAnswers.size >= RANGE_ANSWERS_MAX) this.rangeAnswers.clear();
+    for (const kv of kvs) Object.freeze(kv);
+    this.rangeAnswers.set(answerKey, { revision, kvs });
+    return { revision, kvs: kvs.slice() };
   }
 
   range(prefix: string, options: RangeOptions): { kvs: KeyValue[]; more: boolean } {
@@ -416,21 +453,13 @@ export class MemKvdb extends TxnKvdb {
 
   protected executeRange(prefix: string, options: RangeOptions): Promise<RangeResult> {
     return this.run(() => {
-      const revision = this.store.currentRevision; // expires due leases first, as the range would
-      const whole = (options.limit ?? 0) === 0 && options.keysOnly !== true;
-      const answerKey = `${this.namespace}\u0000${prefix}`;
-      const cached = whole ? this.store.rangeAnswers.get(answerKey) : undefined;
-      if (cached !== undefined && cached.revision === revision)
-        return { revision, kvs: cached.kvs.slice(), more: false };
-      const { kvs, more } = this.store.range(this.namespace + prefix, options);
-      const stripped = kvs.map((kv) => this.strip(kv));
-      if (whole) {
-        if (this.store.rangeAnswers.size >= RANGE_ANSWERS_MAX) this.store.rangeAnswers.clear();
-        for (const kv of stripped) Object.freeze(kv);
-        this.store.rangeAnswers.set(answerKey, { revision, kvs: stripped });
-        return { revision, kvs: stripped.slice(), more };
+      if ((options.limit ?? 0) === 0 && options.keysOnly !== true) {
+        const { revision, kvs } = this.store.wholeRange(this.namespace, prefix, (kv) => this.strip(kv));
+        return { revision, kvs, more: false };
       }
-      return { revision, kvs: stripped, more };
+      const revision = this.store.currentRevision; // expires due leases first, as the range would
+      const { kvs, more } = this.store.range(this.namespace + prefix, options);
+      return { revision, kvs: kvs.map((kv) => this.strip(kv)), more };
     });
   }
 

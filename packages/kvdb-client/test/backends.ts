@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { EtcdKvdb, ManualClock, MemKvdb, MemStore, type Kvdb } from '@pxsim/kvdb-client';
+import { EtcdKvdb, MemKvdb, MemStore, type Kvdb } from '@pxsim/kvdb-client';
+import { ManualClock } from '@pxsim/runtime';
 import { EtcdProcess, findEtcdBinary } from '@pxsim/kvdb-client/etcd-process';
 
 /** What the conformance suite needs from a backend: clients, and a way to let time pass. */

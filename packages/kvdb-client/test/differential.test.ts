@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EtcdKvdb,
   KvdbError,
-  ManualClock,
   MemKvdb,
   type Compare,
   type Kvdb,
@@ -11,6 +10,7 @@ import {
   type TxnOp,
   type WatchBatch,
 } from '@pxsim/kvdb-client';
+import { ManualClock } from '@pxsim/runtime';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import { etcdAvailable, flushMicrotasks } from './backends.js';
 

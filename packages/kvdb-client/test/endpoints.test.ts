@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createKvdb, KvdbError, ManualClock, type MemStore, parseKvdbEndpoints } from '@pxsim/kvdb-client';
+import { createKvdb, KvdbError, type MemStore, parseKvdbEndpoints } from '@pxsim/kvdb-client';
+import { ManualClock } from '@pxsim/runtime';
 
 describe('parseKvdbEndpoints (Portworx -k values)', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, MemKvdb, MemStore } from '@pxsim/kvdb-client';
+import { MemKvdb, MemStore } from '@pxsim/kvdb-client';
+import { ManualClock } from '@pxsim/runtime';
 
 describe('MemKvdb: whole-prefix reads at an unchanged revision', () => {
   it('answer again from the last read, as separate arrays of frozen entries, and see every change', async () => {

@@ -1,4 +1,5 @@
-import { isKvdbError, type Kvdb, type Lease, type Timer, type Watch } from '@pxsim/kvdb-client';
+import { isKvdbError, type Kvdb, type Lease, type Watch } from '@pxsim/kvdb-client';
+import type { Timer } from '@pxsim/runtime';
 import {
   QuorumEngine,
   timingProfile,

@@ -42,12 +42,6 @@ export {
   WebSocketTransport,
   type RealRuntimeOptions,
 } from './runtime/real.js';
-export {
-  LinkFaults,
-  faultyTransport,
-  faultyKvdb,
-  METRO_LATENCY_MS_MAX,
-  type LatencyRule,
-  type LossRule,
-  type FaultSummary,
-} from './runtime/faults.js';
+export { faultyTransport, faultyKvdb } from './runtime/faults.js';
+export { aliveTtlMs } from './alive.js';
+export { memberConfig, type MemberConfigInput } from './member-config.js';

@@ -1,9 +1,9 @@
 import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { LinkFaults } from '@pxsim/runtime';
 import {
   API_ERRORS,
-  LinkFaults,
   PARAM_LENGTH_MAX,
   URL_LENGTH_MAX,
   agentEventMessageSchema,

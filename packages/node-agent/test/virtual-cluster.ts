@@ -1,8 +1,9 @@
-import { createKvdb, ManualClock, seededRandom, type MemStore } from '@pxsim/kvdb-client';
+import { createKvdb, type MemStore } from '@pxsim/kvdb-client';
+import { ManualClock, seededRandom } from '@pxsim/runtime';
 import {
   MemoryNetwork,
   startNode,
-  validateConfig,
+  memberConfig,
   type AgentConfig,
   type AgentRuntime,
   type NodeIdentity,
@@ -31,18 +32,13 @@ export class VirtualCluster {
   private readonly random = seededRandom(7);
 
   config(ip: string, domain: string): AgentConfig {
-    return validateConfig({
+    return memberConfig({
       clusterId: 'px-dr-cluster',
       kvdb: 'mem://virtual',
-      clusterDomain: domain,
+      domain,
       ip,
-      apiPort: 9001,
-      heartbeatPort: 9002,
-      replicationPort: 9003,
       dataDir: `/virtual/${ip}`,
       schedulerNodeName: `ip-${ip.replaceAll('.', '-')}`,
-      poolCapacityGiB: 150,
-      version: '2.1.0.0-pxsim',
       quorumMode: 'safe',
       timingProfile: 'fast',
       adminToken: ADMIN_TOKEN,

@@ -11,15 +11,26 @@ import {
   type QuorumTiming,
   type QuorumView,
 } from '@pxsim/quorum';
-import { seededRandom } from '@pxsim/kvdb-client';
+import {
+  checkInactiveFenced,
+  checkSplitBrain,
+  SafetyWatch,
+  ViolationLog,
+  type Finding,
+  type Violation,
+} from '@pxsim/checkers';
+import { mapTargets, Scheduler, seededRandom, type Fault } from '@pxsim/runtime';
 
 /**
  * A small, deterministic network of real `QuorumEngine`s for transcripts and property tests: heartbeats with
  * latency and one-way cuts, periodic kvdb reads, partition claims applied to a shared in-memory cluster record,
- * crashes and restarts. Everything happens on one virtual clock, ordered by (time, sequence).
+ * crashes and restarts. Everything happens on the runtime's discrete-event scheduler (synchronously: the engines
+ * are pure), ordered by time, ties in the order set. Faults come in the one vocabulary (`apply`); S1 and S2 are the
+ * checkers of `@pxsim/checkers`, the same the simulator runs.
  */
 
 export { seededRandom };
+export type { Violation };
 
 type Event =
   | { kind: 'heartbeat-send'; node: string }
@@ -27,12 +38,6 @@ type Event =
   | { kind: 'deliver'; node: string; incarnation: number; input: QuorumInput }
   | { kind: 'tick'; node: string; incarnation: number }
   | { kind: 'kvdb-apply'; action: QuorumAction };
-
-interface Scheduled {
-  atMs: number;
-  sequence: number;
-  event: Event;
-}
 
 interface SimNode {
   id: string;
@@ -50,12 +55,6 @@ export interface Transition {
   reason: string;
 }
 
-export interface Violation {
-  atMs: number;
-  check: 'S1' | 'S2';
-  detail: string;
-}
-
 export interface NetworkOptions {
   mode: QuorumMode;
   timing: QuorumTiming;
@@ -65,10 +64,8 @@ export interface NetworkOptions {
 export class EngineNetwork {
   readonly mode: QuorumMode;
   readonly timing: QuorumTiming;
-  nowMs = 0;
+  private readonly scheduler = new Scheduler();
   private readonly random: () => number;
-  private sequence = 0;
-  private queue: Scheduled[] = [];
   readonly nodes = new Map<string, SimNode>();
   readonly cluster: {
     revision: number;
@@ -94,10 +91,9 @@ export class EngineNetwork {
   latencyMinMs = 1;
   latencyMaxMs = 1;
   readonly transitions: Transition[] = [];
-  readonly violations: Violation[] = [];
+  private readonly violationLog = new ViolationLog();
   /** Since when each unordered domain pair has been cut both ways (S1), and each domain inactive (S2). */
-  private readonly pairCutSinceMs = new Map<string, number>();
-  private readonly inactiveSinceMs = new Map<string, number>();
+  private readonly watch: SafetyWatch;
   readonly bounds;
   eventsProcessed = 0;
 
@@ -108,6 +104,15 @@ export class EngineNetwork {
     this.timing = options.timing;
     this.random = seededRandom(options.seed ?? 1);
     this.bounds = safetyBounds(options.timing);
+    this.watch = new SafetyWatch(this.bounds);
+  }
+
+  get nowMs(): number {
+    return this.scheduler.nowMs();
+  }
+
+  get violations(): Violation[] {
+    return this.violationLog.violations;
   }
 
   addDomain(domain: string, nodeIds: string[], options: { storageless?: boolean } = {}): void {
@@ -122,18 +127,13 @@ export class EngineNetwork {
     this.cluster.revision += 1;
   }
 
+  /** Every event is followed by the safety checks. */
   private schedule(atMs: number, event: Event): void {
-    const entry: Scheduled = { atMs, sequence: this.sequence++, event };
-    // Binary insertion keeps the queue ordered by (time, sequence).
-    let low = 0;
-    let high = this.queue.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const other = this.queue[middle] as Scheduled;
-      if (other.atMs < atMs || (other.atMs === atMs && other.sequence < entry.sequence)) low = middle + 1;
-      else high = middle;
-    }
-    this.queue.splice(low, 0, entry);
+    this.scheduler.setTimer(atMs - this.nowMs, () => {
+      this.process(event);
+      this.eventsProcessed += 1;
+      this.checkSafety();
+    });
   }
 
   private latency(): number {
@@ -226,40 +226,64 @@ export class EngineNetwork {
     if (this.cluster.domains[domain] === state) return;
     this.cluster.domains[domain] = state;
     this.cluster.revision += 1;
-    if (state === 'Inactive') this.inactiveSinceMs.set(domain, this.nowMs);
-    else this.inactiveSinceMs.delete(domain);
+    this.watch.setDomainActive(domain, state === 'Active', this.nowMs);
   }
 
   private updateCutPairs(): void {
-    const domains = Object.keys(this.cluster.domains).sort();
-    for (let i = 0; i < domains.length; i++) {
-      for (let j = i + 1; j < domains.length; j++) {
-        const [a, b] = [domains[i] as string, domains[j] as string];
-        const key = `${a}|${b}`;
-        const aNodes = this.group(a);
-        const bNodes = this.group(b);
-        const fullyCut = aNodes.every((x) =>
-          bNodes.every((y) => this.cuts.has(`${x}>${y}`) && this.cuts.has(`${y}>${x}`)),
-        );
-        if (fullyCut && !this.pairCutSinceMs.has(key)) this.pairCutSinceMs.set(key, this.nowMs);
-        if (!fullyCut) this.pairCutSinceMs.delete(key);
-      }
-    }
+    this.watch.updateCuts(
+      this.nowMs,
+      Object.keys(this.cluster.domains),
+      (domain) => this.group(domain),
+      (from, to) => this.cuts.has(`${from}>${to}`),
+    );
   }
 
   /** Runs every event up to and including `untilMs`. */
   runUntil(untilMs: number): void {
-    for (;;) {
-      const next = this.queue[0];
-      if (next === undefined || next.atMs > untilMs) break;
-      this.queue.shift();
-      this.nowMs = next.atMs;
-      this.process(next.event);
-      this.eventsProcessed += 1;
-      this.checkSafety();
-    }
-    this.nowMs = untilMs;
+    this.scheduler.runUntilSync(untilMs);
     this.checkSafety();
+  }
+
+  /**
+   * Applies a fault of the vocabulary; groups are node IDs and domain names (joined with ','). `latency` sets the
+   * one-way delay of every message to ms + up to jitterMs; `start` boots only what is down, `restart` crashes first.
+   */
+  apply(fault: Fault): void {
+    const resolved = mapTargets(fault, (names) => names.flatMap((name) => this.group(name)));
+    switch (resolved.kind) {
+      case 'partition':
+        this.cut(resolved.a, resolved.b);
+        this.cut(resolved.b, resolved.a);
+        return;
+      case 'cut':
+        return this.cut(resolved.from, resolved.to);
+      case 'heal':
+        return this.heal();
+      case 'latency':
+        this.latencyMinMs = resolved.ms;
+        this.latencyMaxMs = resolved.ms + resolved.jitterMs;
+        return;
+      case 'kvdb-cut':
+      case 'kvdb-heal':
+        return this.setKvdbCut(resolved.nodes, resolved.kind === 'kvdb-cut');
+      case 'kvdb-down':
+      case 'kvdb-up':
+        return this.setKvdbDown(resolved.kind === 'kvdb-down');
+      case 'crash':
+        return this.crash(resolved.nodes);
+      case 'restart':
+        this.crash(resolved.nodes);
+        return this.boot(resolved.nodes);
+      case 'start':
+        return this.boot(resolved.nodes);
+      case 'deactivate':
+      case 'activate':
+        return this.setDomain(resolved.domain, resolved.kind === 'activate' ? 'Active' : 'Inactive');
+      case 'hide-members':
+        return this.hideMembers(resolved.on, resolved.members);
+      default:
+        throw new Error(`the engine network has no "${resolved.kind}" (no data path, no processes to pause)`);
+    }
   }
 
   run(forMs: number): void {
@@ -412,31 +436,15 @@ export class EngineNetwork {
       .map((node) => node.id);
   }
 
+  /** S1 and S2 (an engine that is UP serves: this network has no data path beyond the engine's verdict). */
   private checkSafety(): void {
-    for (const [pair, sinceMs] of this.pairCutSinceMs) {
-      if (this.nowMs <= sinceMs + this.bounds.splitBrainMs) continue;
-      const [a, b] = pair.split('|') as [string, string];
-      const upA = this.upIn(a);
-      const upB = upA.length === 0 ? [] : this.upIn(b);
-      if (upA.length > 0 && upB.length > 0) {
-        this.violate(
-          'S1',
-          `split brain: ${a} and ${b} cut off both ways since ${sinceMs} ms, yet ${upA.join(',')} and ${upB.join(',')} are UP`,
-        );
-      }
-    }
-    for (const [domain, sinceMs] of this.inactiveSinceMs) {
-      if (this.nowMs <= sinceMs + this.bounds.inactiveDomainMs) continue;
-      const up = this.upIn(domain);
-      if (up.length > 0) this.violate('S2', `domain ${domain} inactive since ${sinceMs} ms, yet ${up.join(',')} UP`);
-    }
+    const upIn = (domain: string): string[] => this.upIn(domain);
+    for (const finding of checkSplitBrain(this.watch, this.nowMs, upIn)) this.violate(finding);
+    for (const finding of checkInactiveFenced(this.watch, this.nowMs, upIn)) this.violate(finding);
   }
 
-  private violate(check: 'S1' | 'S2', detail: string): void {
-    const last = this.violations.at(-1);
-    if (this.violations.length >= 100) return;
-    if (last !== undefined && last.check === check && last.detail === detail) return;
-    this.violations.push({ atMs: this.nowMs, check, detail });
+  private violate(finding: Finding): void {
+    this.violationLog.add(this.nowMs, finding);
   }
 
   views(): Array<{ id: string; domain: string; view: QuorumView | undefined }> {

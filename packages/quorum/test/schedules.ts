@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { Fault } from '@pxsim/runtime';
 import type { EngineNetwork } from './network.js';
 
 /** Fault schedule steps for the property tests, named after Jepsen's and VOPR's nemeses. */
@@ -52,85 +53,87 @@ export type Schedule = { seed: number; witness: boolean; steps: Step[] };
 
 export const DOMAINS = ['us-east-1a', 'us-east-1b'] as const;
 
-/** Applies one step; node indexes wrap onto the topology's nodes. */
-export function applyStep(network: EngineNetwork, step: Step): void {
-  const ids = [...network.nodes.keys()];
+/** One step resolved: faults of the one vocabulary (`@pxsim/runtime`), or time passing. */
+export type ResolvedStep = { faults: Fault[] } | { runMs: number };
+
+/** The partitions among the steps, as faults between node IDs. */
+function partitionFaults(ids: readonly string[], step: Step, hasWitness: boolean): Fault[] | undefined {
   const id = (index: number): string => ids[index % ids.length] as string;
   const set = (indexes: number[]): string[] => [...new Set(indexes.map(id))];
   const rest = (chosen: string[]): string[] => ids.filter((candidate) => !chosen.includes(candidate));
-  const hasWitness = network.nodes.has('w1');
+  const both = (a: string[], b: string[]): Fault[] => [{ kind: 'partition', a, b }];
   switch (step.kind) {
-    case 'domain-split':
-      network.cut(network.group('us-east-1a'), network.group('us-east-1b'));
-      network.cut(network.group('us-east-1b'), network.group('us-east-1a'));
-      if (hasWitness) {
-        network.cut(['w1'], network.group('us-east-1a'));
-        network.cut(network.group('us-east-1a'), ['w1']);
-      }
-      return;
-    case 'witness-bridge':
-      network.cut(network.group('us-east-1a'), network.group('us-east-1b'));
-      network.cut(network.group('us-east-1b'), network.group('us-east-1a'));
-      return;
-    case 'halves': {
-      const half = set(step.picks);
-      network.cut(half, rest(half));
-      network.cut(rest(half), half);
-      return;
+    case 'domain-split': {
+      const witness: Fault[] = [
+        { kind: 'cut', from: ['w1'], to: ['us-east-1a'] },
+        { kind: 'cut', from: ['us-east-1a'], to: ['w1'] },
+      ];
+      return [...both(['us-east-1a'], ['us-east-1b']), ...(hasWitness ? witness : [])];
     }
+    case 'witness-bridge':
+      return both(['us-east-1a'], ['us-east-1b']);
+    case 'halves':
+      return both(set(step.picks), rest(set(step.picks)));
     case 'isolate':
-      network.cut([id(step.node)], rest([id(step.node)]));
-      network.cut(rest([id(step.node)]), [id(step.node)]);
-      return;
+      return both([id(step.node)], rest([id(step.node)]));
     case 'bridge': {
       const bridge = id(step.bridge);
       const half = set(step.picks).filter((candidate) => candidate !== bridge);
-      const other = rest([...half, bridge]);
-      network.cut(half, other);
-      network.cut(other, half);
-      return;
+      return both(half, rest([...half, bridge]));
     }
     case 'majorities-ring': {
       // Each node sees its neighbours on a ring (a majority for 5–7 nodes), no two the same view.
+      const faults: Fault[] = [];
       for (let i = 0; i < ids.length; i++) {
         for (let j = 0; j < ids.length; j++) {
           const distance = Math.min(Math.abs(i - j), ids.length - Math.abs(i - j));
-          if (distance > Math.floor(ids.length / 4) + 1) network.cut([id(i)], [id(j)]);
+          if (distance > Math.floor(ids.length / 4) + 1) faults.push({ kind: 'cut', from: [id(i)], to: [id(j)] });
         }
       }
-      return;
+      return faults;
     }
     case 'one-way':
-      network.cut(set(step.from), set(step.to));
-      return;
+      return [{ kind: 'cut', from: set(step.from), to: set(step.to) }];
+    default:
+      return undefined;
+  }
+}
+
+/** Resolves a step against the network's node IDs (indexes wrap onto them). */
+export function resolveStep(ids: readonly string[], step: Step, hasWitness: boolean): ResolvedStep {
+  const partition = partitionFaults(ids, step, hasWitness);
+  if (partition !== undefined) return { faults: partition };
+  const id = (index: number): string => ids[index % ids.length] as string;
+  const set = (indexes: number[]): string[] => [...new Set(indexes.map(id))];
+  switch (step.kind) {
     case 'heal':
-      network.heal();
-      return;
+      return { faults: [{ kind: 'heal' }] };
     case 'kvdb-cut':
-      network.setKvdbCut(set(step.picks), true);
-      return;
+      return { faults: [{ kind: 'kvdb-cut', nodes: set(step.picks) }] };
     case 'kvdb-heal':
-      network.setKvdbCut(ids, false);
-      return;
+      return { faults: [{ kind: 'kvdb-heal', nodes: [...ids] }] };
     case 'deactivate':
     case 'activate':
-      network.setDomain(DOMAINS[step.domain % 2] as string, step.kind === 'activate' ? 'Active' : 'Inactive');
-      return;
+      return { faults: [{ kind: step.kind, domain: DOMAINS[step.domain % 2] as string }] };
     case 'crash':
-      network.crash([id(step.node)]);
-      return;
+      return { faults: [{ kind: 'crash', nodes: [id(step.node)] }] };
     case 'restart':
-      network.boot([id(step.node)]);
-      return;
+      // Boots the node if it is down (a running node is left alone), as this step always has.
+      return { faults: [{ kind: 'start', nodes: [id(step.node)] }] };
     case 'latency':
-      network.latencyMinMs = 0;
-      network.latencyMaxMs = step.maxMs;
-      return;
+      return { faults: [{ kind: 'latency', ms: 0, jitterMs: step.maxMs }] };
     case 'hide-members':
-      network.hideMembers(set(step.on), set(step.members));
-      return;
+      return { faults: [{ kind: 'hide-members', on: set(step.on), members: set(step.members) }] };
     case 'run':
-      network.run(step.ms);
-      return;
+      return { runMs: step.ms };
+    default:
+      throw new RangeError(`unknown step ${JSON.stringify(step)}`);
   }
+}
+
+/** Applies one step; node indexes wrap onto the topology's nodes. */
+export function applyStep(network: EngineNetwork, step: Step): void {
+  const resolved = resolveStep([...network.nodes.keys()], step, network.nodes.has('w1'));
+  if ('runMs' in resolved) network.run(resolved.runMs);
+  else for (const fault of resolved.faults) network.apply(fault);
 }

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { timingProfile, type QuorumTiming } from '@pxsim/quorum';
+import { FAULT_KINDS, parseFaultText, type FaultKind } from '@pxsim/runtime';
 import { parseArgs, readCases, rewrite, rewriteRequested } from './datadriven.js';
 import { EngineNetwork } from './network.js';
 
@@ -19,6 +20,8 @@ function durationMs(text: string): number {
   const value = Number(match[1]);
   return match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value;
 }
+
+const isFault = (name: string): name is FaultKind => (FAULT_KINDS as readonly string[]).includes(name);
 
 /** Runs one transcript file; returns the actual output of each block. */
 function runTranscript(path: string): Array<{ command: string; expected: string; comments: string[]; actual: string }> {
@@ -50,6 +53,13 @@ function runTranscript(path: string): Array<{ command: string; expected: string;
     let output: string[];
     try {
       output = ((): string[] => {
+        if (isFault(name)) {
+          // A fault in the one vocabulary (`partition us-east-1a us-east-1b`, `crash a1`, `latency 0±500ms`, …).
+          need().apply(parseFaultText(testCase.command));
+          if (name === 'crash' || name === 'restart' || name === 'start') return newEvents();
+          if (name === 'activate' || name === 'deactivate') return [`revision ${need().cluster.revision}`];
+          return ['ok'];
+        }
         switch (name) {
           case 'cluster': {
             let timing: QuorumTiming = timingProfile(args.get('profile') ?? 'fast');
@@ -72,54 +82,15 @@ function runTranscript(path: string): Array<{ command: string; expected: string;
               flags.has('storageless') ? { storageless: true } : {},
             );
             return ['ok'];
-          case 'latency':
-            need().latencyMinMs = durationMs(args.get('min') ?? '1');
-            need().latencyMaxMs = durationMs(required(args, 'max'));
-            return ['ok'];
           case 'boot':
             need().boot(need().group(args.get('nodes') ?? [...need().nodes.keys()].join('+')));
             return orOk(newEvents());
           case 'run':
             need().run(durationMs(required(args, 'for')));
             return newEvents();
-          case 'partition': {
-            const a = need().group(required(args, 'a'));
-            const b = need().group(required(args, 'b'));
-            need().cut(a, b);
-            if (!flags.has('oneway')) need().cut(b, a);
-            return ['ok'];
-          }
-          case 'heal':
-            need().heal();
-            return ['ok'];
-          case 'kvdb-cut':
-            need().setKvdbCut(need().group(required(args, 'nodes')), true);
-            return ['ok'];
-          case 'kvdb-heal':
-            need().setKvdbCut(need().group(required(args, 'nodes')), false);
-            return ['ok'];
-          case 'kvdb-down':
-            need().setKvdbDown(true);
-            return ['ok'];
-          case 'kvdb-up':
-            need().setKvdbDown(false);
-            return ['ok'];
           case 'flaps':
             if (need().peerFlaps.size === 0) return ['no peer went silent'];
             return [...need().peerFlaps].map(([id, count]) => `${id}: ${count} peer(s) seen alive then silent`);
-          case 'deactivate':
-          case 'activate':
-            need().setDomain(required(args, 'domain'), name === 'activate' ? 'Active' : 'Inactive');
-            return [`revision ${need().cluster.revision}`];
-          case 'crash':
-            need().crash(need().group(required(args, 'nodes')));
-            return newEvents();
-          case 'restart':
-            need().boot(need().group(required(args, 'nodes')));
-            return newEvents();
-          case 'hide-members':
-            need().hideMembers(need().group(required(args, 'on')), need().group(required(args, 'members')));
-            return ['ok'];
           case 'status':
             return need()
               .views()

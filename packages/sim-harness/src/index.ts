@@ -1,16 +1,25 @@
-export { Scheduler } from './scheduler.js';
-export { seededRandom, derivedRandom } from './random.js';
+export { Simulation, type SimulationOptions, type NodeState } from './simulation.js';
 export {
-  Simulation,
   topology,
   groupIps,
-  type SimulationOptions,
+  agentConfig,
+  agentConfigs,
+  assembleCluster,
+  type ClusterPlan,
+  type ClusterMember,
   type NodeSpec,
-  type NodeState,
-  type HistoryEntry,
+} from './cluster.js';
+export {
+  eventText,
+  historyLine,
+  type HistoryEvent,
+  type StateEvent,
+  type FaultEvent,
+  type OperatorEvent,
+  type CheckEvent,
   type Violation,
-} from './simulation.js';
-export { applyStep, type Step } from './nemesis.js';
+} from '@pxsim/checkers';
+export { applyStep, resolveStep, type Step } from './nemesis.js';
 export {
   checkSchedules,
   runSchedule,

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import type { QuorumMode } from '@pxsim/quorum';
+import type { EventBudget } from '@pxsim/runtime';
 import { applyStep, type Step } from './nemesis.js';
-import { Simulation, type Violation } from './simulation.js';
+import type { CheckName, Violation } from '@pxsim/checkers';
+import { Simulation } from './simulation.js';
 
 const nodeIndex = fc.nat({ max: 6 });
 const nodeSet = fc.uniqueArray(fc.nat({ max: 6 }), { minLength: 1, maxLength: 4 });
@@ -82,9 +84,14 @@ export interface ScheduleResult {
 export async function runSchedule(
   mode: QuorumMode,
   schedule: Schedule,
-  options: { liveness?: boolean } = {},
+  options: { liveness?: boolean; eventBudget?: Partial<EventBudget> } = {},
 ): Promise<ScheduleResult> {
-  const sim = new Simulation({ seed: schedule.seed, witness: schedule.witness, quorumMode: mode });
+  const sim = new Simulation({
+    seed: schedule.seed,
+    witness: schedule.witness,
+    quorumMode: mode,
+    ...(options.eventBudget === undefined ? {} : { eventBudget: options.eventBudget }),
+  });
   try {
     sim.start(sim.group('all'));
     await sim.run(4000);
@@ -104,10 +111,27 @@ export interface CheckOptions {
   seed?: number;
   path?: string;
   /** Which violations count as failures (default: all). */
-  failOn?: Array<Violation['check']>;
+  failOn?: CheckName[];
+  /** Each schedule's event budget (default `DEFAULT_EVENT_BUDGET`). */
+  eventBudget?: Partial<EventBudget>;
   /** Called about every `progressEveryMs` of wall time. */
   onProgress?: (line: string) => void;
   progressEveryMs?: number;
+}
+
+/** The schedule fast-check shrank a failure to, as plain steps. */
+function counterexampleOf(
+  example: { seed: number; witness: boolean; commands: Iterable<unknown> } | undefined,
+): Schedule | undefined {
+  if (example === undefined) return undefined;
+  return {
+    seed: example.seed,
+    witness: example.witness,
+    steps: [...example.commands].flatMap((command) => {
+      const step = unwrap(command)?.step;
+      return step === undefined ? [] : [step];
+    }),
+  };
 }
 
 export interface CheckResult {
@@ -120,19 +144,16 @@ export interface CheckResult {
   replay: string | undefined;
 }
 
-/**
- * Runs random fault schedules against the real agents in virtual time (fast-check, shrinking on failure). A failure
- * comes with the fast-check seed and path, and the command that replays it.
- */
-export async function checkSchedules(options: CheckOptions): Promise<CheckResult> {
+/** The property a schedule must pass: no violation the options fail on, and a run that ends. */
+function scheduleProperty(options: CheckOptions) {
   const failOn = new Set(options.failOn ?? ['S1', 'S2', 'S3', 'L1', 'L2']);
   let done = 0;
   let failures = 0;
   const started = Date.now();
   let lastProgress = started;
-  const property = fc.asyncProperty(scheduleArbitrary, async ({ seed, witness, commands }) => {
+  return fc.asyncProperty(scheduleArbitrary, async ({ seed, witness, commands }) => {
     const steps: Step[] = [];
-    const sim = new Simulation({ seed, witness, quorumMode: options.mode });
+    const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options) });
     try {
       sim.start(sim.group('all'));
       await sim.run(4000);
@@ -161,26 +182,40 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
         relevant.map((violation) => `${violation.check} at ${violation.atMs} ms: ${violation.detail}`).join('\n'),
       );
   });
+}
+
+const budgetOf = (options: { eventBudget?: Partial<EventBudget> }): { eventBudget?: Partial<EventBudget> } =>
+  options.eventBudget === undefined ? {} : { eventBudget: options.eventBudget };
+
+/**
+ * Runs random fault schedules against the real agents in virtual time (fast-check, shrinking on failure). A failure
+ * comes with the fast-check seed and path, and the command that replays it.
+ */
+export async function checkSchedules(options: CheckOptions): Promise<CheckResult> {
+  const property = scheduleProperty(options);
   const result = await fc.check(property, {
     numRuns: options.numRuns,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.path === undefined ? {} : { path: options.path }),
     endOnFailure: false,
   });
-  const example = result.counterexample?.[0];
-  const counterexample: Schedule | undefined =
-    example === undefined
-      ? undefined
-      : {
-          seed: example.seed,
-          witness: example.witness,
-          steps: [...example.commands].flatMap((command) => {
-            const step = unwrap(command)?.step;
-            return step === undefined ? [] : [step];
-          }),
-        };
+  const counterexample = counterexampleOf(result.counterexample?.[0]);
+  const replay = result.failed
+    ? `pnpm exec pxsim replay --mode ${options.mode} --seed ${result.seed} --path ${result.counterexamplePath ?? ''}`
+    : undefined;
   let violations: Violation[] = [];
-  if (counterexample !== undefined) violations = (await runSchedule(options.mode, counterexample)).violations;
+  if (counterexample !== undefined) {
+    try {
+      violations = (await runSchedule(options.mode, counterexample, budgetOf(options))).violations;
+    } catch (error) {
+      // Not a violation but a failed run (an event budget exhausted, an agent that threw): its message names the
+      // simulation seed; the replay command reproduces it.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`${message}\nschedule: ${JSON.stringify(counterexample)}\nreplay: ${replay ?? ''}`, {
+        cause: error,
+      });
+    }
+  }
   return {
     failed: result.failed,
     numRuns: result.numRuns,
@@ -188,8 +223,6 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
     path: result.counterexamplePath ?? undefined,
     counterexample,
     violations,
-    replay: result.failed
-      ? `pnpm exec pxsim replay --mode ${options.mode} --seed ${result.seed} --path ${result.counterexamplePath ?? ''}`
-      : undefined,
+    replay,
   };
 }

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
-import { nodeLabels, resolveGroup, ScenarioError, type Scenario, type ScenarioRun } from './scenario.js';
+import type { Fault } from '@pxsim/runtime';
+import {
+  describeStep,
+  nodeLabels,
+  resolveGroup,
+  ScenarioError,
+  type Scenario,
+  type ScenarioRun,
+  type ScenarioStep,
+} from './scenario.js';
 
 export interface RealRunOptions {
   /** The px-node launcher. */
@@ -21,7 +30,12 @@ interface RealNode {
   exited: Promise<unknown> | undefined;
   events: WebSocket | undefined;
   nodeId: string | undefined;
+  stderr: string;
 }
+
+const STDERR_KEPT_CHARS = 2000;
+/** Tries to open a node's events stream, 50 ms apart (30 s in all). */
+const SUBSCRIBE_ATTEMPTS_MAX = 600;
 
 const TOKEN = 'scenario-admin-token';
 
@@ -30,32 +44,52 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Runs a scenario in real time: px-node processes on loopback and a real etcd; partitions, latency and kvdb cuts are
- * injected in user space through each node's fault layer (POST /v1/debug/faults). Each node's state changes come from
- * its own /v1/events stream.
+ * A cluster of px-node processes on loopback around a real etcd, driven through each node's API: state changes come
+ * from its own /v1/events stream; partitions, latency and kvdb cuts go through its fault layer (POST
+ * /v1/debug/faults).
  */
-export async function runScenarioReal(scenario: Scenario, options: RealRunOptions): Promise<ScenarioRun> {
-  const root = mkdtempSync(join(tmpdir(), 'pxsim-scenario-'));
-  const tokenFile = join(root, 'token');
-  writeFileSync(tokenFile, `${TOKEN}\n`);
-  const etcd = await EtcdProcess.start();
-  const labels = nodeLabels(scenario);
-  const nodes = new Map<string, RealNode>(
-    labels.map((label) => {
-      const [domain = '', index = '1'] = label.split('/');
-      const ip = `${options.ipPrefix}.${scenario.cluster.domains.indexOf(domain) + 1}.${index}`;
-      return [label, { label, ip, domain, child: undefined, exited: undefined, events: undefined, nodeId: undefined }];
-    }),
-  );
-  const transitions: Record<string, string[]> = Object.fromEntries(labels.map((label) => [label, []]));
-  const timeline: string[] = [];
-  const started = Date.now();
-  const node = (label: string): RealNode => {
-    const found = nodes.get(label);
+class RealCluster {
+  readonly nodes: Map<string, RealNode>;
+  readonly transitions: Record<string, string[]>;
+  private readonly tokenFile: string;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: RealRunOptions,
+    private readonly root: string,
+    private readonly etcd: EtcdProcess,
+  ) {
+    this.tokenFile = join(root, 'token');
+    writeFileSync(this.tokenFile, `${TOKEN}\n`);
+    const labels = nodeLabels(scenario);
+    this.nodes = new Map(
+      labels.map((label) => {
+        const [domain = '', index = '1'] = label.split('/');
+        const ip = `${options.ipPrefix}.${scenario.cluster.domains.indexOf(domain) + 1}.${index}`;
+        return [
+          label,
+          { label, ip, domain, child: undefined, exited: undefined, events: undefined, nodeId: undefined, stderr: '' },
+        ];
+      }),
+    );
+    this.transitions = Object.fromEntries(labels.map((label) => [label, []]));
+  }
+
+  node(label: string): RealNode {
+    const found = this.nodes.get(label);
     if (found === undefined) throw new ScenarioError(`no node ${label}`);
     return found;
-  };
-  const api = async (target: RealNode, path: string, init: RequestInit = {}): Promise<unknown> => {
+  }
+
+  group(labels: string[]): RealNode[] {
+    return labels.flatMap((text) => resolveGroup(this.scenario, text)).map((label) => this.node(label));
+  }
+
+  running(): RealNode[] {
+    return [...this.nodes.values()].filter((candidate) => candidate.child !== undefined);
+  }
+
+  async api(target: RealNode, path: string, init: RequestInit = {}): Promise<unknown> {
     const response = await fetch(`http://${target.ip}:9001${path}`, {
       ...init,
       headers: {
@@ -67,30 +101,35 @@ export async function runScenarioReal(scenario: Scenario, options: RealRunOption
     const body: unknown = await response.json();
     if (!response.ok) throw new ScenarioError(`${target.label} ${path}: ${response.status} ${JSON.stringify(body)}`);
     return body;
-  };
-  const record = (target: RealNode, state: string): void => {
-    const list = transitions[target.label];
+  }
+
+  private record(target: RealNode, state: string): void {
+    const list = this.transitions[target.label];
     if (list !== undefined && list.at(-1) !== state) list.push(state);
-  };
-  const subscribe = async (target: RealNode): Promise<void> => {
-    for (let attempt = 0; attempt < 100; attempt++) {
+  }
+
+  private onEvent(target: RealNode, data: Buffer): void {
+    const event = JSON.parse(data.toString()) as {
+      type: string;
+      nodeId?: string;
+      to?: string;
+      status?: { node: { id: string; status: string } };
+    };
+    if (event.type === 'hello' && event.status !== undefined) {
+      target.nodeId = event.status.node.id;
+      this.record(target, event.status.node.status);
+    } else if (event.type === 'node-status' && event.nodeId === target.nodeId && event.to !== undefined) {
+      this.record(target, event.to);
+    }
+  }
+
+  private async subscribe(target: RealNode): Promise<void> {
+    // px-node compiles its sources with tsx on start: on a loaded machine that takes seconds.
+    for (let attempt = 0; attempt < SUBSCRIBE_ATTEMPTS_MAX; attempt++) {
       try {
         const socket = new WebSocket(`ws://${target.ip}:9001/v1/events`);
         // Listen before the upgrade completes: the hello may arrive in the same chunk.
-        socket.on('message', (data: Buffer) => {
-          const event = JSON.parse(data.toString()) as {
-            type: string;
-            nodeId?: string;
-            to?: string;
-            status?: { node: { id: string; status: string } };
-          };
-          if (event.type === 'hello' && event.status !== undefined) {
-            target.nodeId = event.status.node.id;
-            record(target, event.status.node.status);
-          } else if (event.type === 'node-status' && event.nodeId === target.nodeId && event.to !== undefined) {
-            record(target, event.to);
-          }
-        });
+        socket.on('message', (data: Buffer) => this.onEvent(target, data));
         await new Promise<void>((resolve, reject) => {
           socket.once('open', () => resolve());
           socket.once('error', reject);
@@ -102,108 +141,140 @@ export async function runScenarioReal(scenario: Scenario, options: RealRunOption
         await sleep(50);
       }
     }
-    throw new ScenarioError(`${target.label}: no events stream`);
-  };
-  const start = async (target: RealNode): Promise<void> => {
+    throw new ScenarioError(`${target.label}: no events stream; px-node said: ${target.stderr.trim() || '(nothing)'}`);
+  }
+
+  async start(target: RealNode): Promise<void> {
     if (target.child !== undefined) return;
+    const { scenario } = this;
     const child = spawn(
-      options.pxNode,
+      this.options.pxNode,
       [
-        '-c',
-        'px-dr-cluster',
-        '-k',
-        etcd.kvdbEndpoint,
-        '--cluster-domain',
-        target.domain,
-        '--ip',
-        target.ip,
-        '--data-dir',
-        join(root, target.ip),
-        '--timing',
-        scenario.cluster.timing,
-        '--quorum-mode',
-        scenario.cluster.quorumMode,
-        '--admin-token-file',
-        tokenFile,
+        ...['-c', 'px-dr-cluster', '-k', this.etcd.kvdbEndpoint, '--cluster-domain', target.domain],
+        ...['--ip', target.ip, '--data-dir', join(this.root, target.ip), '--timing', scenario.cluster.timing],
+        ...['--quorum-mode', scenario.cluster.quorumMode, '--admin-token-file', this.tokenFile],
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     target.child = child;
+    target.stderr = '';
+    // The tail of what the process said, for the error if it never serves (bounded).
+    child.stderr?.on('data', (chunk: Buffer) => {
+      target.stderr = (target.stderr + chunk.toString()).slice(-STDERR_KEPT_CHARS);
+    });
     target.exited = new Promise((resolve) => child.once('exit', resolve));
-    await subscribe(target);
-  };
-  const crash = async (target: RealNode): Promise<void> => {
+    await this.subscribe(target);
+  }
+
+  async crash(target: RealNode): Promise<void> {
     if (target.child === undefined) return;
     target.events?.terminate();
     target.child.kill('SIGKILL');
     await target.exited;
     target.child = undefined;
-    record(target, 'crashed');
-  };
-  const running = (): RealNode[] => [...nodes.values()].filter((candidate) => candidate.child !== undefined);
-  const faults = async (targets: RealNode[], body: unknown): Promise<void> => {
-    for (const target of targets) await api(target, '/v1/debug/faults', { method: 'POST', body: JSON.stringify(body) });
-  };
-  try {
-    for (const step of scenario.steps) {
-      const [kind, value] = Object.entries(step)[0] as [string, unknown];
-      timeline.push(`${Date.now() - started} ms: ${kind} ${JSON.stringify(value)}`);
-      const group = (text: string): RealNode[] => resolveGroup(scenario, text).map(node);
-      if ('start' in step || 'restart' in step) {
-        await Promise.all(group('start' in step ? step.start : step.restart).map(start));
-      } else if ('crash' in step) {
-        for (const target of group(step.crash)) await crash(target);
-      } else if ('partition' in step) {
-        const a = group(step.partition[0]);
-        const b = group(step.partition[1]);
-        await faults(a, { op: 'cut', to: b.map((target) => target.ip) });
-        await faults(b, { op: 'cut', to: a.map((target) => target.ip) });
-      } else if ('latency' in step) {
-        await faults(running(), { op: 'latency', ms: step.latency.ms, jitterMs: step.latency.jitterMs });
-      } else if ('kvdbCut' in step) {
-        await faults(group(step.kvdbCut), { op: 'kvdb-cut' });
-      } else if ('heal' in step) {
-        await faults(running(), { op: 'heal' });
-      } else if ('deactivate' in step || 'activate' in step) {
-        const domain = 'deactivate' in step ? step.deactivate : step.activate;
-        const via = running().find((candidate) => candidate.domain !== domain) ?? running()[0];
-        if (via === undefined) throw new ScenarioError('no running node to send the ClusterDomainUpdate to');
-        await api(via, `/v1/clusterdomains/${'deactivate' in step ? 'deactivate' : 'activate'}/${domain}`, {
-          method: 'POST',
-        });
-      } else if ('wait' in step) {
-        await sleep(step.wait);
-      } else {
-        const targets = group(step.expect.nodes);
-        const deadline = Date.now() + step.expect.withinMs;
-        for (;;) {
-          const states = await Promise.all(
-            targets.map(
-              async (target) =>
-                (
-                  (await api(target, '/v1/cluster').catch(() => undefined)) as
-                    { node?: { status?: string } } | undefined
-                )?.node?.status,
-            ),
-          );
-          if (states.every((state) => state === step.expect.status)) break;
-          if (Date.now() > deadline)
-            throw new ScenarioError(
-              `real run: expected ${step.expect.nodes} ${step.expect.status} within ${step.expect.withinMs} ms; states: ${JSON.stringify(states)}`,
-            );
-          await sleep(100);
-        }
-      }
-    }
-    await sleep(300);
-  } finally {
-    for (const target of nodes.values()) {
+    this.record(target, 'crashed');
+  }
+
+  /** POSTs a fault in the agent's debug API form to each target. */
+  async debugFault(targets: RealNode[], body: unknown): Promise<void> {
+    for (const target of targets)
+      await this.api(target, '/v1/debug/faults', { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  async stop(): Promise<void> {
+    for (const target of this.nodes.values()) {
       target.events?.terminate();
       target.child?.kill('SIGKILL');
     }
-    await Promise.all([...nodes.values()].map(async (target) => target.exited));
+    await Promise.all([...this.nodes.values()].map(async (target) => target.exited));
+  }
+}
+
+/** Applies a fault of the vocabulary (groups already resolved to labels) to the real cluster. */
+async function applyRealFault(cluster: RealCluster, fault: Fault): Promise<void> {
+  const ips = (targets: RealNode[]): string[] => targets.map((target) => target.ip);
+  switch (fault.kind) {
+    case 'start':
+      return void (await Promise.all(cluster.group(fault.nodes).map((target) => cluster.start(target))));
+    case 'crash':
+      for (const target of cluster.group(fault.nodes)) await cluster.crash(target);
+      return;
+    case 'partition': {
+      const [a, b] = [cluster.group(fault.a), cluster.group(fault.b)];
+      await cluster.debugFault(a, { op: 'cut', to: ips(b) });
+      return cluster.debugFault(b, { op: 'cut', to: ips(a) });
+    }
+    case 'latency':
+      return cluster.debugFault(cluster.running(), { op: 'latency', ms: fault.ms, jitterMs: fault.jitterMs });
+    case 'kvdb-cut':
+      return cluster.debugFault(cluster.group(fault.nodes), { op: 'kvdb-cut' });
+    case 'heal':
+      return cluster.debugFault(cluster.running(), { op: 'heal' });
+    case 'deactivate':
+    case 'activate': {
+      const via = cluster.running().find((candidate) => candidate.domain !== fault.domain) ?? cluster.running()[0];
+      if (via === undefined) throw new ScenarioError('no running node to send the ClusterDomainUpdate to');
+      await cluster.api(via, `/v1/clusterdomains/${fault.kind}/${fault.domain}`, { method: 'POST' });
+      return;
+    }
+    default:
+      throw new ScenarioError(`real runs cannot apply "${fault.kind}" yet`);
+  }
+}
+
+/** Polls the nodes' status until they are in the expected state, failing past the deadline. */
+async function expectReal(
+  cluster: RealCluster,
+  expected: { nodes: string; status: string; withinMs: number },
+): Promise<void> {
+  const targets = cluster.group([expected.nodes]);
+  const deadline = Date.now() + expected.withinMs;
+  for (;;) {
+    const states = await Promise.all(
+      targets.map(
+        async (target) =>
+          (
+            (await cluster.api(target, '/v1/cluster').catch(() => undefined)) as
+              { node?: { status?: string } } | undefined
+          )?.node?.status,
+      ),
+    );
+    if (states.every((state) => state === expected.status)) return;
+    if (Date.now() > deadline)
+      throw new ScenarioError(
+        `real run: expected ${expected.nodes} ${expected.status} within ${expected.withinMs} ms; states: ${JSON.stringify(states)}`,
+      );
+    await sleep(100);
+  }
+}
+
+async function runRealStep(cluster: RealCluster, step: ScenarioStep): Promise<void> {
+  if ('fault' in step) await applyRealFault(cluster, step.fault);
+  else if ('wait' in step) await sleep(step.wait);
+  else await expectReal(cluster, step.expect);
+}
+
+/**
+ * Runs a scenario in real time: px-node processes on loopback and a real etcd; partitions, latency and kvdb cuts are
+ * injected in user space through each node's fault layer (POST /v1/debug/faults). Each node's state changes come from
+ * its own /v1/events stream.
+ */
+export async function runScenarioReal(scenario: Scenario, options: RealRunOptions): Promise<ScenarioRun> {
+  const root = mkdtempSync(join(tmpdir(), 'pxsim-scenario-'));
+  const etcd = await EtcdProcess.start();
+  const cluster = new RealCluster(scenario, options, root, etcd);
+  const timeline: string[] = [];
+  const started = Date.now();
+  try {
+    for (const step of scenario.steps) {
+      timeline.push(`${Date.now() - started} ms: ${describeStep(step)}`);
+      await runRealStep(cluster, step);
+    }
+    await sleep(300);
+  } finally {
+    await cluster.stop();
     await etcd.stop();
     rmSync(root, { recursive: true, force: true });
   }
-  return { transitions, timeline };
+  return { transitions: cluster.transitions, timeline };
 }

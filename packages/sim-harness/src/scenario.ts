@@ -1,19 +1,16 @@
 import { parse } from 'yaml';
 import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
+import { formatFault, mapTargets, parseFaultText, type Fault } from '@pxsim/runtime';
 import { Simulation } from './simulation.js';
 
+/**
+ * A step of a scenario: a fault of the one vocabulary (`@pxsim/runtime`; groups are domains, `domain/i` labels or
+ * `all`), time passing, or an expectation. In YAML a fault is written `fault: partition us-east-1a us-east-1b` or
+ * with the older keys (`start`, `crash`, `restart` (brings crashed nodes back, as `start`), `partition: [a, b]`,
+ * `latency: {ms, jitterMs}`, `kvdbCut`, `heal: true`, `deactivate`, `activate`).
+ */
 export type ScenarioStep =
-  | { start: string }
-  | { crash: string }
-  | { restart: string }
-  | { partition: [string, string] }
-  | { latency: { ms: number; jitterMs: number } }
-  | { kvdbCut: string }
-  | { heal: true }
-  | { deactivate: string }
-  | { activate: string }
-  | { wait: number }
-  | { expect: { nodes: string; status: string; withinMs: number } };
+  { fault: Fault } | { wait: number } | { expect: { nodes: string; status: string; withinMs: number } };
 
 export interface Scenario {
   name: string;
@@ -30,6 +27,7 @@ export interface Scenario {
 export class ScenarioError extends Error {}
 
 const STEP_KINDS = [
+  'fault',
   'start',
   'crash',
   'restart',
@@ -43,6 +41,54 @@ const STEP_KINDS = [
   'expect',
 ];
 const STATUSES = ['Online', 'Offline', 'Out of Quorum', 'Initializing'];
+
+const groupValue = (value: unknown, kind: string, where: string): string[] => {
+  if (typeof value !== 'string' || value.trim() === '') throw new ScenarioError(`${where}: ${kind} takes a group`);
+  return [value];
+};
+
+/** A fault step of the YAML (either form) in the vocabulary; problems name the step. */
+function scenarioFault(kind: string, value: unknown, where: string): Fault {
+  try {
+    switch (kind) {
+      case 'fault':
+        if (typeof value !== 'string')
+          throw new ScenarioError(`${where}: fault takes a line such as "crash us-east-1a"`);
+        return parseFaultText(value);
+      case 'start':
+      case 'restart':
+        return { kind: 'start', nodes: groupValue(value, kind, where) };
+      case 'crash':
+        return { kind: 'crash', nodes: groupValue(value, kind, where) };
+      case 'kvdbCut':
+        return { kind: 'kvdb-cut', nodes: groupValue(value, kind, where) };
+      case 'partition':
+        if (!Array.isArray(value) || value.length !== 2 || !value.every((group) => typeof group === 'string'))
+          throw new ScenarioError(`${where}: partition takes two groups`);
+        return { kind: 'partition', a: [value[0] as string], b: [value[1] as string] };
+      case 'latency': {
+        const latency = value as { ms?: unknown; jitterMs?: unknown } | null;
+        if (typeof latency?.ms !== 'number' || typeof latency.jitterMs !== 'number')
+          throw new ScenarioError(`${where}: latency takes { ms, jitterMs }`);
+        return { kind: 'latency', ms: latency.ms, jitterMs: latency.jitterMs };
+      }
+      case 'heal':
+        return { kind: 'heal' };
+      default:
+        return { kind: kind === 'activate' ? 'activate' : 'deactivate', domain: groupValue(value, kind, where).join() };
+    }
+  } catch (error) {
+    if (error instanceof ScenarioError) throw error;
+    throw new ScenarioError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** What a step says, for the timeline. */
+export function describeStep(step: ScenarioStep): string {
+  if ('fault' in step) return formatFault(step.fault);
+  if ('wait' in step) return `wait ${step.wait} ms`;
+  return `expect ${step.expect.nodes} ${step.expect.status} within ${step.expect.withinMs} ms`;
+}
 
 /** Reads a scenario file; any problem names the step and what is wrong. */
 export function parseScenario(text: string, file: string): Scenario {
@@ -96,11 +142,11 @@ export function parseScenario(text: string, file: string): Scenario {
         throw new ScenarioError(`${where}: expect needs nodes (a group), status (${STATUSES.join(', ')}) and withinMs`);
       }
     }
-    if (kind === 'partition' && (!Array.isArray(value) || value.length !== 2))
-      throw new ScenarioError(`${where}: partition takes two groups`);
     if (kind === 'wait' && (typeof value !== 'number' || value < 0))
       throw new ScenarioError(`${where}: wait takes a number of ms`);
-    return step as ScenarioStep;
+    if (kind === 'wait') return { wait: value as number };
+    if (kind === 'expect') return { expect: value as { nodes: string; status: string; withinMs: number } };
+    return { fault: scenarioFault(kind, value, where) };
   });
   return {
     name: typeof object.name === 'string' ? object.name : file,
@@ -147,6 +193,23 @@ export function resolveGroup(scenario: Scenario, group: string): string[] {
   return [...new Set(result)];
 }
 
+/** Runs the simulation until the nodes are in the expected state, failing past the deadline. */
+async function expectStates(
+  sim: Simulation,
+  expected: { nodes: string; status: string; withinMs: number },
+  targets: string[],
+): Promise<void> {
+  const deadline = sim.nowMs + expected.withinMs;
+  while (!targets.every((ip) => sim.state(ip) === expected.status)) {
+    if (sim.nowMs >= deadline) {
+      throw new ScenarioError(
+        `virtual run: expected ${expected.nodes} ${expected.status} within ${expected.withinMs} ms; states: ${JSON.stringify(sim.states())}`,
+      );
+    }
+    await sim.run(50);
+  }
+}
+
 /** Runs a scenario in virtual time on the simulator. */
 export async function runScenarioVirtual(scenario: Scenario, seed: number): Promise<ScenarioRun> {
   const sim = new Simulation({
@@ -164,40 +227,19 @@ export async function runScenarioVirtual(scenario: Scenario, seed: number): Prom
   const timeline: string[] = [];
   try {
     for (const step of scenario.steps) {
-      const [kind, value] = Object.entries(step)[0] as [string, unknown];
-      timeline.push(`${sim.nowMs} ms: ${kind} ${JSON.stringify(value)}`);
-      if ('start' in step) sim.start(ips(step.start));
-      else if ('crash' in step) sim.crash(ips(step.crash));
-      else if ('restart' in step) sim.start(ips(step.restart));
-      else if ('partition' in step) sim.partition(ips(step.partition[0]), ips(step.partition[1]));
-      else if ('latency' in step) sim.latency(step.latency);
-      else if ('kvdbCut' in step) sim.kvdbCut(ips(step.kvdbCut));
-      else if ('heal' in step) sim.heal();
-      else if ('deactivate' in step) await sim.setDomain(step.deactivate, false);
-      else if ('activate' in step) await sim.setDomain(step.activate, true);
+      timeline.push(`${sim.nowMs} ms: ${describeStep(step)}`);
+      if ('fault' in step) await sim.apply([mapTargets(step.fault, (groups) => groups.flatMap(ips))]);
       else if ('wait' in step) await sim.run(step.wait);
-      else {
-        const targets = ips(step.expect.nodes);
-        const deadline = sim.nowMs + step.expect.withinMs;
-        while (!targets.every((ip) => sim.state(ip) === step.expect.status)) {
-          if (sim.nowMs >= deadline) {
-            throw new ScenarioError(
-              `virtual run: expected ${step.expect.nodes} ${step.expect.status} within ${step.expect.withinMs} ms; states: ${JSON.stringify(sim.states())}`,
-            );
-          }
-          await sim.run(50);
-        }
-      }
+      else await expectStates(sim, step.expect, ips(step.expect.nodes));
     }
   } finally {
     await sim.dispose();
   }
   const transitions: Record<string, string[]> = Object.fromEntries(labels.map((label) => [label, []]));
   for (const entry of sim.history) {
-    if (entry.kind !== 'state' || entry.node === undefined) continue;
-    const to = /-> (.+?)(?: \(|$)/.exec(entry.text)?.[1];
+    if (entry.kind !== 'state') continue;
     const label = labelOf.get(entry.node);
-    if (to !== undefined && label !== undefined) transitions[label]?.push(to);
+    if (label !== undefined) transitions[label]?.push(entry.to);
   }
   if (sim.violations.length > 0)
     timeline.push(...sim.violations.map((violation) => `VIOLATION ${violation.check}: ${violation.detail}`));

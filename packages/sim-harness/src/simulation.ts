@@ -1,25 +1,24 @@
-import { createHash } from 'node:crypto';
-import { MemKvdb, MemStore, type Clock, type Timer } from '@pxsim/kvdb-client';
+import { checkLiveness, type CheckName, type Finding, type HistoryEvent, type Violation } from '@pxsim/checkers';
+import { MemStore } from '@pxsim/kvdb-client';
+import { aliveTtlMs, type NodeAgent } from '@pxsim/node-agent';
+import { safetyBounds, timingProfile, type QuorumMode, type SafetyBounds, type TimingProfileName } from '@pxsim/quorum';
 import {
-  LinkFaults,
-  NodeAgent,
-  faultyKvdb,
-  validateConfig,
-  type AgentEvent,
-  type HeartbeatTransport,
-  type NodeIdentity,
-  type PeerAddress,
-} from '@pxsim/node-agent';
-import {
-  safetyBounds,
-  timingProfile,
-  type QuorumMode,
-  type SafetyBounds,
-  type TimingProfileName,
-  type UserStatus,
-} from '@pxsim/quorum';
-import { derivedRandom } from './random.js';
-import { Scheduler } from './scheduler.js';
+  derivedRandom,
+  EventBudgetExceeded,
+  isNetworkFault,
+  type LinkFaults,
+  mapTargets,
+  Scheduler,
+  type EventBudget,
+  type Fault,
+} from '@pxsim/runtime';
+import { groupIps, topology, type ClusterPlan, type NodeSpec } from './cluster.js';
+import { HistoryRecorder } from './history.js';
+import { NodeLifecycle, type NodeState } from './lifecycle.js';
+import { SafetyMonitor } from './monitor.js';
+import { SimNetwork, type Endpoint } from './network.js';
+import { Operator } from './operator.js';
+import { Workload } from './workload.js';
 
 export interface SimulationOptions {
   seed: number;
@@ -36,151 +35,47 @@ export interface SimulationOptions {
   baseLatencyMs?: number;
   /** Client writes to random serving nodes, one per this many ms (0: none). Default 250. */
   writeIntervalMs?: number;
-  /** History entries kept (older ones are dropped from the record, not from the hash). Default 100,000. */
+  /** History events kept (older ones are dropped from the record, not from the hash). Default 100,000. */
   historyMax?: number;
+  /** The MemStore's whole-prefix answer cache (default on; off only to measure it, see `pnpm bench sim`). */
+  rangeAnswerCache?: boolean;
+  /** The scheduler's event budget (default `DEFAULT_EVENT_BUDGET`): running out fails the run naming it and the seed. */
+  eventBudget?: Partial<EventBudget>;
 }
 
-export interface NodeSpec {
-  ip: string;
-  domain: string;
-  storageless: boolean;
-}
+export type { NodeState } from './lifecycle.js';
 
-export type NodeState = UserStatus | 'crashed' | 'paused' | 'not started';
-
-export interface HistoryEntry {
-  atMs: number;
-  kind: 'fault' | 'state' | 'operator' | 'check' | 'write';
-  node?: string;
-  text: string;
-}
-
-export interface Violation {
-  atMs: number;
-  check: 'S1' | 'S2' | 'S3' | 'L1' | 'L2';
-  detail: string;
-}
-
-/**
- * Domain i's nodes on PREFIX.(i+1).1…N, the witness on PREFIX.9.1 (PREFIX 127.0 by default): the layout of the
- * simulator, the live sim and the benchmarks alike.
- */
-export function topology(domains: string[], nodesPerDomain: number, witness: boolean, ipPrefix = '127.0'): NodeSpec[] {
-  const nodes: NodeSpec[] = [];
-  domains.forEach((domain, index) => {
-    for (let n = 1; n <= nodesPerDomain; n++)
-      nodes.push({ ip: `${ipPrefix}.${index + 1}.${n}`, domain, storageless: false });
-  });
-  if (witness) nodes.push({ ip: `${ipPrefix}.9.1`, domain: 'witness', storageless: true });
-  return nodes;
-}
-
-/** Node IPs of a group: `all`, a domain name, a node IP, or several of these joined with ','. */
-export function groupIps(specs: readonly NodeSpec[], text: string): string[] {
-  const ips = text.split(',').flatMap((part) => {
-    const name = part.trim();
-    if (name === 'all') return specs.map((spec) => spec.ip);
-    const inDomain = specs.filter((spec) => spec.domain === name).map((spec) => spec.ip);
-    if (inDomain.length > 0) return inDomain;
-    if (specs.some((spec) => spec.ip === name)) return [name];
-    const domains = [...new Set(specs.map((spec) => spec.domain))].join(', ');
-    throw new Error(`"${name}" is neither a domain (${domains}) nor a node IP of this cluster`);
-  });
-  return [...new Set(ips)];
-}
-
-const INBOX_MAX = 1024;
-
-/** A node's view of time: the scheduler's, except that a paused node's timers wait and a crashed node's never fire. */
-class NodeClock implements Clock {
-  paused = false;
-  dead = false;
-  private readonly held: Array<() => void> = [];
-
-  constructor(private readonly scheduler: Scheduler) {}
-
-  nowMs(): number {
-    return this.scheduler.nowMs();
-  }
-
-  setTimer(delayMs: number, callback: () => void): Timer {
-    return this.scheduler.setTimer(delayMs, () => this.run(callback));
-  }
-
-  /** Neither crashed nor paused: work for the node runs now. */
-  get running(): boolean {
-    return !this.dead && !this.paused;
-  }
-
-  run(callback: () => void): void {
-    if (this.dead) return;
-    if (this.paused) {
-      if (this.held.length < INBOX_MAX) this.held.push(callback);
-      return;
-    }
-    callback();
-  }
-
-  resume(): void {
-    this.paused = false;
-    for (const callback of this.held.splice(0)) callback();
-  }
-}
-
-interface SimNode {
-  spec: NodeSpec;
-  agent: NodeAgent | undefined;
-  clock: NodeClock | undefined;
-  incarnation: number;
-  identity: NodeIdentity | undefined;
-  state: NodeState;
-  onFrame: ((bytes: Uint8Array) => void) | undefined;
-}
+const ADMIN_TOKEN = 'simulation-admin-token';
 
 /**
  * A whole cluster in one deterministic thread: the real node agents, quorum engine and MemKvdb on a virtual clock,
  * a simulated network between agents and between each agent and the kvdb, and the faults the nemeses inject. One seed
- * reproduces a run exactly.
+ * reproduces a run exactly. The parts: `SimNetwork` (frames and link faults), `NodeLifecycle` (processes),
+ * `Operator` (ClusterDomainUpdates), `Workload` (client writes), `HistoryRecorder` (the typed history) and
+ * `SafetyMonitor` (S1, S2); the checkers themselves live in `@pxsim/checkers`.
  */
 export class Simulation {
   readonly seed: number;
-  readonly scheduler = new Scheduler();
-  readonly faults = new LinkFaults();
+  readonly scheduler: Scheduler;
   readonly specs: NodeSpec[];
   readonly clusterId: string;
   readonly quorumMode: QuorumMode;
   readonly timingName: TimingProfileName;
   readonly bounds: SafetyBounds;
-  readonly history: HistoryEntry[] = [];
-  readonly violations: Violation[] = [];
-  private readonly nodes = new Map<string, SimNode>();
-  private readonly store: MemStore;
-  private readonly networkRandom: () => number;
-  private readonly clientRandom: () => number;
-  private readonly options: Required<
-    Omit<SimulationOptions, 'seed' | 'domains' | 'clusterId' | 'quorumMode' | 'timing' | 'witness' | 'nodesPerDomain'>
-  >;
-  private readonly hash = createHash('sha256');
-  private readonly adminToken = 'simulation-admin-token';
-  /** Fault bookkeeping for the checkers. */
-  private readonly pairCutSinceMs = new Map<string, number>();
-  private readonly inactiveSinceMs = new Map<string, number>();
+  private readonly recorder: HistoryRecorder;
+  /** The kvdb every agent's client shares. */
+  readonly store: MemStore;
+  private readonly network: SimNetwork;
+  private readonly lifecycle: NodeLifecycle;
+  private readonly monitor: SafetyMonitor;
+  private readonly operator: Operator;
+  private readonly workload: Workload;
+  /** Domains the operator left active (the liveness phase expects their nodes to serve). */
   private readonly domainStates = new Map<string, 'Active' | 'Inactive'>();
-  duplicatePercent = 0;
-  private deliveryBatch:
-    { atMs: number; timersSet: number; frames: Array<{ to: string; bytes: Uint8Array }> } | undefined;
-  /** Latency above 500 ms is refused unless this is set (to show what the metro limit protects against). */
-  allowLatencyOverMetroLimit = false;
-  framesSent = 0;
-  framesDropped = 0;
-  writesAcknowledged = 0;
-  private writeTimer: Timer | undefined;
-  private checkTimer: Timer | undefined;
-  private checkTimers = 0;
-  private disposed = false;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
+    this.scheduler = new Scheduler(options.eventBudget);
     this.clusterId = options.clusterId ?? 'px-dr-cluster';
     this.quorumMode = options.quorumMode ?? 'safe';
     this.timingName = options.timing ?? 'fast';
@@ -190,189 +85,192 @@ export class Simulation {
       options.nodesPerDomain ?? 3,
       options.witness ?? false,
     );
-    this.options = {
-      kvdbLatencyMs: options.kvdbLatencyMs ?? 1,
-      baseLatencyMs: options.baseLatencyMs ?? 1,
-      writeIntervalMs: options.writeIntervalMs ?? 250,
-      historyMax: options.historyMax ?? 100_000,
+    this.recorder = new HistoryRecorder(options.historyMax ?? 100_000);
+    this.store = new MemStore({ clock: this.scheduler, rangeAnswerCache: options.rangeAnswerCache ?? true });
+    const plan: ClusterPlan = {
+      clusterId: this.clusterId,
+      kvdb: 'mem://',
+      quorumMode: this.quorumMode,
+      timing: this.timingName,
+      adminToken: ADMIN_TOKEN,
+      dataDir: (spec) => `/sim/${spec.ip}`,
+      hostSuffix: '.sim.internal',
     };
-    this.store = new MemStore({ clock: this.scheduler });
-    this.networkRandom = derivedRandom(this.seed, 'network');
-    this.clientRandom = derivedRandom(this.seed, 'client');
-    for (const spec of this.specs) {
-      this.nodes.set(spec.ip, {
-        spec,
-        agent: undefined,
-        clock: undefined,
-        incarnation: 0,
-        identity: undefined,
-        state: 'not started',
-        onFrame: undefined,
-      });
-      this.domainStates.set(spec.domain, 'Active');
-    }
-    this.faults.addLatency({ ms: this.options.baseLatencyMs, jitterMs: 0 });
+    const endpoints = new Map<string, Endpoint>();
+    this.network = new SimNetwork(
+      this.scheduler,
+      derivedRandom(this.seed, 'network'),
+      options.baseLatencyMs ?? 1,
+      endpoints,
+    );
+    this.lifecycle = new NodeLifecycle(this.specs, {
+      seed: this.seed,
+      scheduler: this.scheduler,
+      network: this.network,
+      store: this.store,
+      plan,
+      kvdbLatencyMs: options.kvdbLatencyMs ?? 1,
+      onState: (node, from, reason) => {
+        this.record({ atMs: this.nowMs, kind: 'state', node: node.spec.ip, from, to: node.state, reason });
+        this.monitor.check();
+      },
+    });
+    for (const [ip, node] of this.lifecycle.nodes) endpoints.set(ip, node);
+    this.monitor = new SafetyMonitor(this.bounds, this.scheduler, this.specs, this.lifecycle, (violation) =>
+      this.record({ atMs: violation.atMs, kind: 'check', check: violation.check, detail: violation.detail }),
+    );
+    this.operator = new Operator(this.lifecycle, this.network, {
+      nowMs: () => this.nowMs,
+      settle: (work, withinMs) => this.settle(work, withinMs),
+      record: (event) => this.record(event),
+      domainChanged: (domain, active) => {
+        this.domainStates.set(domain, active ? 'Active' : 'Inactive');
+        this.monitor.domainChanged(domain, active);
+      },
+    });
+    this.workload = new Workload(
+      this.scheduler,
+      this.lifecycle,
+      derivedRandom(this.seed, 'client'),
+      options.writeIntervalMs ?? 250,
+      (finding) => this.monitor.report(finding),
+    );
+    for (const spec of this.specs) this.domainStates.set(spec.domain, 'Active');
   }
 
   get nowMs(): number {
     return this.scheduler.nowMs();
   }
 
-  /** The hex digest of everything recorded so far: equal digests, equal runs. */
+  /** The typed history (faults, operator actions, state changes, violations); `historyLine` prints one. */
+  get history(): readonly HistoryEvent[] {
+    return this.recorder.events;
+  }
+
+  get violations(): Violation[] {
+    return this.monitor.violations;
+  }
+
+  get faults(): LinkFaults {
+    return this.network.faults;
+  }
+
+  get framesSent(): number {
+    return this.network.framesSent;
+  }
+
+  get framesDropped(): number {
+    return this.network.framesDropped;
+  }
+
+  get writesAcknowledged(): number {
+    return this.workload.writesAcknowledged;
+  }
+
+  /** Latency above the 500 ms metro limit is refused unless this is set (to show what the limit protects against). */
+  get allowLatencyOverMetroLimit(): boolean {
+    return this.network.allowLatencyOverMetroLimit;
+  }
+
+  set allowLatencyOverMetroLimit(allow: boolean) {
+    this.network.allowLatencyOverMetroLimit = allow;
+  }
+
+  /** The hex digest of every history line so far: equal digests, equal runs. */
   traceHash(): string {
-    return this.hash.copy().digest('hex');
+    return this.recorder.digest();
   }
 
-  record(kind: HistoryEntry['kind'], text: string, node?: string): void {
-    const entry: HistoryEntry =
-      node === undefined ? { atMs: this.nowMs, kind, text } : { atMs: this.nowMs, kind, node, text };
-    this.hash.update(`${entry.atMs} ${kind} ${node ?? '-'} ${text}\n`);
-    if (this.history.length < this.options.historyMax) this.history.push(entry);
+  private record(event: HistoryEvent): void {
+    this.recorder.record(event);
   }
 
-  // ---- nodes ---------------------------------------------------------------------------------------------------
+  /** Records a violation found outside the simulator's own checkers (e.g. L2 by a test). */
+  violate(check: CheckName, detail: string): void {
+    this.monitor.report({ check, detail });
+  }
+
+  // ---- nodes -----------------------------------------------------------------------------------------------------
 
   group(text: string): string[] {
     return groupIps(this.specs, text);
   }
 
   state(ip: string): NodeState {
-    const node = this.nodes.get(ip);
-    if (node === undefined) throw new Error(`no node ${ip}`);
-    return node.state;
+    return this.lifecycle.node(ip).state;
   }
 
   states(): Record<string, NodeState> {
-    return Object.fromEntries([...this.nodes].map(([ip, node]) => [ip, node.state]));
+    return Object.fromEntries([...this.lifecycle.nodes].map(([ip, node]) => [ip, node.state]));
   }
 
   agent(ip: string): NodeAgent | undefined {
-    return this.nodes.get(ip)?.agent;
+    return this.lifecycle.nodes.get(ip)?.agent;
   }
 
-  private transport(node: SimNode): HeartbeatTransport {
-    return {
-      listen: async (_address: PeerAddress, onFrame) => {
-        node.onFrame = onFrame;
-      },
-      send: (to, bytes) => this.send(node.spec.ip, to, bytes),
-      close: async () => {
-        node.onFrame = undefined;
-      },
-    };
-  }
+  // ---- faults: the vocabulary of @pxsim/runtime ----------------------------------------------------------------
 
-  private send(fromIp: string, to: PeerAddress, bytes: Uint8Array): void {
-    this.framesSent += 1;
-    const copies = this.duplicatePercent > 0 && this.networkRandom() * 100 < this.duplicatePercent ? 2 : 1;
-    for (let copy = 0; copy < copies; copy++) {
-      const delayMs = this.faults.delivery(fromIp, to.ip, this.networkRandom);
-      if (delayMs === undefined) {
-        this.framesDropped += 1;
-        continue;
+  /**
+   * Applies faults of the vocabulary at this instant, their groups (`all`, domains, node IPs) resolved to IPs, and
+   * records them as one history event (named `label` when given). Operator actions wait for their update.
+   */
+  async apply(faults: readonly Fault[], label?: string): Promise<void> {
+    const instant: Fault[] = [];
+    for (const fault of faults) {
+      if (fault.kind === 'activate' || fault.kind === 'deactivate') {
+        await this.setDomain(fault.domain, fault.kind === 'activate');
+      } else if (fault.kind === 'restart') {
+        const ips = fault.nodes.flatMap((name) => this.resolve(name));
+        this.restart(ips);
+      } else {
+        instant.push(fault);
       }
-      const atMs = this.scheduler.nowMs() + delayMs;
-      const batch = this.deliveryBatch;
-      // Frames sent one after another for the same instant (a heartbeat to every peer): one event delivers them in
-      // the order sent, exactly as one event each would, since no other timer was set in between.
-      if (batch !== undefined && batch.atMs === atMs && batch.timersSet === this.scheduler.timersSet) {
-        batch.frames.push({ to: to.ip, bytes });
-        continue;
-      }
-      const frames = [{ to: to.ip, bytes }];
-      this.scheduler.setTimer(delayMs, () => this.deliver(frames));
-      this.deliveryBatch = { atMs, timersSet: this.scheduler.timersSet, frames };
     }
+    if (instant.length > 0 || label !== undefined) this.applyNow(instant, label);
   }
 
-  private deliver(frames: ReadonlyArray<{ to: string; bytes: Uint8Array }>): void {
-    for (const { to, bytes } of frames) {
-      const target = this.nodes.get(to);
-      const clock = target?.clock;
-      if (target === undefined || clock === undefined || target.onFrame === undefined) continue;
-      if (clock.running) target.onFrame(bytes);
-      else clock.run(() => target.onFrame?.(bytes));
+  /** `apply` for faults that take no virtual time (everything but operator actions). */
+  applyNow(faults: readonly Fault[], label?: string): void {
+    const resolved = faults.map((fault) =>
+      mapTargets(fault, (targets) => targets.flatMap((name) => this.resolve(name))),
+    );
+    for (const fault of resolved) this.applyResolved(fault);
+    this.record({ atMs: this.nowMs, kind: 'fault', faults: resolved, ...(label === undefined ? {} : { label }) });
+    // Only cuts and heal change which domains are cut off; re-reading after any fault keeps the rule simple.
+    this.monitor.updateCuts(
+      (name) => this.group(name),
+      (from, to) => this.faults.isCut(from, to),
+    );
+  }
+
+  private resolve(name: string): string[] {
+    return name === '*' ? ['*'] : this.group(name);
+  }
+
+  private applyResolved(fault: Fault): void {
+    if (isNetworkFault(fault)) return this.network.apply(fault);
+    switch (fault.kind) {
+      case 'start':
+        return this.lifecycle.start(fault.nodes);
+      case 'crash':
+        return this.lifecycle.crash(fault.nodes);
+      case 'pause':
+        return this.lifecycle.pause(fault.nodes);
+      case 'resume':
+        return this.lifecycle.resume(fault.nodes);
+      default:
+        throw new RangeError(`the simulator applies "${fault.kind}" through apply(), not at an instant`);
     }
   }
 
   /** Starts (or restarts, with the same identity) the given nodes. */
   start(ips: string[]): void {
-    for (const ip of ips) {
-      const node = this.nodes.get(ip);
-      if (node === undefined) throw new Error(`no node ${ip}`);
-      if (node.agent !== undefined) continue;
-      node.incarnation += 1;
-      const clock = new NodeClock(this.scheduler);
-      node.clock = clock;
-      const random = derivedRandom(this.seed, `node ${ip} #${node.incarnation}`);
-      const kvdbRandom = derivedRandom(this.seed, `kvdb link ${ip} #${node.incarnation}`);
-      const config = validateConfig({
-        clusterId: this.clusterId,
-        kvdb: 'mem://',
-        clusterDomain: node.spec.domain,
-        ip,
-        apiPort: 9001,
-        heartbeatPort: 9002,
-        replicationPort: 9003,
-        dataDir: `/sim/${ip}`,
-        schedulerNodeName: `ip-${ip.replaceAll('.', '-')}.sim.internal`,
-        poolCapacityGiB: node.spec.storageless ? 1 : 150,
-        version: '2.1.0.0-pxsim',
-        quorumMode: this.quorumMode,
-        timingProfile: this.timingName,
-        adminToken: this.adminToken,
-        storageless: node.spec.storageless,
-      });
-      const agent = new NodeAgent(config, {
-        clock,
-        random,
-        transport: this.transport(node),
-        identity: {
-          load: () => node.identity,
-          save: (identity) => {
-            node.identity = identity;
-          },
-        },
-        openKvdb: (_endpoints, namespace) =>
-          faultyKvdb(new MemKvdb({ store: this.store, namespace }), ip, this.faults, clock, {
-            delayMs: () => this.options.kvdbLatencyMs + (this.faults.delivery(ip, 'kvdb', kvdbRandom) ?? 0),
-          }),
-        log: () => undefined,
-      });
-      node.agent = agent;
-      agent.subscribe((event) => this.onAgentEvent(node, event));
-      this.setState(node, 'Initializing', 'started');
-      void agent.start();
-    }
-    this.record('fault', `start ${ips.join(',')}`);
-  }
-
-  private onAgentEvent(node: SimNode, event: AgentEvent): void {
-    if (event.type === 'node-status' && node.agent !== undefined && event.nodeId === node.agent.nodeId) {
-      this.setState(node, event.to, event.reason);
-    }
-  }
-
-  private setState(node: SimNode, state: NodeState, reason: string): void {
-    if (node.state === state || this.disposed) return;
-    const before = node.state;
-    node.state = state;
-    this.record('state', `${before} -> ${state}${reason === '' ? '' : ` (${reason})`}`, node.spec.ip);
-    this.check();
+    this.applyNow([{ kind: 'start', nodes: ips }]);
   }
 
   /** Crash (as SIGKILL): nothing handed back; timers and frames of the node are dropped. */
   crash(ips: string[]): void {
-    for (const ip of ips) {
-      const node = this.nodes.get(ip);
-      if (node?.agent === undefined || node.clock === undefined) continue;
-      node.clock.dead = true;
-      node.onFrame = undefined;
-      void node.agent.stop({ crash: true });
-      node.agent = undefined;
-      this.setState(node, 'crashed', '');
-    }
-    this.record('fault', `crash ${ips.join(',')}`);
+    this.applyNow([{ kind: 'crash', nodes: ips }]);
   }
 
   restart(ips: string[]): void {
@@ -382,105 +280,50 @@ export class Simulation {
 
   /** Pause (as SIGSTOP): timers and frames wait until resume. */
   pause(ips: string[]): void {
-    for (const ip of ips) {
-      const node = this.nodes.get(ip);
-      if (node?.clock === undefined || node.agent === undefined || node.clock.paused) continue;
-      node.clock.paused = true;
-      this.setState(node, 'paused', '');
-    }
-    this.record('fault', `pause ${ips.join(',')}`);
+    this.applyNow([{ kind: 'pause', nodes: ips }]);
   }
 
   resume(ips: string[]): void {
-    for (const ip of ips) {
-      const node = this.nodes.get(ip);
-      if (node?.clock === undefined || node.agent === undefined || !node.clock.paused) continue;
-      node.clock.resume();
-      this.setState(node, node.agent.status().node.status, 'resumed');
-    }
-    this.record('fault', `resume ${ips.join(',')}`);
+    this.applyNow([{ kind: 'resume', nodes: ips }]);
   }
-
-  // ---- network faults --------------------------------------------------------------------------------------------
 
   cut(from: string[], to: string[], label: string): void {
-    this.faults.cut(from, to);
-    this.record('fault', label);
-    this.updateCutPairs();
+    this.applyNow(from.length === 0 || to.length === 0 ? [] : [{ kind: 'cut', from, to }], label);
   }
 
-  partition(a: string[], b: string[], label = `partition ${a.join(',')} | ${b.join(',')}`): void {
-    this.faults.cut(a, b);
-    this.faults.cut(b, a);
-    this.record('fault', label);
-    this.updateCutPairs();
+  partition(a: string[], b: string[], label?: string): void {
+    this.applyNow([{ kind: 'partition', a, b }], label);
   }
 
   latency(options: { ms: number; jitterMs: number; from?: string[]; to?: string[] }): void {
-    this.faults.addLatency(options, { allowOverMetroLimit: this.allowLatencyOverMetroLimit });
-    this.record(
-      'fault',
-      `latency ${options.ms}±${options.jitterMs} ms ${options.from?.join(',') ?? '*'} -> ${options.to?.join(',') ?? '*'}`,
-    );
+    this.applyNow([{ kind: 'latency', ...options }]);
   }
 
   loss(percent: number, from?: string[], to?: string[]): void {
-    this.faults.addLoss({ percent, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
-    this.record('fault', `loss ${percent}% ${from?.join(',') ?? '*'} -> ${to?.join(',') ?? '*'}`);
+    this.applyNow([
+      { kind: 'loss', percent, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) },
+    ]);
   }
 
   duplicate(percent: number): void {
-    if (!(percent >= 0 && percent <= 100)) throw new RangeError(`duplication must be 0–100 %, got ${percent}`);
-    this.duplicatePercent = percent;
-    this.record('fault', `duplicate ${percent}%`);
+    this.applyNow([{ kind: 'duplicate', percent }]);
   }
 
   kvdbCut(ips: string[]): void {
-    this.faults.cutKvdb(ips);
-    this.record('fault', `kvdb-cut ${ips.join(',')}`);
+    this.applyNow([{ kind: 'kvdb-cut', nodes: ips }]);
   }
 
   /** Removes every network and kvdb fault (crashed nodes stay crashed, paused stay paused). */
   heal(): void {
-    this.faults.heal();
-    this.faults.addLatency({ ms: this.options.baseLatencyMs, jitterMs: 0 });
-    this.duplicatePercent = 0;
-    this.record('fault', 'heal');
-    this.updateCutPairs();
+    this.applyNow([{ kind: 'heal' }]);
   }
-
-  // ---- operator ----------------------------------------------------------------------------------------------------
 
   /** A ClusterDomainUpdate, through a running node's agent (as the API would). */
-  async setDomain(domain: string, active: boolean): Promise<string> {
-    const via = [...this.nodes.values()].find(
-      (node) => node.agent !== undefined && node.clock?.paused !== true && this.faults.kvdbReachable(node.spec.ip),
-    );
-    if (via?.agent === undefined) {
-      this.record('operator', `${active ? 'activate' : 'deactivate'} ${domain}: no node can reach the kvdb`);
-      return 'Failed';
-    }
-    const update = await this.settle(
-      via.agent.applyClusterDomainUpdate(
-        { name: `${active ? 'activate' : 'deactivate'}-${domain}-${this.nowMs}`, clusterDomain: domain, active },
-        'apply',
-      ),
-      30_000,
-    );
-    this.record(
-      'operator',
-      `${active ? 'activate' : 'deactivate'} ${domain}: ${update.status}${update.reason === '' ? '' : ` (${update.reason})`}`,
-    );
-    if (update.status === 'Successful') {
-      this.domainStates.set(domain, active ? 'Active' : 'Inactive');
-      if (active) this.inactiveSinceMs.delete(domain);
-      else if (!this.inactiveSinceMs.has(domain)) this.inactiveSinceMs.set(domain, this.nowMs);
-      this.scheduleCheck(this.bounds.inactiveDomainMs + 1);
-    }
-    return update.status;
+  setDomain(domain: string, active: boolean): Promise<string> {
+    return this.operator.setDomain(domain, active);
   }
 
-  // ---- running and checking ----------------------------------------------------------------------------------------
+  // ---- running -------------------------------------------------------------------------------------------------
 
   /** Waits for work that itself needs virtual time to pass (kvdb round trips), running the clock meanwhile. */
   private async settle<T>(work: Promise<T>, withinMs: number): Promise<T> {
@@ -490,117 +333,26 @@ export class Simulation {
       (error: unknown) => (outcome = { error }),
     );
     const deadline = this.nowMs + withinMs;
-    while (outcome === undefined && this.nowMs < deadline) await this.scheduler.runFor(10);
+    while (outcome === undefined && this.nowMs < deadline) await this.runScheduler(10);
     if (outcome === undefined) throw new Error(`operation did not finish within ${withinMs} ms of virtual time`);
     if ('error' in outcome) throw outcome.error;
     return outcome.value;
   }
 
+  /** Runs the scheduler; a run that exhausts its event budget fails naming the budget and this run's seed. */
+  private async runScheduler(ms: number): Promise<void> {
+    try {
+      await this.scheduler.runFor(ms);
+    } catch (error) {
+      if (!(error instanceof EventBudgetExceeded)) throw error;
+      throw new Error(`${error.message}; simulation seed ${this.seed}`, { cause: error });
+    }
+  }
+
   async run(ms: number): Promise<void> {
-    if (this.writeTimer === undefined && this.options.writeIntervalMs > 0) this.scheduleWrite();
-    if (this.checkTimer === undefined) this.scheduleChecks();
-    await this.scheduler.runFor(ms);
-  }
-
-  /** The checkers also run every 500 ms of virtual time: some changes (UP -> SUSPECT_NOT_IN_QUORUM) raise no event. */
-  private scheduleChecks(): void {
-    this.checkTimer = this.scheduler.setTimer(500, () => {
-      this.check();
-      this.scheduleChecks();
-    });
-  }
-
-  /** Client traffic: a write to a random running node; an acknowledgement from a node that does not serve is S3. */
-  private scheduleWrite(): void {
-    this.writeTimer = this.scheduler.setTimer(this.options.writeIntervalMs, () => {
-      const running = [...this.nodes.values()].filter(
-        (node) => node.agent !== undefined && node.clock?.paused !== true && !node.spec.storageless,
-      );
-      const target = running[Math.floor(this.clientRandom() * running.length)];
-      if (target?.agent !== undefined) {
-        const result = target.agent.write(4096);
-        if (result.ok) {
-          this.writesAcknowledged += 1;
-          if (target.state !== 'Online')
-            this.violate('S3', `${target.spec.ip} acknowledged a write while ${target.state}`);
-        }
-      }
-      this.scheduleWrite();
-    });
-  }
-
-  private updateCutPairs(): void {
-    const domains = [...new Set(this.specs.map((spec) => spec.domain))].sort();
-    for (let i = 0; i < domains.length; i++) {
-      for (let j = i + 1; j < domains.length; j++) {
-        const a = domains[i] as string;
-        const b = domains[j] as string;
-        const key = `${a}|${b}`;
-        const aNodes = this.group(a);
-        const bNodes = this.group(b);
-        const cut = aNodes.every((x) => bNodes.every((y) => this.faults.isCut(x, y) && this.faults.isCut(y, x)));
-        if (cut && !this.pairCutSinceMs.has(key)) {
-          this.pairCutSinceMs.set(key, this.nowMs);
-          this.scheduleCheck(this.bounds.splitBrainMs + 1);
-        }
-        if (!cut) this.pairCutSinceMs.delete(key);
-      }
-    }
-  }
-
-  private scheduleCheck(delayMs: number): void {
-    if (this.checkTimers > 1000) return;
-    this.checkTimers += 1;
-    this.scheduler.setTimer(delayMs, () => {
-      this.checkTimers -= 1;
-      this.check();
-    });
-  }
-
-  /** Nodes of the domain for which `test` holds of their engine's verdict; crashed and paused nodes never count. */
-  private nodesIn(domain: string, test: (verdict: { gossipState: string; serving: boolean }) => boolean): string[] {
-    const ips: string[] = [];
-    for (const spec of this.specs) {
-      if (spec.domain !== domain) continue;
-      const node = this.nodes.get(spec.ip);
-      if (node?.agent === undefined || node.clock?.paused === true) continue;
-      if (test(node.agent.selfState())) ips.push(spec.ip);
-    }
-    return ips;
-  }
-
-  /**
-   * S1 (no split brain: of two domains cut off from each other both ways for longer than the bound, the nodes of at
-   * most one are UP) and S2 (after the bound, no node of an inactive domain serves). Run on every state change, when a
-   * bound expires, and every 500 ms (UP -> SUSPECT_NOT_IN_QUORUM raises no status event).
-   */
-  private check(): void {
-    for (const [pair, sinceMs] of this.pairCutSinceMs) {
-      if (this.nowMs <= sinceMs + this.bounds.splitBrainMs) continue;
-      const [a, b] = pair.split('|') as [string, string];
-      const upA = this.nodesIn(a, (verdict) => verdict.gossipState === 'UP');
-      if (upA.length === 0) continue;
-      const upB = this.nodesIn(b, (verdict) => verdict.gossipState === 'UP');
-      if (upB.length > 0) {
-        this.violate(
-          'S1',
-          `split brain: ${a} and ${b} cut off both ways since ${sinceMs} ms, yet ${upA.join(',')} and ${upB.join(',')} are UP`,
-        );
-      }
-    }
-    for (const [domain, sinceMs] of this.inactiveSinceMs) {
-      if (this.nowMs <= sinceMs + this.bounds.inactiveDomainMs) continue;
-      const serving = this.nodesIn(domain, (verdict) => verdict.serving);
-      if (serving.length > 0)
-        this.violate('S2', `domain ${domain} inactive since ${sinceMs} ms, yet ${serving.join(',')} serve`);
-    }
-  }
-
-  violate(check: Violation['check'], detail: string): void {
-    if (this.violations.some((violation) => violation.check === check && violation.detail === detail)) return;
-    if (this.violations.length >= 100) return;
-    this.violations.push({ atMs: this.nowMs, check, detail });
-    this.record('check', `VIOLATION ${check}: ${detail}`);
+    this.workload.start();
+    this.monitor.startPeriodic();
+    await this.runScheduler(ms);
   }
 
   /**
@@ -609,24 +361,25 @@ export class Simulation {
    */
   async liveness(boundMs = this.livenessBoundMs()): Promise<void> {
     this.heal();
-    const down = [...this.nodes.values()].filter((node) => node.agent === undefined).map((node) => node.spec.ip);
+    const nodes = [...this.lifecycle.nodes.values()];
+    const down = nodes.filter((node) => node.agent === undefined).map((node) => node.spec.ip);
     if (down.length > 0) this.start(down);
-    this.resume([...this.nodes.values()].filter((node) => node.clock?.paused === true).map((node) => node.spec.ip));
+    this.resume(nodes.filter((node) => node.clock?.paused === true).map((node) => node.spec.ip));
     const deadline = this.nowMs + boundMs;
     while (this.nowMs < deadline) {
-      await this.scheduler.runFor(500);
+      await this.runScheduler(500);
       if (this.activeNodes().every((ip) => this.state(ip) === 'Online')) return;
     }
-    const stuck = this.activeNodes().filter((ip) => this.state(ip) !== 'Online');
     const why = (ip: string): string => {
-      const status = this.nodes.get(ip)?.agent?.status();
+      const status = this.agent(ip)?.status();
       if (status === undefined) return this.state(ip);
       return `${status.node.status}: ${status.phase === 'running' ? status.node.reason : status.phaseReason}`;
     };
-    this.violate(
-      'L1',
-      `${stuck.map((ip) => `${ip} (${why(ip)})`).join(', ')} not serving ${boundMs} ms after the faults stopped`,
-    );
+    const stuck = this.activeNodes()
+      .filter((ip) => this.state(ip) !== 'Online')
+      .map((node) => ({ node, why: why(node) }));
+    const finding: Finding | undefined = checkLiveness(stuck, boundMs);
+    if (finding !== undefined) this.monitor.report(finding);
   }
 
   /** Nodes of domains the operator left active. */
@@ -637,21 +390,13 @@ export class Simulation {
   livenessBoundMs(): number {
     const timing = timingProfile(this.timingName);
     // A crashed predecessor's alive record, a fresh snapshot, the activation hold, and detection, twice over.
-    return (
-      2 * (Math.max(3000, 3 * timing.heartbeatIntervalMs) + timing.snapshotFreshnessMs + this.bounds.detectionBoundMs) +
-      5000
-    );
+    return 2 * (aliveTtlMs(timing) + timing.snapshotFreshnessMs + this.bounds.detectionBoundMs) + 5000;
   }
 
   /** Stops every node (end of a run): releases watchers and timers. */
   async dispose(): Promise<void> {
-    this.disposed = true;
-    this.writeTimer?.cancel();
-    this.checkTimer?.cancel();
-    for (const node of this.nodes.values()) {
-      if (node.clock !== undefined) node.clock.dead = true;
-      await node.agent?.stop({ crash: true });
-      node.agent = undefined;
-    }
+    this.workload.stop();
+    this.monitor.stop();
+    await this.lifecycle.dispose();
   }
 }

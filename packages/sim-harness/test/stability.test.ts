@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkLatencyStability } from '@pxsim/checkers';
 import { Simulation } from '@pxsim/sim-harness';
 
 describe('L2: latency alone never takes a node out of UP', () => {
@@ -22,9 +23,8 @@ describe('L2: latency alone never takes a node out of UP', () => {
             const mark = sim.history.length;
             for (const latency of latencies) sim.latency(latency);
             await sim.run(60_000);
-            const left = sim.history.slice(mark).filter((entry) => entry.kind === 'state');
-            if (left.length > 0)
-              sim.violate('L2', `${left[0]?.node ?? '?'} left UP under latency alone: ${left[0]?.text ?? ''}`);
+            const finding = checkLatencyStability(sim.history.slice(mark));
+            if (finding !== undefined) sim.violate(finding.check, finding.detail);
             expect(sim.violations).toEqual([]);
           } finally {
             await sim.dispose();

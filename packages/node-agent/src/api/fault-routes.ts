@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LinkFaults } from '../runtime/faults.js';
+import type { LinkFaults } from '@pxsim/runtime';
 import type { PreHandler } from './auth.js';
 import { sendError } from './errors.js';
 

@@ -1,7 +1,7 @@
 import type { DomainState } from '@pxsim/quorum';
 import type { AgentEvent, AgentStatus, WriteResult } from '../agent.js';
 import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../layout.js';
-import type { LinkFaults } from '../runtime/faults.js';
+import type { LinkFaults } from '@pxsim/runtime';
 
 /**
  * What the API needs from an agent: the status snapshot, four commands (set a domain's state, apply a

@@ -1,4 +1,4 @@
-import type { Clock } from '@pxsim/kvdb-client';
+import type { Clock } from '@pxsim/runtime';
 import type { HeartbeatTransport, PeerAddress } from './types.js';
 
 /**

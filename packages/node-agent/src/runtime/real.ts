@@ -2,10 +2,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createKvdb, realClock, type Clock } from '@pxsim/kvdb-client';
+import { createKvdb } from '@pxsim/kvdb-client';
+import { LinkFaults, realClock, type Clock } from '@pxsim/runtime';
 import type { LogLevelSetting } from '../config.js';
 import { FRAME_BYTES_MAX } from '../frames.js';
-import { LinkFaults, faultyKvdb, faultyTransport } from './faults.js';
+import { faultyKvdb, faultyTransport } from './faults.js';
 import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
 
 /** Keeps the node identity in `<dataDir>/node.json`, written atomically. */

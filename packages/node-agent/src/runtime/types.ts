@@ -1,5 +1,6 @@
-import type { Clock, Kvdb } from '@pxsim/kvdb-client';
-import type { LinkFaults } from './faults.js';
+import type { Kvdb } from '@pxsim/kvdb-client';
+import type { Clock } from '@pxsim/runtime';
+import type { LinkFaults } from '@pxsim/runtime';
 
 /** How much a log line matters (px-node's --log-level filters on it). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

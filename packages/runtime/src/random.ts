@@ -12,3 +12,13 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A stream derived from a seed and a label, so that adding a consumer does not shift the others' draws. */
+export function derivedRandom(seed: number, label: string): () => number {
+  let hash = 0x811c9dc5 ^ seed;
+  for (let index = 0; index < label.length; index++) {
+    hash ^= label.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return seededRandom(hash >>> 0);
+}

@@ -1,0 +1,19 @@
+export {
+  describeFault,
+  eventText,
+  historyLine,
+  type CheckName,
+  type CheckEvent,
+  type FaultEvent,
+  type Finding,
+  type HistoryEvent,
+  type OperatorEvent,
+  type StateEvent,
+  type Violation,
+} from './history.js';
+export { SafetyWatch, ViolationLog, type SafetyBoundsMs } from './watch.js';
+export { checkSplitBrain } from './s1-split-brain.js';
+export { checkInactiveFenced } from './s2-inactive-fenced.js';
+export { checkWriteAcknowledgement } from './s3-write-ack.js';
+export { checkLiveness } from './l1-liveness.js';
+export { checkLatencyStability } from './l2-latency-stability.js';

@@ -1,0 +1,97 @@
+import { LinkFaults, type NetworkFault, type Scheduler } from '@pxsim/runtime';
+import type { HeartbeatTransport, PeerAddress } from '@pxsim/node-agent';
+import type { NodeClock } from './node-clock.js';
+
+/** Where the network delivers a node's frames: its clock (crashed, paused or running) and its transport's listener. */
+export interface Endpoint {
+  clock: NodeClock | undefined;
+  onFrame: ((bytes: Uint8Array) => void) | undefined;
+}
+
+interface Frame {
+  to: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The virtual network between the agents, and the delay of each agent's kvdb link: the link faults in force (cuts,
+ * latency with jitter, loss, duplication, kvdb cuts) applied to every frame, one seeded random stream for all draws.
+ */
+export class SimNetwork {
+  readonly faults = new LinkFaults();
+  framesSent = 0;
+  framesDropped = 0;
+  /** Latency above the metro limit is refused unless this is set (to show what the limit protects against). */
+  allowLatencyOverMetroLimit = false;
+  /**
+   * The delivery event last set, while it may still take more frames: one sent for the same instant with no other
+   * timer set in between joins it. Private to `send`.
+   */
+  private deliveryBatch: { atMs: number; timersSet: number; frames: Frame[] } | undefined;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly random: () => number,
+    private readonly baseLatencyMs: number,
+    private readonly endpoints: ReadonlyMap<string, Endpoint>,
+  ) {
+    this.faults.addLatency({ ms: baseLatencyMs, jitterMs: 0 });
+  }
+
+  /** Applies a network fault (targets resolved to IPs); `heal` keeps the base latency. */
+  apply(fault: NetworkFault): void {
+    this.faults.apply(fault, { allowOverMetroLimit: this.allowLatencyOverMetroLimit });
+    if (fault.kind === 'heal') this.faults.addLatency({ ms: this.baseLatencyMs, jitterMs: 0 });
+  }
+
+  transport(ip: string, endpoint: Endpoint): HeartbeatTransport {
+    return {
+      listen: async (_address: PeerAddress, onFrame) => {
+        endpoint.onFrame = onFrame;
+      },
+      send: (to, bytes) => this.send(ip, to, bytes),
+      close: async () => {
+        endpoint.onFrame = undefined;
+      },
+    };
+  }
+
+  /** One-way delay of a kvdb request or answer of `ip`: the link latency plus the faults' delay on the kvdb link. */
+  kvdbDelayMs(ip: string, kvdbLatencyMs: number, random: () => number): () => number {
+    return () => kvdbLatencyMs + (this.faults.delivery(ip, 'kvdb', random) ?? 0);
+  }
+
+  private send(fromIp: string, to: PeerAddress, bytes: Uint8Array): void {
+    this.framesSent += 1;
+    const duplicatePercent = this.faults.duplicatePercent;
+    const copies = duplicatePercent > 0 && this.random() * 100 < duplicatePercent ? 2 : 1;
+    for (let copy = 0; copy < copies; copy++) {
+      const delayMs = this.faults.delivery(fromIp, to.ip, this.random);
+      if (delayMs === undefined) {
+        this.framesDropped += 1;
+        continue;
+      }
+      const atMs = this.scheduler.nowMs() + delayMs;
+      const batch = this.deliveryBatch;
+      // Frames sent one after another for the same instant (a heartbeat to every peer): one event delivers them in
+      // the order sent, exactly as one event each would, since no other timer was set in between.
+      if (batch !== undefined && batch.atMs === atMs && batch.timersSet === this.scheduler.timersSet) {
+        batch.frames.push({ to: to.ip, bytes });
+        continue;
+      }
+      const frames = [{ to: to.ip, bytes }];
+      this.scheduler.setTimer(delayMs, () => this.deliver(frames));
+      this.deliveryBatch = { atMs, timersSet: this.scheduler.timersSet, frames };
+    }
+  }
+
+  private deliver(frames: readonly Frame[]): void {
+    for (const { to, bytes } of frames) {
+      const target = this.endpoints.get(to);
+      const clock = target?.clock;
+      if (target === undefined || clock === undefined || target.onFrame === undefined) continue;
+      if (clock.running) target.onFrame(bytes);
+      else clock.run(() => target.onFrame?.(bytes));
+    }
+  }
+}
