@@ -3,7 +3,7 @@ import websocket from '@fastify/websocket';
 import { timingSafeEqual } from 'node:crypto';
 import type { DomainState } from '@pxsim/quorum';
 import { CduExistsError, DomainNotFoundError, type AgentEvent, type AgentStatus, type WriteResult } from './agent.js';
-import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from './layout.js';
+import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from './wire/layout.js';
 import type { LinkFaults } from './runtime/faults.js';
 
 /** What the API needs from an agent: a status snapshot, two commands and an event feed — never its internals. */

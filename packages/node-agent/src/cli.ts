@@ -32,13 +32,14 @@ export async function main(argv: string[]): Promise<void> {
     void running.stop().finally(() => process.exit(1));
   };
   runtime.log(
+    'info',
     `px-node ${running.agent.nodeId} (${config.clusterDomain}) API http://${config.ip}:${config.apiPort}, heartbeats ws://${config.ip}:${config.heartbeatPort}/heartbeat, kvdb ${config.kvdb}`,
   );
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    runtime.log(`${signal}: stopping (the registration stays)`);
+    runtime.log('info', `${signal}: stopping (the registration stays)`);
     void running.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -61,7 +61,7 @@ export class VirtualCluster {
       },
       openKvdb: (endpoints, namespace) =>
         createKvdb(endpoints, { namespace, clock: this.clock, memStores: this.memStores }),
-      log: (line) => void this.logs.push(`${this.clock.nowMs()} ${ip} ${line}`),
+      log: (level, message) => void this.logs.push(`${this.clock.nowMs()} ${ip} ${level} ${message}`),
     };
   }
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createKvdb, realClock, type Clock } from '@pxsim/kvdb-client';
-import { FRAME_BYTES_MAX } from '../frames.js';
+import { FRAME_BYTES_MAX } from '../wire/frames.js';
 import { LinkFaults, faultyKvdb, faultyTransport } from './faults.js';
 import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
 
@@ -143,7 +143,7 @@ export function realRuntime(dataDir: string, ownIp: string): AgentRuntime {
     identity: fileIdentityStore(dataDir),
     openKvdb: (endpoints, namespace) =>
       faultyKvdb(createKvdb(endpoints, { namespace, clock: realClock }), ownIp, faults, realClock),
-    log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    log: (_level, line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     faults,
   };
 }

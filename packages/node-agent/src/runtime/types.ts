@@ -1,11 +1,9 @@
 import type { Clock, Kvdb } from '@pxsim/kvdb-client';
+import type { LogLevel } from '../core/types.js';
+import type { PeerAddress } from '../core/core.js';
 import type { LinkFaults } from './faults.js';
 
-/** Where a peer's heartbeats go. */
-export interface PeerAddress {
-  ip: string;
-  port: number;
-}
+export type { PeerAddress };
 
 /** Moves heartbeat frames between agents: WebSockets in real time, the simulator's network in virtual time. */
 export interface HeartbeatTransport {
@@ -38,7 +36,8 @@ export interface AgentRuntime {
   transport: HeartbeatTransport;
   identity: IdentityStore;
   openKvdb(endpoints: string, namespace: string): Kvdb;
-  log(line: string): void;
+  /** One log line; the runtime decides where it goes and which levels it keeps. */
+  log(level: LogLevel, message: string): void;
   /** Faults this node's sending side obeys (user-space injection); exposed to admins at POST /v1/debug/faults. */
   faults?: LinkFaults;
 }
