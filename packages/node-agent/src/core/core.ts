@@ -281,9 +281,7 @@ export class AgentCore {
         if (this.self.phase === 'running') this.setPhase('running', '', input.atMs);
         break;
       case 'valueRejected':
-        this.counters.kvdbValuesRejected += 1;
-        this.current = undefined;
-        this.log('warn', `rejected kvdb value ${input.key}: ${input.problem}; ${input.consequence}`);
+        this.noteRejection(input.key, input.problem, input.consequence);
         break;
       case 'stopping':
         this.setPhase('stopping', 'shutting down', input.atMs);
@@ -385,12 +383,16 @@ export class AgentCore {
   }
 
   private noteRejections(parsed: ParsedCluster): void {
-    for (const rejected of parsed.rejected) {
-      const key = `${rejected.key}: ${rejected.problem}`;
-      if (this.loggedRejections.has(key) || this.loggedRejections.size >= REJECTED_KEYS_LOGGED_MAX) continue;
-      this.loggedRejections.add(key);
-      this.counters.kvdbValuesRejected += 1;
-      this.log('warn', `rejected kvdb value ${key}`);
-    }
+    for (const rejected of parsed.rejected) this.noteRejection(rejected.key, rejected.problem, '');
+  }
+
+  /** A rejected kvdb value: logged and counted once per key and problem (at most `REJECTED_KEYS_LOGGED_MAX`). */
+  private noteRejection(key: string, problem: string, consequence: string): void {
+    const what = `${key}: ${problem}`;
+    if (this.loggedRejections.has(what) || this.loggedRejections.size >= REJECTED_KEYS_LOGGED_MAX) return;
+    this.loggedRejections.add(what);
+    this.counters.kvdbValuesRejected += 1;
+    this.current = undefined;
+    this.log('warn', `rejected kvdb value ${what}${consequence === '' ? '' : `; ${consequence}`}`);
   }
 }
