@@ -114,6 +114,8 @@ export class AgentCore {
   };
   private readonly loggedRejections = new Set<string>();
   private current: AgentStatus | undefined;
+  /** The current snapshot is right but for its counters (a frame came in). */
+  private countersMoved = false;
   private out: MutableReady | undefined;
   /** Events are computed only while someone listens. */
   eventsWanted = false;
@@ -139,6 +141,10 @@ export class AgentCore {
 
   /** The status snapshot: rebuilt (from memoised parts) only when something changed since the last one. */
   status(nowMs: number): AgentStatus {
+    if (this.current !== undefined && this.countersMoved) {
+      this.current = this.statusBuilder.withCounters(this.current, this.counters, nowMs);
+    }
+    this.countersMoved = false;
     this.current ??= this.statusBuilder.build(
       { self: this.self, view: this.view, cluster: this.cluster, usedBytes: this.usedBytes, counters: this.counters },
       nowMs,
@@ -317,7 +323,7 @@ export class AgentCore {
   }
 
   private onFrame(bytes: Uint8Array, atMs: number): void {
-    this.current = undefined; // the counters move
+    this.countersMoved = true;
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       this.counters.framesDropped += 1;

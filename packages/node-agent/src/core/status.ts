@@ -37,29 +37,27 @@ export interface StatusInputs {
   counters: AgentStatus['counters'];
 }
 
-/** Recomputes only when one of its keys changed (by identity): the status's parts are memoised on their inputs. */
-function memoised<Keys extends readonly unknown[], Value>(compute: (...keys: Keys) => Value): (...keys: Keys) => Value {
-  let last: { keys: Keys; value: Value } | undefined;
-  return (...keys: Keys): Value => {
-    if (last !== undefined) {
-      const previous = last.keys;
-      if (keys.every((key, index) => Object.is(key, previous[index]))) return last.value;
-    }
-    const value = compute(...keys);
-    last = { keys, value };
-    return value;
-  };
-}
-
 /**
- * Builds the agent's status snapshot from memoised parts, so that a change to one input (a frame moving a counter,
- * a write moving the used bytes) rebuilds only the parts that depend on it: `status().node` stays cheap to ask for.
- * Every part is a fresh immutable value whenever its inputs change; unchanged parts are shared between snapshots.
+ * Builds the agent's status snapshot from parts, each rebuilt only when its own inputs changed (compared by
+ * identity): a frame moving a counter, or a write moving the used bytes, leaves the cluster and domain parts as they
+ * were, and only a change of the engine's view or of this agent's phase rebuilds the node list. Every part is a fresh
+ * immutable value whenever its inputs change; unchanged parts are shared between snapshots. `withCounters` is the
+ * cheapest change of all (most inputs are frames): the same snapshot with new counters.
  */
 export class StatusBuilder {
   private readonly config: AgentConfig;
   private readonly kvdbDescription: string;
   private readonly poolCapacityBytes: number;
+  /** The inputs the current parts were built from. */
+  private built:
+    | {
+        self: SelfPhase;
+        view: QuorumView;
+        cluster: ParsedCluster | undefined;
+        usedBytes: number;
+        status: AgentStatus;
+      }
+    | undefined;
 
   constructor(options: { config: AgentConfig; kvdbDescription: string; poolCapacityBytes: number }) {
     this.config = options.config;
@@ -69,103 +67,100 @@ export class StatusBuilder {
 
   build(inputs: StatusInputs, nowMs: number): AgentStatus {
     const { self, view, cluster, usedBytes } = inputs;
-    const nodes = this.nodesPart(view, cluster, self.phase, self.phaseReason, usedBytes, self.nodeId);
-    return {
+    const last = this.built;
+    const clusterSame = last !== undefined && last.cluster === cluster;
+    const nodesSame =
+      clusterSame && last.view.nodes === view.nodes && last.self === self && last.usedBytes === usedBytes;
+    const nodes = nodesSame ? last.status.nodes : this.nodesPart(inputs);
+    const nodeSame = nodesSame && last.view.self === view.self;
+    const status: AgentStatus = {
       phase: self.phase,
       phaseReason: self.phaseReason,
       nowMs,
-      node: this.nodePart(view, nodes, self.phase, self.phaseReason, usedBytes, self.nodeId),
-      cluster: this.clusterPart(cluster),
-      quorum: this.quorumPart(view.quorum),
+      node: nodeSame ? last.status.node : this.nodePart(inputs, nodes),
+      cluster: clusterSame ? last.status.cluster : this.clusterPart(cluster),
+      quorum: last !== undefined && last.view.quorum === view.quorum ? last.status.quorum : this.quorumPart(view),
       nodes,
-      domains: this.domainsPart(cluster),
+      domains: clusterSame ? last.status.domains : this.domainsPart(cluster),
       counters: { ...inputs.counters },
+    };
+    this.built = { self, view, cluster, usedBytes, status };
+    return status;
+  }
+
+  /** The same snapshot with new counters (and its time): nothing else changed. */
+  withCounters(status: AgentStatus, counters: AgentStatus['counters'], nowMs: number): AgentStatus {
+    const next = { ...status, nowMs, counters: { ...counters } };
+    if (this.built?.status === status) this.built.status = next;
+    return next;
+  }
+
+  private nodesPart(inputs: StatusInputs): NodeStatusEntry[] {
+    const { self, view, cluster, usedBytes } = inputs;
+    const entries = new Map((cluster?.nodes ?? []).map((node) => [node.id, node]));
+    return view.nodes.map((node) => {
+      const entry = entries.get(node.nodeId);
+      const thisNode = node.nodeId === self.nodeId;
+      const status = shownStatus(node, self);
+      return {
+        id: node.nodeId,
+        ip: entry?.mgmtIp ?? '',
+        schedulerNodeName: entry?.schedulerNodeName ?? '',
+        domain: node.domain,
+        status,
+        gossipState: node.gossipState,
+        storageStatus: status === 'Online' ? 'Up' : 'Down',
+        reason: shownReason(node, self),
+        usedBytes: thisNode ? usedBytes : (entry?.poolUsedBytes ?? 0),
+        capacityBytes: entry?.poolCapacityBytes ?? 0,
+        version: entry?.version ?? '',
+        storageless: entry?.storageless ?? false,
+        thisNode,
+      };
+    });
+  }
+
+  private nodePart(inputs: StatusInputs, nodes: NodeStatusEntry[]): AgentStatus['node'] {
+    const { self, view, usedBytes } = inputs;
+    const status = shownStatus(view.self, self);
+    const config = this.config;
+    return {
+      id: self.nodeId,
+      ip: config.ip,
+      schedulerNodeName: config.schedulerNodeName,
+      domain: config.clusterDomain,
+      status,
+      gossipState: view.self.gossipState,
+      storageStatus: status === 'Online' ? 'Up' : 'Down',
+      reason: shownReason(view.self, self),
+      usedBytes,
+      capacityBytes: nodes.find((node) => node.thisNode)?.capacityBytes ?? this.poolCapacityBytes,
+      version: config.version,
+      storageless: config.storageless,
+      thisNode: true,
+      apiPort: config.apiPort,
+      heartbeatPort: config.heartbeatPort,
+      replicationPort: config.replicationPort,
+      serving: servingOf(view, self),
     };
   }
 
-  private readonly nodesPart = memoised(
-    (
-      view: QuorumView,
-      cluster: ParsedCluster | undefined,
-      phase: AgentPhase,
-      phaseReason: string,
-      usedBytes: number,
-      nodeId: string,
-    ): NodeStatusEntry[] => {
-      const self: SelfPhase = { nodeId, phase, phaseReason };
-      const entries = new Map((cluster?.nodes ?? []).map((node) => [node.id, node]));
-      return view.nodes.map((node) => {
-        const entry = entries.get(node.nodeId);
-        const thisNode = node.nodeId === nodeId;
-        const status = shownStatus(node, self);
-        return {
-          id: node.nodeId,
-          ip: entry?.mgmtIp ?? '',
-          schedulerNodeName: entry?.schedulerNodeName ?? '',
-          domain: node.domain,
-          status,
-          gossipState: node.gossipState,
-          storageStatus: status === 'Online' ? 'Up' : 'Down',
-          reason: shownReason(node, self),
-          usedBytes: thisNode ? usedBytes : (entry?.poolUsedBytes ?? 0),
-          capacityBytes: entry?.poolCapacityBytes ?? 0,
-          version: entry?.version ?? '',
-          storageless: entry?.storageless ?? false,
-          thisNode,
-        };
-      });
-    },
-  );
+  private clusterPart(cluster: ParsedCluster | undefined): AgentStatus['cluster'] {
+    return {
+      id: this.config.clusterId,
+      uuid: cluster?.info?.clusterUuid ?? '',
+      createdAtMs: cluster?.info?.createdAtMs ?? 0,
+      scheduler: 'kubernetes',
+      kvdb: this.kvdbDescription,
+      kvdbRevision: cluster?.revision ?? 0,
+    };
+  }
 
-  private readonly nodePart = memoised(
-    (
-      view: QuorumView,
-      nodes: NodeStatusEntry[],
-      phase: AgentPhase,
-      phaseReason: string,
-      usedBytes: number,
-      nodeId: string,
-    ): AgentStatus['node'] => {
-      const self: SelfPhase = { nodeId, phase, phaseReason };
-      const status = shownStatus(view.self, self);
-      const config = this.config;
-      return {
-        id: nodeId,
-        ip: config.ip,
-        schedulerNodeName: config.schedulerNodeName,
-        domain: config.clusterDomain,
-        status,
-        gossipState: view.self.gossipState,
-        storageStatus: status === 'Online' ? 'Up' : 'Down',
-        reason: shownReason(view.self, self),
-        usedBytes,
-        capacityBytes: nodes.find((node) => node.thisNode)?.capacityBytes ?? this.poolCapacityBytes,
-        version: config.version,
-        storageless: config.storageless,
-        thisNode: true,
-        apiPort: config.apiPort,
-        heartbeatPort: config.heartbeatPort,
-        replicationPort: config.replicationPort,
-        serving: servingOf(view, self),
-      };
-    },
-  );
+  private quorumPart(view: QuorumView): AgentStatus['quorum'] {
+    return { mode: this.config.quorumMode, ...view.quorum };
+  }
 
-  private readonly clusterPart = memoised((cluster: ParsedCluster | undefined): AgentStatus['cluster'] => ({
-    id: this.config.clusterId,
-    uuid: cluster?.info?.clusterUuid ?? '',
-    createdAtMs: cluster?.info?.createdAtMs ?? 0,
-    scheduler: 'kubernetes',
-    kvdb: this.kvdbDescription,
-    kvdbRevision: cluster?.revision ?? 0,
-  }));
-
-  private readonly quorumPart = memoised((quorum: QuorumView['quorum']): AgentStatus['quorum'] => ({
-    mode: this.config.quorumMode,
-    ...quorum,
-  }));
-
-  private readonly domainsPart = memoised((cluster: ParsedCluster | undefined): AgentStatus['domains'] => {
+  private domainsPart(cluster: ParsedCluster | undefined): AgentStatus['domains'] {
     const domainCounts = new Map<string, number>();
     for (const entry of cluster?.nodes ?? [])
       domainCounts.set(entry.clusterDomain, (domainCounts.get(entry.clusterDomain) ?? 0) + 1);
@@ -177,5 +172,5 @@ export class StatusBuilder {
         updatedAtMs: domain.updatedAtMs,
       }))
       .sort((left, right) => (left.name < right.name ? -1 : 1));
-  });
+  }
 }
