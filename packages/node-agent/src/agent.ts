@@ -169,13 +169,15 @@ export class NodeAgent {
   /** Performs one `AgentReady`, in the order its contract states. */
   private perform(ready: AgentReady): void {
     if (ready.tickAtMs !== undefined) this.scheduleTick(ready.tickAtMs);
-    for (const action of ready.kvdbOps ?? []) void this.performClaim(action);
+    if (ready.kvdbOps !== undefined) for (const action of ready.kvdbOps) void this.performClaim(action);
     if (ready.frame !== undefined) {
       const { bytes, to } = ready.frame;
       for (const address of to) this.runtime.transport.send(address, bytes);
     }
-    for (const { level, message } of ready.logs ?? []) this.runtime.log(level, message);
-    for (const event of ready.events ?? []) for (const listener of this.listeners) listener(event);
+    if (ready.logs !== undefined) for (const { level, message } of ready.logs) this.runtime.log(level, message);
+    if (ready.events !== undefined) {
+      for (const event of ready.events) for (const listener of this.listeners) listener(event);
+    }
     if (ready.joinInMs !== undefined) this.later(ready.joinInMs, () => void this.join());
     if (ready.runLoopsFirstHeartbeatInMs !== undefined) this.startLoops(ready.runLoopsFirstHeartbeatInMs);
     if (ready.aliveClaimInMs === 0) void this.reclaimAlive();

@@ -113,6 +113,7 @@ export class AgentCore {
     kvdbValuesRejected: 0,
   };
   private readonly loggedRejections = new Set<string>();
+  private peers: { cluster: ParsedCluster; addresses: readonly PeerAddress[] } | undefined;
   private current: AgentStatus | undefined;
   /** The current snapshot is right but for its counters (a frame came in). */
   private countersMoved = false;
@@ -352,7 +353,10 @@ export class AgentCore {
     const ready = this.ready();
     if (this.view.nextDeadlineMs !== undefined) ready.tickAtMs = this.view.nextDeadlineMs;
     if (this.view.actions.length > 0) (ready.kvdbOps ??= []).push(...this.view.actions);
-    if (this.eventsWanted) nodeStatusChanges(before, this.view, this.self, this.eventList());
+    if (this.eventsWanted) {
+      const events = nodeStatusChanges(before, this.view, this.self, ready.events);
+      if (events !== undefined) ready.events = events;
+    }
   }
 
   private heartbeat(atMs: number): void {
@@ -368,12 +372,19 @@ export class AgentCore {
       sentAtMs: atMs,
       state: state === 'UP' || state === 'SUSPECT_NOT_IN_QUORUM' ? state : 'NOT_IN_QUORUM',
     };
-    const to: PeerAddress[] = [];
+    this.ready().frame = { bytes: encodeFrame(frame), to: this.peersOf(cluster) };
+  }
+
+  /** Where heartbeats go: every other node not decommissioned (kept while the cluster read is the same). */
+  private peersOf(cluster: ParsedCluster): readonly PeerAddress[] {
+    if (this.peers?.cluster === cluster) return this.peers.addresses;
+    const addresses: PeerAddress[] = [];
     for (const node of cluster.nodes) {
       if (node.id === this.nodeId || node.decommissioned) continue;
-      to.push({ ip: node.mgmtIp, port: node.heartbeatPort });
+      addresses.push({ ip: node.mgmtIp, port: node.heartbeatPort });
     }
-    this.ready().frame = { bytes: encodeFrame(frame), to };
+    this.peers = { cluster, addresses };
+    return addresses;
   }
 
   private onRead(atMs: number, readStartMs: number, revision: number, kvs: readonly KeyValue[]): void {

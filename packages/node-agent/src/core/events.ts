@@ -3,8 +3,16 @@ import type { ParsedCluster } from '../wire/layout.js';
 import { shownReason, shownStatus, type SelfPhase } from './status.js';
 import type { AgentEvent } from './types.js';
 
-/** The node-status events between two views of the engine, under the same phase of this agent. */
-export function nodeStatusChanges(before: QuorumView, after: QuorumView, self: SelfPhase, events: AgentEvent[]): void {
+/**
+ * The node-status events between two views of the engine, under the same phase of this agent, appended to `events`
+ * (created only if there is one: most views change no status).
+ */
+export function nodeStatusChanges(
+  before: QuorumView,
+  after: QuorumView,
+  self: SelfPhase,
+  events: AgentEvent[] | undefined,
+): AgentEvent[] | undefined {
   let previous: Map<string, UserStatus> | undefined;
   for (const [index, node] of after.nodes.entries()) {
     const to = shownStatus(node, self);
@@ -17,6 +25,7 @@ export function nodeStatusChanges(before: QuorumView, after: QuorumView, self: S
       from = previous.get(node.nodeId);
     }
     if (from === to) continue;
+    events ??= [];
     events.push({
       type: 'node-status',
       atMs: after.nowMs,
@@ -27,6 +36,7 @@ export function nodeStatusChanges(before: QuorumView, after: QuorumView, self: S
       reason: shownReason(node, self),
     });
   }
+  return events;
 }
 
 /** The phase event of a change of phase, and this node's status event if its shown status changed with it. */
