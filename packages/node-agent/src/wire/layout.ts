@@ -65,7 +65,7 @@ export const claimEntrySchema = z.object({
   winner: z.string().min(1),
 });
 
-/** One read of `cluster/`, validated. Its entries may be shared with other readers and are frozen: read only. */
+/** One read of `cluster/`, validated. Its entries may be shared with later reads and are frozen: read only. */
 export interface ParsedCluster {
   revision: number;
   info: ClusterInfo | undefined;
@@ -99,16 +99,11 @@ export function parseKvdbValue<T>(text: string, schema: z.ZodType<T>): ValuePars
 }
 
 /**
- * Speed cache, private to this module: parses by entry object. Its rule: an entry is answered from here only while it
- * still holds the very text it was parsed from (`kv.value === text`), so an entry object reused or changed by its
- * store can never get a stale parse. A store that hands many readers the same entry objects (the embedded kvdb, where
- * a whole simulated cluster reads one store) has each parsed once for all of them; a store that builds new entries
- * per read (etcd) never hits it and falls back on the reader's own cache (by key and mod revision, see
- * `clusterParser`). Cached values are deeply frozen, as they are shared: readers must not modify parsed entries.
+ * Speed cache, private to this module: one reader's parses by key, reused while the key's mod revision is unchanged
+ * (reads repeat every refresh, and a key's value at one mod revision never changes). Bounded by `READER_CACHE_MAX`
+ * keys (cleared when full). Parsed values are deeply frozen, as successive reads share them: read only.
+ * (A second cache, by entry object across readers, was removed: `pnpm bench sim` showed no gain from it.)
  */
-const parsesByEntry = new WeakMap<KeyValue, { text: string; parse: ValueParse<unknown> }>();
-
-/** A reader's own parses by key, reused while the key's mod revision is unchanged (reads repeat every refresh). */
 type ReaderCache = Map<string, { modRevision: number; parse: ValueParse<unknown> }>;
 const READER_CACHE_MAX = 4096;
 
@@ -124,12 +119,8 @@ function parseEntry<T>(
   rejected: ParsedCluster['rejected'],
   cache: ReaderCache,
 ): T | undefined {
-  const parse = parsesByEntry.get(kv);
-  let found = parse !== undefined && parse.text === kv.value ? parse.parse : undefined;
-  if (found === undefined) {
-    const cached = cache.get(kv.key);
-    if (cached !== undefined && cached.modRevision === kv.modRevision) found = cached.parse;
-  }
+  const cached = cache.get(kv.key);
+  let found = cached !== undefined && cached.modRevision === kv.modRevision ? cached.parse : undefined;
   if (found === undefined) {
     found = parseKvdbValue(kv.value, schema);
     if (found.ok) deepFreeze(found.value);
@@ -137,7 +128,6 @@ function parseEntry<T>(
     if (cache.size >= READER_CACHE_MAX) cache.clear();
     cache.set(kv.key, { modRevision: kv.modRevision, parse: found });
   }
-  if (parse === undefined || parse.parse !== found) parsesByEntry.set(kv, { text: kv.value, parse: found });
   if (!found.ok) {
     rejected.push({ key: kv.key, problem: found.problem });
     return undefined;
@@ -146,7 +136,7 @@ function parseEntry<T>(
 }
 
 /**
- * A parser of ranges over `cluster/` for one reader, with its own bounded cache of parses (see `parsesByEntry`).
+ * A parser of ranges over `cluster/` for one reader, with its own bounded cache of parses (see `ReaderCache`).
  */
 export function clusterParser(): (revision: number, kvs: readonly KeyValue[]) => ParsedCluster {
   const cache: ReaderCache = new Map();
