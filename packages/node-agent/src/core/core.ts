@@ -221,6 +221,7 @@ export class AgentCore {
         this.onJoinFailed(input.atMs, input.error, input.predecessorLive);
         break;
       case 'joined':
+        if (this.self.phase !== 'waiting for kvdb') return; // stopped while the last kvdb call was on its way
         this.joinRetryDelayMs = RETRY_DELAY_MS_MIN;
         this.generation = input.generation;
         this.usedBytes = input.usedBytes;
@@ -232,7 +233,7 @@ export class AgentCore {
         this.ready().fatal = input.reason;
         break;
       default:
-        this.stepAlive(input);
+        this.stepRunningOrStopping(input);
     }
   }
 
@@ -249,7 +250,7 @@ export class AgentCore {
     this.joinRetryDelayMs = nextRetryDelayMs(this.joinRetryDelayMs);
   }
 
-  private stepAlive(
+  private stepRunningOrStopping(
     input: Extract<
       AgentInput,
       { type: 'aliveLost' | 'aliveClaimFailed' | 'aliveClaimed' | 'valueRejected' | 'stopping' | 'stopped' }
