@@ -28,6 +28,15 @@ export function servingOf(view: QuorumView, self: SelfPhase): boolean {
   return self.phase === 'running' && view.self.serving;
 }
 
+function copyCounters(counters: AgentStatus['counters']): AgentStatus['counters'] {
+  return {
+    framesReceived: counters.framesReceived,
+    framesDropped: counters.framesDropped,
+    framesFromOtherClusters: counters.framesFromOtherClusters,
+    kvdbValuesRejected: counters.kvdbValuesRejected,
+  };
+}
+
 /** What the status is built from: the core's state at one moment. */
 export interface StatusInputs {
   self: SelfPhase;
@@ -82,15 +91,25 @@ export class StatusBuilder {
       quorum: last !== undefined && last.view.quorum === view.quorum ? last.status.quorum : this.quorumPart(view),
       nodes,
       domains: clusterSame ? last.status.domains : this.domainsPart(cluster),
-      counters: { ...inputs.counters },
+      counters: copyCounters(inputs.counters),
     };
     this.built = { self, view, cluster, usedBytes, status };
     return status;
   }
 
-  /** The same snapshot with new counters (and its time): nothing else changed. */
+  /** The same snapshot with new counters (and its time): nothing else changed. Written out field by field (hot). */
   withCounters(status: AgentStatus, counters: AgentStatus['counters'], nowMs: number): AgentStatus {
-    const next = { ...status, nowMs, counters: { ...counters } };
+    const next: AgentStatus = {
+      phase: status.phase,
+      phaseReason: status.phaseReason,
+      nowMs,
+      node: status.node,
+      cluster: status.cluster,
+      quorum: status.quorum,
+      nodes: status.nodes,
+      domains: status.domains,
+      counters: copyCounters(counters),
+    };
     if (this.built?.status === status) this.built.status = next;
     return next;
   }
