@@ -119,7 +119,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     await this.runtime.transport.listen({ ip: this.config.ip, port: this.config.heartbeatPort }, (bytes) =>
-      this.input({ type: 'frame', atMs: this.runtime.clock.nowMs(), bytes }),
+      this.perform(this.core.stepFrame(this.runtime.clock.nowMs(), bytes)),
     );
     this.input({ type: 'started', atMs: this.runtime.clock.nowMs(), kvdbDescription: this.kvdb.description });
   }
@@ -162,12 +162,12 @@ export class NodeAgent {
   // ---- performing the core's output -----------------------------------------------------------------------------
 
   private input(input: AgentInput): void {
-    const ready = this.core.step(input);
-    if (ready !== AgentCore.NOTHING) this.perform(ready);
+    this.perform(this.core.step(input));
   }
 
   /** Performs one `AgentReady`, in the order its contract states. */
   private perform(ready: AgentReady): void {
+    if (ready === AgentCore.NOTHING) return;
     if (ready.tickAtMs !== undefined) this.scheduleTick(ready.tickAtMs);
     if (ready.kvdbOps !== undefined) for (const action of ready.kvdbOps) void this.performClaim(action);
     if (ready.frame !== undefined) {

@@ -179,6 +179,18 @@ export class AgentCore {
     return ready;
   }
 
+  /**
+   * `step({ type: 'frame', atMs, bytes })` without the input object: frames are most of an agent's inputs, and most
+   * ask for nothing (the same frozen `NOTHING`).
+   */
+  stepFrame(atMs: number, bytes: Uint8Array): AgentReady {
+    this.out = undefined;
+    this.onFrame(bytes, atMs);
+    const ready = this.out ?? AgentCore.NOTHING;
+    this.out = undefined;
+    return ready;
+  }
+
   /** A write to the simulated pool: acknowledged only while this node serves. */
   write(bytes: number): WriteResult {
     if (this.self.phase !== 'running') {
