@@ -42,8 +42,11 @@ export type AgentInput =
   | { type: 'stopped'; atMs: number };
 
 /**
- * What the shell must do after an input, in this order: set the tick timer, perform the kvdb operations, send the
- * frame, log, deliver the events, then start what the flags ask for. A field left out means nothing to do.
+ * What the shell must do after an input, in this order: set the tick timer, start the kvdb operations, send the
+ * frame, log, deliver the events, then start what the remaining fields ask for. A field left out means nothing to
+ * do. The order is part of the contract: timers and kvdb calls are set in it, so a simulated run is the same run
+ * every time. The core's state is already updated when the shell performs it (a listener reading the status during
+ * an event sees the state after the input).
  */
 export interface AgentReady {
   /** The engine wants a tick at this time (absolute ms); the shell keeps one tick timer. */
@@ -54,11 +57,11 @@ export interface AgentReady {
   frame?: { bytes: Uint8Array; to: readonly PeerAddress[] };
   logs?: ReadonlyArray<{ level: LogLevel; message: string }>;
   events?: readonly AgentEvent[];
-  /** Try joining after this delay. */
+  /** Try joining after this delay (always through a timer: 0 is later in this instant). */
   joinInMs?: number;
   /** Joined: send the first heartbeat after this delay, read the cluster now and every refresh, watch it. */
   runLoopsFirstHeartbeatInMs?: number;
-  /** Try re-claiming the alive record after this delay. */
+  /** Try re-claiming the alive record after this delay; 0: at once (in the lease-loss callback, as it happens). */
   aliveClaimInMs?: number;
   /** The agent cannot go on (the shell calls onFatal with this). */
   fatal?: string;

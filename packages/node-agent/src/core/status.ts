@@ -18,7 +18,10 @@ export function shownStatus(node: Pick<NodeView, 'nodeId' | 'status'>, self: Sel
   return node.nodeId === self.nodeId && self.phase !== 'running' ? 'Initializing' : node.status;
 }
 
-/** The reason that goes with `shownStatus`. */
+/**
+ * The reason that goes with `shownStatus`. (A running agent's own trouble, such as having no alive record, is in the
+ * status's `phaseReason`, not here: the node's reason is the engine's while it runs.)
+ */
 export function shownReason(node: Pick<NodeView, 'nodeId' | 'reason'>, self: SelfPhase): string {
   return node.nodeId === self.nodeId && self.phase !== 'running' ? self.phaseReason : node.reason;
 }
