@@ -1,12 +1,16 @@
 export {
   NodeAgent,
   DomainNotFoundError,
+  CduExistsError,
+  aliveTtlMs,
   type AgentStatus,
   type AgentEvent,
   type AgentPhase,
+  type LogLevel,
   type NodeStatusEntry,
   type WriteResult,
 } from './agent.js';
+export { AgentCore, type AgentCoreOptions, type AgentInput, type AgentReady } from './core/core.js';
 export * from './api/index.js';
 export {
   parseAgentArgs,
@@ -23,14 +27,13 @@ export {
   type AgentConfig,
   type LogLevelSetting,
 } from './config.js';
-export { encodeFrame, decodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame, type DecodeResult } from './frames.js';
-export * from './layout.js';
+export { encodeFrame, decodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame, type DecodeResult } from './wire/frames.js';
+export * from './wire/layout.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './node.js';
 export type {
   AgentRuntime,
   HeartbeatTransport,
   IdentityStore,
-  LogLevel,
   NodeIdentity,
   PeerAddress,
 } from './runtime/types.js';
@@ -43,5 +46,4 @@ export {
   type RealRuntimeOptions,
 } from './runtime/real.js';
 export { faultyTransport, faultyKvdb } from './runtime/faults.js';
-export { aliveTtlMs } from './alive.js';
 export { memberConfig, type MemberConfigInput } from './member-config.js';

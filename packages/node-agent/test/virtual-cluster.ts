@@ -1,6 +1,7 @@
-import { createKvdb, type MemStore } from '@pxsim/kvdb-client';
-import { ManualClock, seededRandom } from '@pxsim/runtime';
+import { createKvdb, MemKvdb, MemStore } from '@pxsim/kvdb-client';
+import { LinkFaults, ManualClock, seededRandom } from '@pxsim/runtime';
 import {
+  faultyKvdb,
   MemoryNetwork,
   startNode,
   memberConfig,
@@ -29,6 +30,8 @@ export class VirtualCluster {
   readonly identities = new Map<string, NodeIdentity>();
   readonly nodes = new Map<string, RunningNode>();
   readonly logs: string[] = [];
+  /** Faults on each node's kvdb link (none unless a test cuts one). */
+  readonly faults = new LinkFaults();
   private readonly random = seededRandom(7);
 
   config(ip: string, domain: string): AgentConfig {
@@ -56,7 +59,12 @@ export class VirtualCluster {
         save: (identity) => void this.identities.set(ip, identity),
       },
       openKvdb: (endpoints, namespace) =>
-        createKvdb(endpoints, { namespace, clock: this.clock, memStores: this.memStores }),
+        faultyKvdb(
+          createKvdb(endpoints, { namespace, clock: this.clock, memStores: this.memStores }),
+          ip,
+          this.faults,
+          this.clock,
+        ),
       log: (level, message) => void this.logs.push(`${this.clock.nowMs()} ${ip} ${level} ${message}`),
     };
   }
@@ -81,6 +89,16 @@ export class VirtualCluster {
       this.clock.advance(Math.min(stepMs, ms - done));
       for (let round = 0; round < 4; round++) await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** A kvdb client of the cluster's namespace that bypasses every agent (to plant values, or read them). */
+  rawKvdb(): MemKvdb {
+    let store = this.memStores.get('virtual');
+    if (store === undefined) {
+      store = new MemStore({ clock: this.clock });
+      this.memStores.set('virtual', store);
+    }
+    return new MemKvdb({ store, namespace: 'pxsim/px-dr-cluster/' });
   }
 
   node(ip: string): RunningNode {

@@ -1,6 +1,6 @@
 import type { DomainState } from '@pxsim/quorum';
 import type { AgentEvent, AgentStatus, WriteResult } from '../agent.js';
-import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../layout.js';
+import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../wire/layout.js';
 import type { LinkFaults } from '@pxsim/runtime';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GOSSIP_STATES } from '@pxsim/quorum';
 import type { AgentEvent, AgentStatus } from '../agent.js';
-import { clusterDomainUpdateSchema } from '../layout.js';
+import { clusterDomainUpdateSchema } from '../wire/layout.js';
 import type { FaultSummary } from '@pxsim/runtime';
 import { API_ERRORS, type ApiErrorCode } from './errors.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { CduExistsError } from '../agent.js';
-import type { ClusterDomainUpdateSpec } from '../layout.js';
+import type { ClusterDomainUpdateSpec } from '../wire/layout.js';
 import type { PreHandler } from './auth.js';
 import { kvdbFailure } from './domain-routes.js';
 import { sendError } from './errors.js';

@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createKvdb } from '@pxsim/kvdb-client';
 import { LinkFaults, realClock, type Clock } from '@pxsim/runtime';
 import type { LogLevelSetting } from '../config.js';
-import { FRAME_BYTES_MAX } from '../frames.js';
+import { FRAME_BYTES_MAX } from '../wire/frames.js';
 import { faultyKvdb, faultyTransport } from './faults.js';
 import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
 

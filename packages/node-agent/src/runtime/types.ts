@@ -1,15 +1,9 @@
 import type { Kvdb } from '@pxsim/kvdb-client';
-import type { Clock } from '@pxsim/runtime';
-import type { LinkFaults } from '@pxsim/runtime';
+import type { Clock, LinkFaults } from '@pxsim/runtime';
+import type { LogLevel } from '../core/types.js';
+import type { PeerAddress } from '../core/core.js';
 
-/** How much a log line matters (px-node's --log-level filters on it). */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** Where a peer's heartbeats go. */
-export interface PeerAddress {
-  ip: string;
-  port: number;
-}
+export type { PeerAddress };
 
 /** Moves heartbeat frames between agents: WebSockets in real time, the simulator's network in virtual time. */
 export interface HeartbeatTransport {
@@ -42,6 +36,7 @@ export interface AgentRuntime {
   transport: HeartbeatTransport;
   identity: IdentityStore;
   openKvdb(endpoints: string, namespace: string): Kvdb;
+  /** One log line; the runtime decides where it goes and which levels it keeps. */
   log(level: LogLevel, message: string): void;
   /** Faults this node's sending side obeys (user-space injection); exposed to admins at POST /v1/debug/faults. */
   faults?: LinkFaults;

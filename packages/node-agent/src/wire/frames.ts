@@ -59,15 +59,17 @@ export type DecodeResult = { ok: true; frame: HeartbeatFrame } | { ok: false; pr
 const STATES = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
 
 /**
- * Frames decoded lately, by the array they came in, each with a copy of its bytes. A heartbeat goes to every peer,
- * and where the peers share a process (the simulator) the same array arrives once per peer: it decodes once. An entry
- * answers only while the array still holds the bytes it was decoded from (compared natively), so the cache is keyed
- * by content, never by identity alone. The results are frozen, as they are shared.
+ * Speed cache, private to this module: frames decoded (or encoded) lately, by the array they came in, each with a
+ * copy of its bytes. A heartbeat goes to every peer, and where the peers share a process (the simulator) the same
+ * array arrives once per peer: it decodes once. Its rule: an entry answers only while the array still holds the bytes
+ * it was decoded from (compared natively), so the cache is keyed by content, never by identity alone; and its
+ * results are frozen, as they are shared, so a caller of `decodeFrame` cannot modify what another caller gets.
+ * Bounded: `RECENT_MAX` entries.
  */
 const RECENT_MAX = 8;
 const recent: Array<{ source: Uint8Array; bytes: Uint8Array; result: DecodeResult }> = [];
 
-/** Decodes and validates a frame from the wire; never throws. The result must not be modified. */
+/** Decodes and validates a frame from the wire; never throws. The result is frozen (shared: see `recent`). */
 export function decodeFrame(bytes: Uint8Array): DecodeResult {
   for (const entry of recent) {
     if (entry.source === bytes && Buffer.compare(entry.bytes, bytes) === 0) return entry.result;

@@ -1,0 +1,431 @@
+import type { KeyValue } from '@pxsim/kvdb-client';
+import { QuorumEngine, type QuorumAction, type QuorumInput, type QuorumTiming, type QuorumView } from '@pxsim/quorum';
+import type { AgentConfig } from '../config.js';
+import { decodeFrame, encodeFrame, type HeartbeatFrame } from '../wire/frames.js';
+import { clusterParser, type ParsedCluster } from '../wire/layout.js';
+import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
+import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
+import { StatusBuilder, type SelfPhase } from './status.js';
+import type { AgentEvent, AgentPhase, AgentStatus, LogLevel, WriteResult } from './types.js';
+
+/** Where a peer's heartbeats go. */
+export interface PeerAddress {
+  ip: string;
+  port: number;
+}
+
+/** Everything that happens to an agent, as its core sees it. Every input carries the time it happened at. */
+export type AgentInput =
+  /** The agent's sockets are open: it starts joining. */
+  | { type: 'started'; atMs: number; kvdbDescription: string }
+  /** A join attempt failed; `predecessorLive`: only because a previous agent's alive record has not expired yet. */
+  | { type: 'joinFailed'; atMs: number; error: string; predecessorLive: boolean }
+  /** Joined: registered as generation `generation`, with the pool's used bytes as registered. */
+  | { type: 'joined'; atMs: number; generation: number; usedBytes: number }
+  /** Another live agent has this node ID: this one must not run. */
+  | { type: 'joinRefused'; atMs: number; reason: string }
+  | { type: 'frame'; atMs: number; bytes: Uint8Array }
+  | { type: 'tick'; atMs: number }
+  /** The heartbeat interval came round. */
+  | { type: 'heartbeatDue'; atMs: number }
+  /** A read of `cluster/` sent at `readStartMs` answered. */
+  | { type: 'read'; atMs: number; readStartMs: number; revision: number; kvs: readonly KeyValue[] }
+  | { type: 'readFailed'; atMs: number; error: string }
+  /** The alive lease was lost (the alive record is gone or going). */
+  | { type: 'aliveLost'; atMs: number; reason: string }
+  /** A re-claim of the alive record failed: it is retried, with a bounded backoff, until it succeeds. */
+  | { type: 'aliveClaimFailed'; atMs: number; error: string }
+  | { type: 'aliveClaimed'; atMs: number }
+  /** A kvdb value the shell read outside `cluster/` (a node entry, a ClusterDomainUpdate) failed its schema. */
+  | { type: 'valueRejected'; atMs: number; key: string; problem: string; consequence: string }
+  | { type: 'stopping'; atMs: number }
+  | { type: 'stopped'; atMs: number };
+
+/**
+ * What the shell must do after an input, in this order: set the tick timer, start the kvdb operations, send the
+ * frame, log, deliver the events, then start what the remaining fields ask for. A field left out means nothing to
+ * do. The order is part of the contract: timers and kvdb calls are set in it, so a simulated run is the same run
+ * every time. The core's state is already updated when the shell performs it (a listener reading the status during
+ * an event sees the state after the input).
+ */
+export interface AgentReady {
+  /** The engine wants a tick at this time (absolute ms); the shell keeps one tick timer. */
+  tickAtMs?: number;
+  /** Partition claims to write or release (safe mode); each success asks for a read. */
+  kvdbOps?: readonly QuorumAction[];
+  /** One heartbeat frame, to each of these peers. */
+  frame?: { bytes: Uint8Array; to: readonly PeerAddress[] };
+  logs?: ReadonlyArray<{ level: LogLevel; message: string }>;
+  events?: readonly AgentEvent[];
+  /** Try joining after this delay (always through a timer: 0 is later in this instant). */
+  joinInMs?: number;
+  /** Joined: send the first heartbeat after this delay, read the cluster now and every refresh, watch it. */
+  runLoopsFirstHeartbeatInMs?: number;
+  /** Try re-claiming the alive record after this delay; 0: at once (in the lease-loss callback, as it happens). */
+  aliveClaimInMs?: number;
+  /** The agent cannot go on (the shell calls onFatal with this). */
+  fatal?: string;
+}
+
+/** The ready value while an input is being stepped (its lists still growing). */
+interface MutableReady extends AgentReady {
+  kvdbOps?: QuorumAction[];
+  logs?: Array<{ level: LogLevel; message: string }>;
+  events?: AgentEvent[];
+}
+/** Rejected keys logged (and counted) at most this many, once each. */
+const REJECTED_KEYS_LOGGED_MAX = 64;
+
+export interface AgentCoreOptions {
+  config: AgentConfig;
+  nodeId: string;
+  timing: QuorumTiming;
+  /** Uniform in [0, 1): the core's only source of randomness (retry jitter, the first heartbeat's offset). */
+  random: () => number;
+  kvdbDescription: string;
+}
+
+/**
+ * The node agent's decisions, as a pure state machine in the manner of etcd-io/raft's RawNode: `step(input)` returns
+ * an `AgentReady` value saying what to do; it does no I/O, reads no clock, sets no timer, and draws random numbers
+ * only from the source it is given. It drives the quorum engine, keeps the status snapshot and diffs the events.
+ */
+export class AgentCore {
+  /** The ready value of an input that asks for nothing (most frames): shared, frozen. */
+  static readonly NOTHING: AgentReady = Object.freeze({});
+  readonly nodeId: string;
+  private readonly config: AgentConfig;
+  private readonly engine: QuorumEngine;
+  private readonly random: () => number;
+  private readonly parse = clusterParser();
+  private readonly statusBuilder: StatusBuilder;
+  private readonly poolCapacityBytes: number;
+  private self: SelfPhase;
+  private view: QuorumView;
+  private cluster: ParsedCluster | undefined;
+  private usedBytes = 0;
+  private generation = 0;
+  private sequence = 0;
+  private joinRetryDelayMs = RETRY_DELAY_MS_MIN;
+  /** Set while running without an alive record: since when, why, and the next re-claim's backoff. */
+  private aliveMissing: { sinceMs: number; reason: string; attempts: number; retryDelayMs: number } | undefined;
+  private readonly counters = {
+    framesReceived: 0,
+    framesDropped: 0,
+    framesFromOtherClusters: 0,
+    kvdbValuesRejected: 0,
+  };
+  private readonly loggedRejections = new Set<string>();
+  private peers: { cluster: ParsedCluster; addresses: readonly PeerAddress[] } | undefined;
+  private current: AgentStatus | undefined;
+  /** The current snapshot is right but for its counters (a frame came in). */
+  private countersMoved = false;
+  private out: MutableReady | undefined;
+  /** Events are computed only while someone listens. */
+  eventsWanted = false;
+
+  constructor(options: AgentCoreOptions) {
+    this.config = options.config;
+    this.nodeId = options.nodeId;
+    this.random = options.random;
+    this.poolCapacityBytes = poolCapacityBytesOf(options.config);
+    this.engine = new QuorumEngine({ selfId: options.nodeId, mode: options.config.quorumMode, timing: options.timing });
+    this.view = this.engine.view();
+    this.self = { nodeId: options.nodeId, phase: 'starting', phaseReason: '' };
+    this.statusBuilder = new StatusBuilder({
+      config: options.config,
+      kvdbDescription: options.kvdbDescription,
+      poolCapacityBytes: this.poolCapacityBytes,
+    });
+  }
+
+  get phase(): AgentPhase {
+    return this.self.phase;
+  }
+
+  /** The status snapshot: rebuilt (from memoised parts) only when something changed since the last one. */
+  status(nowMs: number): AgentStatus {
+    if (this.current !== undefined && this.countersMoved) {
+      this.current = this.statusBuilder.withCounters(this.current, this.counters, nowMs);
+    }
+    this.countersMoved = false;
+    this.current ??= this.statusBuilder.build(
+      { self: this.self, view: this.view, cluster: this.cluster, usedBytes: this.usedBytes, counters: this.counters },
+      nowMs,
+    );
+    return this.current;
+  }
+
+  step(input: AgentInput): AgentReady {
+    this.out = undefined;
+    switch (input.type) {
+      case 'frame':
+        this.onFrame(input.bytes, input.atMs);
+        break;
+      case 'tick':
+        this.stepEngine({ type: 'tick', atMs: Math.max(input.atMs, this.view.nowMs) });
+        break;
+      case 'heartbeatDue':
+        this.heartbeat(input.atMs);
+        break;
+      case 'read':
+        this.onRead(input.atMs, input.readStartMs, input.revision, input.kvs);
+        break;
+      case 'readFailed':
+        this.stepEngine({ type: 'snapshotFailed', atMs: input.atMs, error: input.error });
+        break;
+      default:
+        this.stepLifecycle(input);
+    }
+    const ready = this.out ?? AgentCore.NOTHING;
+    this.out = undefined;
+    return ready;
+  }
+
+  /**
+   * `step({ type: 'frame', atMs, bytes })` without the input object: frames are most of an agent's inputs, and most
+   * ask for nothing (the same frozen `NOTHING`).
+   */
+  stepFrame(atMs: number, bytes: Uint8Array): AgentReady {
+    this.out = undefined;
+    this.onFrame(bytes, atMs);
+    const ready = this.out ?? AgentCore.NOTHING;
+    this.out = undefined;
+    return ready;
+  }
+
+  /** A write to the simulated pool: acknowledged only while this node serves. */
+  write(bytes: number): WriteResult {
+    if (this.self.phase !== 'running') {
+      return { ok: false, code: 'NOT_READY', reason: this.self.phaseReason || this.self.phase };
+    }
+    const self = this.view.self;
+    if (!self.serving) return { ok: false, code: 'FENCED', reason: `storage fenced: ${self.status}: ${self.reason}` };
+    if (this.usedBytes + bytes > this.poolCapacityBytes) {
+      return {
+        ok: false,
+        code: 'POOL_FULL',
+        reason: `pool full: ${this.usedBytes} + ${bytes} > ${this.poolCapacityBytes} bytes`,
+      };
+    }
+    this.usedBytes += bytes;
+    this.current = undefined;
+    return { ok: true, usedBytes: this.usedBytes };
+  }
+
+  private ready(): MutableReady {
+    this.out ??= {};
+    return this.out;
+  }
+
+  private log(level: LogLevel, message: string): void {
+    const ready = this.ready();
+    ready.logs ??= [];
+    ready.logs.push({ level, message });
+  }
+
+  private stepLifecycle(
+    input: Exclude<AgentInput, { type: 'frame' | 'tick' | 'heartbeatDue' | 'read' | 'readFailed' }>,
+  ): void {
+    switch (input.type) {
+      case 'started':
+        this.setPhase('waiting for kvdb', `connecting to ${input.kvdbDescription}`, input.atMs);
+        this.ready().joinInMs = 0;
+        break;
+      case 'joinFailed':
+        this.onJoinFailed(input.atMs, input.error, input.predecessorLive);
+        break;
+      case 'joined':
+        if (this.self.phase !== 'waiting for kvdb') return; // stopped while the last kvdb call was on its way
+        this.joinRetryDelayMs = RETRY_DELAY_MS_MIN;
+        this.generation = input.generation;
+        this.usedBytes = input.usedBytes;
+        this.setPhase('running', '', input.atMs);
+        this.ready().runLoopsFirstHeartbeatInMs = Math.floor(this.random() * this.engine.timing.heartbeatIntervalMs);
+        break;
+      case 'joinRefused':
+        this.setPhase('failed', input.reason, input.atMs);
+        this.ready().fatal = input.reason;
+        break;
+      default:
+        this.stepRunningOrStopping(input);
+    }
+  }
+
+  private onJoinFailed(atMs: number, error: string, predecessorLive: boolean): void {
+    if (this.self.phase !== 'waiting for kvdb') return;
+    if (predecessorLive) {
+      this.setPhase('waiting for kvdb', error, atMs);
+    } else {
+      this.setPhase('waiting for kvdb', `waiting for kvdb: ${error}`, atMs);
+      this.stepEngine({ type: 'snapshotFailed', atMs, error });
+    }
+    const jitter = 1 + this.random() * 0.2;
+    this.ready().joinInMs = Math.round(this.joinRetryDelayMs * jitter);
+    this.joinRetryDelayMs = nextRetryDelayMs(this.joinRetryDelayMs);
+  }
+
+  private stepRunningOrStopping(
+    input: Extract<
+      AgentInput,
+      { type: 'aliveLost' | 'aliveClaimFailed' | 'aliveClaimed' | 'valueRejected' | 'stopping' | 'stopped' }
+    >,
+  ): void {
+    switch (input.type) {
+      case 'aliveLost':
+        this.log('warn', `alive lease lost (${input.reason}); re-registering`);
+        if (this.self.phase !== 'running') return;
+        this.aliveMissing = {
+          sinceMs: input.atMs,
+          reason: input.reason,
+          attempts: 0,
+          retryDelayMs: RETRY_DELAY_MS_MIN,
+        };
+        this.noteAliveMissing(input.atMs, 'claiming it again');
+        this.ready().aliveClaimInMs = 0;
+        break;
+      case 'aliveClaimFailed': {
+        const missing = this.aliveMissing;
+        if (missing === undefined || this.self.phase !== 'running') return;
+        missing.attempts += 1;
+        this.log('warn', `re-claiming the alive record failed (attempt ${missing.attempts}): ${input.error}`);
+        this.noteAliveMissing(
+          input.atMs,
+          `attempt ${missing.attempts} failed (${input.error}); retrying in ${missing.retryDelayMs} ms`,
+        );
+        this.ready().aliveClaimInMs = missing.retryDelayMs;
+        missing.retryDelayMs = nextRetryDelayMs(missing.retryDelayMs);
+        break;
+      }
+      case 'aliveClaimed':
+        if (this.aliveMissing === undefined) return;
+        this.log('info', `alive record claimed again after ${input.atMs - this.aliveMissing.sinceMs} ms`);
+        this.aliveMissing = undefined;
+        if (this.self.phase === 'running') this.setPhase('running', '', input.atMs);
+        break;
+      case 'valueRejected':
+        this.noteRejection(input.key, input.problem, input.consequence);
+        break;
+      case 'stopping':
+        this.setPhase('stopping', 'shutting down', input.atMs);
+        break;
+      case 'stopped':
+        this.setPhase('stopped', 'stopped', input.atMs);
+        break;
+    }
+  }
+
+  private noteAliveMissing(atMs: number, what: string): void {
+    const missing = this.aliveMissing;
+    if (missing === undefined) return;
+    this.setPhase(
+      'running',
+      `no alive record since ${missing.sinceMs} ms (lease lost: ${missing.reason}); ${what}`,
+      atMs,
+    );
+  }
+
+  private setPhase(phase: AgentPhase, reason: string, atMs: number): void {
+    const before = this.self;
+    if (before.phase === phase && before.phaseReason === reason) return;
+    this.self = { nodeId: this.nodeId, phase, phaseReason: reason };
+    this.current = undefined;
+    if (this.eventsWanted) phaseChanges(this.view, before, this.self, atMs, this.eventList());
+  }
+
+  private eventList(): AgentEvent[] {
+    const ready = this.ready();
+    ready.events ??= [];
+    return ready.events;
+  }
+
+  private onFrame(bytes: Uint8Array, atMs: number): void {
+    this.countersMoved = true;
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      this.counters.framesDropped += 1;
+      return;
+    }
+    const frame = decoded.frame;
+    if (frame.clusterId !== this.config.clusterId) {
+      this.counters.framesFromOtherClusters += 1;
+      return;
+    }
+    if (frame.nodeId === this.nodeId || this.self.phase !== 'running') {
+      this.counters.framesDropped += 1;
+      return;
+    }
+    this.counters.framesReceived += 1;
+    this.stepEngine({ type: 'heartbeat', atMs, from: frame.nodeId, peerState: frame.state });
+  }
+
+  private stepEngine(input: QuorumInput): void {
+    if (this.self.phase === 'stopping' || this.self.phase === 'stopped') return;
+    const before = this.view;
+    this.view = this.engine.step(input);
+    // The engine hands back the same view when an input changed nothing (a routine heartbeat).
+    if (this.view === before) return;
+    this.current = undefined;
+    const ready = this.ready();
+    if (this.view.nextDeadlineMs !== undefined) ready.tickAtMs = this.view.nextDeadlineMs;
+    if (this.view.actions.length > 0) (ready.kvdbOps ??= []).push(...this.view.actions);
+    if (this.eventsWanted) {
+      const events = nodeStatusChanges(before, this.view, this.self, ready.events);
+      if (events !== undefined) ready.events = events;
+    }
+  }
+
+  private heartbeat(atMs: number): void {
+    const cluster = this.cluster;
+    if (this.self.phase !== 'running' || cluster === undefined) return;
+    const state = this.view.self.gossipState;
+    const frame: HeartbeatFrame = {
+      v: 1,
+      clusterId: this.config.clusterId,
+      nodeId: this.nodeId,
+      generation: this.generation,
+      sequence: this.sequence++,
+      sentAtMs: atMs,
+      state: state === 'UP' || state === 'SUSPECT_NOT_IN_QUORUM' ? state : 'NOT_IN_QUORUM',
+    };
+    this.ready().frame = { bytes: encodeFrame(frame), to: this.peersOf(cluster) };
+  }
+
+  /** Where heartbeats go: every other node not decommissioned (kept while the cluster read is the same). */
+  private peersOf(cluster: ParsedCluster): readonly PeerAddress[] {
+    if (this.peers?.cluster === cluster) return this.peers.addresses;
+    const addresses: PeerAddress[] = [];
+    for (const node of cluster.nodes) {
+      if (node.id === this.nodeId || node.decommissioned) continue;
+      addresses.push({ ip: node.mgmtIp, port: node.heartbeatPort });
+    }
+    this.peers = { cluster, addresses };
+    return addresses;
+  }
+
+  private onRead(atMs: number, readStartMs: number, revision: number, kvs: readonly KeyValue[]): void {
+    // The same revision parses to the same cluster: reuse it.
+    const parsed = this.cluster?.revision === revision ? this.cluster : this.parse(revision, kvs);
+    if (parsed !== this.cluster) {
+      this.noteRejections(parsed);
+      if (this.eventsWanted) domainChanges(this.cluster, parsed, atMs, this.eventList());
+      this.cluster = parsed;
+      this.current = undefined;
+    }
+    this.stepEngine({ type: 'snapshot', atMs, readStartMs, snapshot: parsed.snapshot });
+  }
+
+  private noteRejections(parsed: ParsedCluster): void {
+    for (const rejected of parsed.rejected) this.noteRejection(rejected.key, rejected.problem, '');
+  }
+
+  /** A rejected kvdb value: logged and counted once per key and problem (at most `REJECTED_KEYS_LOGGED_MAX`). */
+  private noteRejection(key: string, problem: string, consequence: string): void {
+    const what = `${key}: ${problem}`;
+    if (this.loggedRejections.has(what) || this.loggedRejections.size >= REJECTED_KEYS_LOGGED_MAX) return;
+    this.loggedRejections.add(what);
+    this.counters.kvdbValuesRejected += 1;
+    this.current = undefined;
+    this.log('warn', `rejected kvdb value ${what}${consequence === '' ? '' : `; ${consequence}`}`);
+  }
+}

@@ -1,0 +1,198 @@
+import type { NodeView, QuorumView, UserStatus } from '@pxsim/quorum';
+import type { AgentConfig } from '../config.js';
+import type { ParsedCluster } from '../wire/layout.js';
+import type { AgentPhase, AgentStatus, NodeStatusEntry } from './types.js';
+
+/** Where this agent is in its life, as the status rules need it. */
+export interface SelfPhase {
+  nodeId: string;
+  phase: AgentPhase;
+  phaseReason: string;
+}
+
+/**
+ * THE status rule, written once: a node's own status is Initializing (for the reason its phase gives) until its
+ * agent runs; otherwise, and for every peer, it is the engine's.
+ */
+export function shownStatus(node: Pick<NodeView, 'nodeId' | 'status'>, self: SelfPhase): UserStatus {
+  return node.nodeId === self.nodeId && self.phase !== 'running' ? 'Initializing' : node.status;
+}
+
+/**
+ * The reason that goes with `shownStatus`. (A running agent's own trouble, such as having no alive record, is in the
+ * status's `phaseReason`, not here: the node's reason is the engine's while it runs.)
+ */
+export function shownReason(node: Pick<NodeView, 'nodeId' | 'reason'>, self: SelfPhase): string {
+  return node.nodeId === self.nodeId && self.phase !== 'running' ? self.phaseReason : node.reason;
+}
+
+/** Whether this node serves I/O: running, and its engine says it may. */
+export function servingOf(view: QuorumView, self: SelfPhase): boolean {
+  return self.phase === 'running' && view.self.serving;
+}
+
+function copyCounters(counters: AgentStatus['counters']): AgentStatus['counters'] {
+  return {
+    framesReceived: counters.framesReceived,
+    framesDropped: counters.framesDropped,
+    framesFromOtherClusters: counters.framesFromOtherClusters,
+    kvdbValuesRejected: counters.kvdbValuesRejected,
+  };
+}
+
+/** What the status is built from: the core's state at one moment. */
+export interface StatusInputs {
+  self: SelfPhase;
+  view: QuorumView;
+  cluster: ParsedCluster | undefined;
+  usedBytes: number;
+  counters: AgentStatus['counters'];
+}
+
+/**
+ * Builds the agent's status snapshot from parts, each rebuilt only when its own inputs changed (compared by
+ * identity): a frame moving a counter, or a write moving the used bytes, leaves the cluster and domain parts as they
+ * were, and only a change of the engine's view or of this agent's phase rebuilds the node list. Every part is a fresh
+ * immutable value whenever its inputs change; unchanged parts are shared between snapshots. `withCounters` is the
+ * cheapest change of all (most inputs are frames): the same snapshot with new counters.
+ */
+export class StatusBuilder {
+  private readonly config: AgentConfig;
+  private readonly kvdbDescription: string;
+  private readonly poolCapacityBytes: number;
+  /** The inputs the current parts were built from. */
+  private built:
+    | {
+        self: SelfPhase;
+        view: QuorumView;
+        cluster: ParsedCluster | undefined;
+        usedBytes: number;
+        status: AgentStatus;
+      }
+    | undefined;
+
+  constructor(options: { config: AgentConfig; kvdbDescription: string; poolCapacityBytes: number }) {
+    this.config = options.config;
+    this.kvdbDescription = options.kvdbDescription;
+    this.poolCapacityBytes = options.poolCapacityBytes;
+  }
+
+  build(inputs: StatusInputs, nowMs: number): AgentStatus {
+    const { self, view, cluster, usedBytes } = inputs;
+    const last = this.built;
+    const clusterSame = last !== undefined && last.cluster === cluster;
+    const nodesSame =
+      clusterSame && last.view.nodes === view.nodes && last.self === self && last.usedBytes === usedBytes;
+    const nodes = nodesSame ? last.status.nodes : this.nodesPart(inputs);
+    const nodeSame = nodesSame && last.view.self === view.self;
+    const status: AgentStatus = {
+      phase: self.phase,
+      phaseReason: self.phaseReason,
+      nowMs,
+      node: nodeSame ? last.status.node : this.nodePart(inputs, nodes),
+      cluster: clusterSame ? last.status.cluster : this.clusterPart(cluster),
+      quorum: last !== undefined && last.view.quorum === view.quorum ? last.status.quorum : this.quorumPart(view),
+      nodes,
+      domains: clusterSame ? last.status.domains : this.domainsPart(cluster),
+      counters: copyCounters(inputs.counters),
+    };
+    this.built = { self, view, cluster, usedBytes, status };
+    return status;
+  }
+
+  /** The same snapshot with new counters (and its time): nothing else changed. Written out field by field (hot). */
+  withCounters(status: AgentStatus, counters: AgentStatus['counters'], nowMs: number): AgentStatus {
+    const next: AgentStatus = {
+      phase: status.phase,
+      phaseReason: status.phaseReason,
+      nowMs,
+      node: status.node,
+      cluster: status.cluster,
+      quorum: status.quorum,
+      nodes: status.nodes,
+      domains: status.domains,
+      counters: copyCounters(counters),
+    };
+    if (this.built?.status === status) this.built.status = next;
+    return next;
+  }
+
+  private nodesPart(inputs: StatusInputs): NodeStatusEntry[] {
+    const { self, view, cluster, usedBytes } = inputs;
+    const entries = new Map((cluster?.nodes ?? []).map((node) => [node.id, node]));
+    return view.nodes.map((node) => {
+      const entry = entries.get(node.nodeId);
+      const thisNode = node.nodeId === self.nodeId;
+      const status = shownStatus(node, self);
+      return {
+        id: node.nodeId,
+        ip: entry?.mgmtIp ?? '',
+        schedulerNodeName: entry?.schedulerNodeName ?? '',
+        domain: node.domain,
+        status,
+        gossipState: node.gossipState,
+        storageStatus: status === 'Online' ? 'Up' : 'Down',
+        reason: shownReason(node, self),
+        usedBytes: thisNode ? usedBytes : (entry?.poolUsedBytes ?? 0),
+        capacityBytes: entry?.poolCapacityBytes ?? 0,
+        version: entry?.version ?? '',
+        storageless: entry?.storageless ?? false,
+        thisNode,
+      };
+    });
+  }
+
+  private nodePart(inputs: StatusInputs, nodes: NodeStatusEntry[]): AgentStatus['node'] {
+    const { self, view, usedBytes } = inputs;
+    const status = shownStatus(view.self, self);
+    const config = this.config;
+    return {
+      id: self.nodeId,
+      ip: config.ip,
+      schedulerNodeName: config.schedulerNodeName,
+      domain: config.clusterDomain,
+      status,
+      gossipState: view.self.gossipState,
+      storageStatus: status === 'Online' ? 'Up' : 'Down',
+      reason: shownReason(view.self, self),
+      usedBytes,
+      capacityBytes: nodes.find((node) => node.thisNode)?.capacityBytes ?? this.poolCapacityBytes,
+      version: config.version,
+      storageless: config.storageless,
+      thisNode: true,
+      apiPort: config.apiPort,
+      heartbeatPort: config.heartbeatPort,
+      replicationPort: config.replicationPort,
+      serving: servingOf(view, self),
+    };
+  }
+
+  private clusterPart(cluster: ParsedCluster | undefined): AgentStatus['cluster'] {
+    return {
+      id: this.config.clusterId,
+      uuid: cluster?.info?.clusterUuid ?? '',
+      createdAtMs: cluster?.info?.createdAtMs ?? 0,
+      scheduler: 'kubernetes',
+      kvdb: this.kvdbDescription,
+      kvdbRevision: cluster?.revision ?? 0,
+    };
+  }
+
+  private quorumPart(view: QuorumView): AgentStatus['quorum'] {
+    return { mode: this.config.quorumMode, ...view.quorum };
+  }
+
+  private domainsPart(cluster: ParsedCluster | undefined): AgentStatus['domains'] {
+    const domainCounts = new Map<string, number>();
+    for (const entry of cluster?.nodes ?? [])
+      domainCounts.set(entry.clusterDomain, (domainCounts.get(entry.clusterDomain) ?? 0) + 1);
+    return (cluster?.domains ?? [])
+      .map((domain) => ({
+        name: domain.name,
+        state: domain.state,
+        nodes: domainCounts.get(domain.name) ?? 0,
+        updatedAtMs: domain.updatedAtMs,
+      }))
+      .sort((left, right) => (left.name < right.name ? -1 : 1));
+  }
+}
