@@ -27,7 +27,7 @@ describe('the cluster factory', () => {
       dataDir: '/sim/127.0.9.1',
       heartbeatPort: 9002,
     });
-    expect(() => agentConfigs({ ...plan, clusterId: '' }, specs)).toThrow(/cluster ID/);
+    expect(() => agentConfigs({ ...plan, clusterId: '' }, specs)).toThrow(/cluster-id/);
   });
 
   it('assembles configs, runtimes and agents in topology order', () => {
