@@ -1,5 +1,7 @@
-import { ExponentialBackoff, noop } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IRequestOp, type IResponseOp, type Watcher } from 'etcd3';
+import { createRequire } from 'node:module';
+import type * as CockatielModule from 'cockatiel';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp, IResponseOp, Watcher } from 'etcd3';
 import { TxnKvdb } from './base.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import { KvdbError, type KvdbErrorKind } from './errors.js';
@@ -21,6 +23,20 @@ import type {
   WatchOptions,
 } from './types.js';
 import { WatchDelivery } from './watch-delivery.js';
+
+const loadCommonJs = createRequire(import.meta.url);
+
+/**
+ * etcd3 brings gRPC and protobufjs (about 150 ms and tens of MiB per process to load), so it is loaded when the
+ * first `EtcdKvdb` is built, never by importing this package: a node on the embedded kvdb does not pay for it.
+ * Both are CommonJS packages, loaded synchronously so that the constructor stays synchronous.
+ */
+function etcdLibraries(): { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } {
+  return {
+    etcd3: loadCommonJs('etcd3') as typeof Etcd3Module,
+    cockatiel: loadCommonJs('cockatiel') as typeof CockatielModule,
+  };
+}
 
 export interface EtcdKvdbOptions {
   /** `host:port` or `http://host:port` of each etcd member. */
@@ -119,7 +135,9 @@ export class EtcdKvdb extends TxnKvdb {
     this.clock = options.clock ?? realClock;
     this.description = `etcd:${options.hosts.join(',')} (namespace ${options.namespace})`;
     const requestTimeoutMs = this.requestTimeoutMs;
-    this.client = new Etcd3({
+    const { etcd3, cockatiel } = etcdLibraries();
+    const { noop, ExponentialBackoff } = cockatiel;
+    this.client = new etcd3.Etcd3({
       hosts: options.hosts,
       dialTimeout: requestTimeoutMs,
       // Never retry behind the caller's back: a retried put or txn can be applied twice.
