@@ -29,6 +29,9 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Longest wait for a started px-node to answer on its events stream. */
+const READY_WAIT_MS = 60_000;
+
 /**
  * Runs a scenario in real time: px-node processes on loopback and a real etcd; partitions, latency and kvdb cuts are
  * injected in user space through each node's fault layer (POST /v1/debug/faults). Each node's state changes come from
@@ -73,7 +76,9 @@ export async function runScenarioReal(scenario: Scenario, options: RealRunOption
     if (list !== undefined && list.at(-1) !== state) list.push(state);
   };
   const subscribe = async (target: RealNode): Promise<void> => {
-    for (let attempt = 0; attempt < 100; attempt++) {
+    // Bounded by time, not attempts: six processes starting at once on a loaded 2-core machine take seconds to listen.
+    const deadline = Date.now() + READY_WAIT_MS;
+    while (Date.now() < deadline) {
       try {
         const socket = new WebSocket(`ws://${target.ip}:9001/v1/events`);
         // Listen before the upgrade completes: the hello may arrive in the same chunk.
@@ -102,7 +107,7 @@ export async function runScenarioReal(scenario: Scenario, options: RealRunOption
         await sleep(50);
       }
     }
-    throw new ScenarioError(`${target.label}: no events stream`);
+    throw new ScenarioError(`${target.label}: no events stream within ${READY_WAIT_MS / 1000} s of starting`);
   };
   const start = async (target: RealNode): Promise<void> => {
     if (target.child !== undefined) return;
