@@ -53,7 +53,7 @@ function seedStatus(): AgentStatus {
     phase: 'running',
     phaseReason: '',
     nowMs: Date.UTC(2019, 3, 9, 22, 57),
-    node: { ...self, apiPort: 9001, heartbeatPort: 9002, replicationPort: 9003 },
+    node: { ...self, apiPort: 9001, heartbeatPort: 9002, replicationPort: 9003, serving: true },
     cluster: {
       id: 'px-dr-cluster',
       uuid: '27558ed9-7ddd-4424-92d4-5dfe2af572e0',
