@@ -63,7 +63,7 @@ export type SimNodeSpec = NodeSpec;
  * An agent's `log` on a pino logger. It takes `(level, message)` (AgentRuntime.log) and also a lone message, logged
  * at info, so that it fits both forms of AgentRuntime.log while the two-argument one is being introduced.
  */
-function agentLog(logger: Logger): (levelOrMessage: string, message?: string) => void {
+export function agentLog(logger: Logger): (levelOrMessage: string, message?: string) => void {
   return (levelOrMessage, message) => {
     if (message === undefined) {
       logger.info(levelOrMessage);
