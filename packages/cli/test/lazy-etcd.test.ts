@@ -22,7 +22,7 @@ function loadedAt(script: string): string {
 }
 
 describe('etcd3 and gRPC load only when an etcd endpoint is used', () => {
-  it('importing the packages and opening a mem:// kvdb does not load them; opening an etcd endpoint does', () => {
+  it('importing the packages and using a mem:// kvdb does not load them; the first request to an etcd endpoint does', () => {
     const output = loadedAt(`
       const { createKvdb } = await import('@pxsim/kvdb-client');
       await import('@pxsim/node-agent');
@@ -30,9 +30,14 @@ describe('etcd3 and gRPC load only when an etcd endpoint is used', () => {
       console.log('after import', etcd3Loaded());
       await createKvdb('mem://', { namespace: 'n/' }).close();
       console.log('after mem://', etcd3Loaded());
-      await createKvdb('etcd:http://127.0.0.1:9', { namespace: 'n/' }).close();
-      console.log('after etcd:', etcd3Loaded());
+      const etcd = createKvdb('etcd:http://127.0.0.1:9', { namespace: 'n/', requestTimeoutMs: 200 });
+      console.log('after opening etcd:', etcd3Loaded());
+      await etcd.currentRevision().catch(() => undefined);
+      console.log('after its first request:', etcd3Loaded());
+      await etcd.close();
     `);
-    expect(output).toBe('after import false\nafter mem:// false\nafter etcd: true\n');
+    expect(output).toBe(
+      'after import false\nafter mem:// false\nafter opening etcd: false\nafter its first request: true\n',
+    );
   });
 });

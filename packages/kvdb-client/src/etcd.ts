@@ -38,6 +38,23 @@ function etcdLibraries(): { etcd3: typeof Etcd3Module; cockatiel: typeof Cockati
   };
 }
 
+/** An etcd3 client with retries off and a deadline on every unary call. */
+function connectEtcd(hosts: string[], requestTimeoutMs: number): Etcd3 {
+  const { etcd3, cockatiel } = etcdLibraries();
+  const { noop, ExponentialBackoff } = cockatiel;
+  return new etcd3.Etcd3({
+    hosts,
+    dialTimeout: requestTimeoutMs,
+    // Never retry behind the caller's back: a retried put or txn can be applied twice.
+    faultHandling: {
+      global: noop,
+      host: () => noop,
+      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next(),
+    },
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + requestTimeoutMs) }),
+  });
+}
+
 export interface EtcdKvdbOptions {
   /** `host:port` or `http://host:port` of each etcd member. */
   hosts: string[];
@@ -116,7 +133,8 @@ export function classifyEtcdError(error: unknown, write: boolean, what: string):
 /** `Kvdb` on a real etcd v3 through the `etcd3` client, with retries off and a deadline on every call. */
 export class EtcdKvdb extends TxnKvdb {
   readonly description: string;
-  private readonly client: Etcd3;
+  private readonly hosts: string[];
+  private clientInstance: Etcd3 | undefined;
   private readonly namespace: Buffer;
   private readonly requestTimeoutMs: number;
   private readonly keepAliveTimeoutMs: number;
@@ -134,20 +152,16 @@ export class EtcdKvdb extends TxnKvdb {
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 2000;
     this.clock = options.clock ?? realClock;
     this.description = `etcd:${options.hosts.join(',')} (namespace ${options.namespace})`;
-    const requestTimeoutMs = this.requestTimeoutMs;
-    const { etcd3, cockatiel } = etcdLibraries();
-    const { noop, ExponentialBackoff } = cockatiel;
-    this.client = new etcd3.Etcd3({
-      hosts: options.hosts,
-      dialTimeout: requestTimeoutMs,
-      // Never retry behind the caller's back: a retried put or txn can be applied twice.
-      faultHandling: {
-        global: noop,
-        host: () => noop,
-        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next(),
-      },
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + requestTimeoutMs) }),
-    });
+    this.hosts = [...options.hosts];
+  }
+
+  /**
+   * The etcd3 client, made on first use: loading etcd3 and gRPC is paid when the first request is sent, not when the
+   * kvdb is opened (a node answers its REST API while it connects).
+   */
+  private get client(): Etcd3 {
+    this.clientInstance ??= connectEtcd(this.hosts, this.requestTimeoutMs);
+    return this.clientInstance;
   }
 
   private full(key: string): Buffer {
@@ -325,7 +339,7 @@ export class EtcdKvdb extends TxnKvdb {
     for (const handle of this.handles) handle.stop();
     this.handles.clear();
     for (const watch of [...this.watches]) watch.cancel();
-    this.client.close();
+    this.clientInstance?.close();
   }
 }
 
