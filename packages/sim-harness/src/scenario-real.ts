@@ -29,7 +29,10 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Longest wait for a started px-node to answer on its events stream. */
+/**
+ * Longest wait for a started px-node to answer on its events stream: a bound in time, not in attempts, as six
+ * processes starting at once on a loaded 2-core machine take seconds to listen.
+ */
 const READY_WAIT_MS = 60_000;
 
 /**
@@ -76,9 +79,7 @@ export async function runScenarioReal(scenario: Scenario, options: RealRunOption
     if (list !== undefined && list.at(-1) !== state) list.push(state);
   };
   const subscribe = async (target: RealNode): Promise<void> => {
-    // Bounded by time, not attempts: six processes starting at once on a loaded 2-core machine take seconds to listen.
-    const deadline = Date.now() + READY_WAIT_MS;
-    while (Date.now() < deadline) {
+    for (const deadline = Date.now() + READY_WAIT_MS; Date.now() < deadline;) {
       try {
         const socket = new WebSocket(`ws://${target.ip}:9001/v1/events`);
         // Listen before the upgrade completes: the hello may arrive in the same chunk.
