@@ -22,6 +22,10 @@ export interface SimInfo {
   pid: number;
 }
 
+/** How much the agents of `pxsim up` log (pino JSON lines on stderr); `silent` logs nothing. */
+export const SIM_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type SimLogLevel = (typeof SIM_LOG_LEVELS)[number];
+
 export const DEFAULT_STATE_DIR = '.pxsim';
 
 export function stateDir(): string {

@@ -13,6 +13,7 @@ import {
   renderPxctlStatus,
 } from './format.js';
 import { hostFacts } from './host.js';
+import { cliVersion, VERSION_DESCRIPTION, VERSION_FLAGS } from './version.js';
 
 /** Where commands write: stdout for results, stderr for progress and errors. */
 export interface Io {
@@ -38,9 +39,11 @@ function printObject(io: Io, value: unknown, format: Output): void {
   io.out(format === 'yaml' ? stringify(value) : `${JSON.stringify(value, null, 2)}\n`);
 }
 
-function program(name: string, description: string, io: Io): Command {
+/** A command's root: its name, its one-line errors on stderr, `-V, --version`. */
+export function program(name: string, description: string, io: Io): Command {
   return new Command(name)
     .description(description)
+    .version(cliVersion(), VERSION_FLAGS, VERSION_DESCRIPTION)
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({

@@ -102,75 +102,66 @@ function storageStatusCell(node: NodeStatusEntry): string {
   return node.thisNode ? `${node.storageStatus} (This node)` : node.storageStatus;
 }
 
-/** `pxctl status`, in the seed's format. */
-export function renderPxctlStatus(status: AgentStatus, host: HostFacts): string {
-  const lines: string[] = [statusLine(status)];
-  if (status.node.status !== 'Online') {
-    lines.push(`Reason: ${status.node.reason || status.phaseReason}`);
-    if (status.node.status === 'Out of Quorum') lines.push('Node Up but not in Quorum.');
-  }
-  lines.push(`License: ${host.license}`, `Node ID: ${status.node.id}`, `        IP: ${status.node.ip}`);
-  const capacity = formatBytes(status.node.capacityBytes);
+/** The node's pool and device tables of `pxctl status` (a storage-less node has neither). */
+function localStorageLines(status: AgentStatus, host: HostFacts): string[] {
   if (status.node.storageless) {
-    lines.push('        Local Storage Pool: 0 pool', '        No storage pool (storage-less witness node)');
-  } else {
-    lines.push('        Local Storage Pool: 1 pool');
-    lines.push(
-      ...tabStops(
-        [
-          ['POOL', 'IO_PRIORITY', 'RAID_LEVEL', 'USABLE', 'USED', 'STATUS', 'ZONE', 'REGION'],
-          [
-            '0',
-            'LOW',
-            'raid0',
-            capacity,
-            formatBytes(status.node.usedBytes),
-            status.node.storageStatus === 'Up' ? 'Online' : 'Offline',
-            status.node.domain,
-            host.region,
-          ],
-        ],
-        '        ',
-      ),
-    );
-    lines.push('        Local Storage Devices: 1 device');
-    lines.push(
-      ...tabStops(
-        [
-          // pxctl leaves an empty column between Size and Last-Scan.
-          ['Device', 'Path', 'Media Type', 'Size', '', 'Last-Scan'],
-          ['0:1', host.devicePath, 'STORAGE_MEDIUM_SSD', capacity, '', formatGoDate(host.lastScanMs, host.timeZone)],
-          ['total', '', '-', capacity, ''],
-        ],
-        '        ',
-      ).map((line) => line.trimEnd()),
-    );
-    lines.push('        Cache Devices:', '        No cache devices');
+    return ['        Local Storage Pool: 0 pool', '        No storage pool (storage-less witness node)'];
   }
+  const capacity = formatBytes(status.node.capacityBytes);
+  const pool = tabStops(
+    [
+      ['POOL', 'IO_PRIORITY', 'RAID_LEVEL', 'USABLE', 'USED', 'STATUS', 'ZONE', 'REGION'],
+      [
+        '0',
+        'LOW',
+        'raid0',
+        capacity,
+        formatBytes(status.node.usedBytes),
+        status.node.storageStatus === 'Up' ? 'Online' : 'Offline',
+        status.node.domain,
+        host.region,
+      ],
+    ],
+    '        ',
+  );
+  const devices = tabStops(
+    [
+      // pxctl leaves an empty column between Size and Last-Scan.
+      ['Device', 'Path', 'Media Type', 'Size', '', 'Last-Scan'],
+      ['0:1', host.devicePath, 'STORAGE_MEDIUM_SSD', capacity, '', formatGoDate(host.lastScanMs, host.timeZone)],
+      ['total', '', '-', capacity, ''],
+    ],
+    '        ',
+  ).map((line) => line.trimEnd());
+  return [
+    '        Local Storage Pool: 1 pool',
+    ...pool,
+    '        Local Storage Devices: 1 device',
+    ...devices,
+    '        Cache Devices:',
+    '        No cache devices',
+  ];
+}
+
+const NODE_TABLE_HEADER = [
+  'IP',
+  'ID',
+  'SchedulerNodeName',
+  'StorageNode',
+  'Used',
+  'Capacity',
+  'Status',
+  'StorageStatus',
+  'Version',
+  'Kernel',
+  'OS',
+];
+
+/** The "Cluster Summary" and "Global Storage Pool" sections of `pxctl status`. */
+function clusterSummaryLines(status: AgentStatus, host: HostFacts): string[] {
   const storageNodes = status.nodes.filter((node) => !node.storageless);
   const online = storageNodes.filter((node) => node.status === 'Online').length;
-  lines.push(
-    'Cluster Summary',
-    `        Cluster ID: ${status.cluster.id}`,
-    `        Cluster UUID: ${status.cluster.uuid}`,
-    `        Scheduler: ${status.cluster.scheduler}`,
-    `        Nodes: ${storageNodes.length} node(s) with storage (${online} online)`,
-  );
-  const rows = [
-    [
-      'IP',
-      'ID',
-      'SchedulerNodeName',
-      'StorageNode',
-      'Used',
-      'Capacity',
-      'Status',
-      'StorageStatus',
-      'Version',
-      'Kernel',
-      'OS',
-    ],
-  ];
+  const rows = [NODE_TABLE_HEADER];
   for (const node of status.nodes) {
     rows.push([
       node.ip,
@@ -186,14 +177,30 @@ export function renderPxctlStatus(status: AgentStatus, host: HostFacts): string 
       host.os,
     ]);
   }
-  lines.push(...tabStops(rows, '        '));
   const totalUsed = status.nodes.reduce((sum, node) => sum + node.usedBytes, 0);
   const totalCapacity = status.nodes.reduce((sum, node) => sum + node.capacityBytes, 0);
-  lines.push(
+  return [
+    'Cluster Summary',
+    `        Cluster ID: ${status.cluster.id}`,
+    `        Cluster UUID: ${status.cluster.uuid}`,
+    `        Scheduler: ${status.cluster.scheduler}`,
+    `        Nodes: ${storageNodes.length} node(s) with storage (${online} online)`,
+    ...tabStops(rows, '        '),
     'Global Storage Pool',
     `        Total Used      :  ${formatBytes(totalUsed)}`,
     `        Total Capacity  :  ${formatBytes(totalCapacity)}`,
-  );
+  ];
+}
+
+/** `pxctl status`, in the format of the Portworx walkthrough. */
+export function renderPxctlStatus(status: AgentStatus, host: HostFacts): string {
+  const lines: string[] = [statusLine(status)];
+  if (status.node.status !== 'Online') {
+    lines.push(`Reason: ${status.node.reason || status.phaseReason}`);
+    if (status.node.status === 'Out of Quorum') lines.push('Node Up but not in Quorum.');
+  }
+  lines.push(`License: ${host.license}`, `Node ID: ${status.node.id}`, `        IP: ${status.node.ip}`);
+  lines.push(...localStorageLines(status, host), ...clusterSummaryLines(status, host));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,10 +1,9 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
-import { CliError, stateDir } from './client.js';
-import { addFaultCommands, addObjectCommands, processIo, type Io } from './commands.js';
-import { check, replay } from './explore.js';
+import { CliError, SIM_LOG_LEVELS, stateDir, type SimLogLevel } from './client.js';
+import { addFaultCommands, addObjectCommands, processIo, program, type Io } from './commands.js';
 import { failoverScenario } from './scenario.js';
-import { Sim, type SimOptions } from './sim.js';
+import type { SimOptions } from './sim.js';
 
 const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 
@@ -18,9 +17,14 @@ export interface UpFlags {
   kvdb: string;
   etcd?: boolean;
   ipPrefix: string;
+  logLevel: string;
 }
 
-export function simOptionsFrom(flags: UpFlags, log: (line: string) => void): SimOptions {
+function isSimLogLevel(value: string): value is SimLogLevel {
+  return SIM_LOG_LEVELS.some((level) => level === value);
+}
+
+export function simOptionsFrom(flags: UpFlags): SimOptions {
   const domains = flags.domains.split(',').map((domain) => domain.trim());
   for (const domain of domains)
     if (!DOMAIN.test(domain)) throw new CliError(`--domains: "${domain}" is not a valid domain name`, 2);
@@ -43,6 +47,8 @@ export function simOptionsFrom(flags: UpFlags, log: (line: string) => void): Sim
   }
   if (flags.etcd === true && flags.kvdb !== 'mem://')
     throw new CliError('--etcd starts a local etcd; do not combine it with --kvdb', 2);
+  if (!isSimLogLevel(flags.logLevel))
+    throw new CliError(`--log-level ${flags.logLevel}: use ${SIM_LOG_LEVELS.join(', ')}`, 2);
   return {
     clusterId: flags.clusterId,
     domains,
@@ -56,15 +62,15 @@ export function simOptionsFrom(flags: UpFlags, log: (line: string) => void): Sim
     ipPrefix: flags.ipPrefix,
     controlHost: `${flags.ipPrefix}.0.1`,
     controlPort: 9020,
-    log,
+    logLevel: flags.logLevel,
   };
 }
 
 /** Starts the sim and runs until SIGINT/SIGTERM (or `until` resolves, for tests). */
 export async function up(io: Io, flags: UpFlags, until?: Promise<void>): Promise<void> {
-  const options = simOptionsFrom(flags, (line) => {
-    if (process.env['PXSIM_VERBOSE'] === '1') io.err(`${line}\n`);
-  });
+  const options = simOptionsFrom(flags);
+  // Loaded here, not at start: `pxsim --help` or `pxsim fault` need neither fastify nor the agents.
+  const { Sim } = await import('./sim.js');
   const sim = new Sim(options);
   io.err(
     `pxsim: starting ${sim.specs.length} nodes of cluster ${options.clusterId} (${options.quorumMode} quorum, ${options.timing} timing)…\n`,
@@ -122,14 +128,11 @@ export async function up(io: Io, flags: UpFlags, until?: Promise<void>): Promise
 }
 
 export function pxsim(io: Io = processIo): Command {
-  const root = new Command('pxsim')
-    .description('A simulated Portworx metro (stretched) cluster: run it, inject faults, apply Stork objects.')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.out(text),
-      writeErr: (text) => io.err(text),
-      outputError: (text, write) => write(`pxsim: ${text.replace(/^error: /, '').trim()}\n`),
-    });
+  const root = program(
+    'pxsim',
+    'A simulated Portworx metro (stretched) cluster: run it, inject faults, apply Stork objects.',
+    io,
+  );
   root
     .command('up')
     .description('start the local sim (default: two domains x three nodes on the embedded kvdb) and run until Ctrl-C')
@@ -142,6 +145,7 @@ export function pxsim(io: Io = processIo): Command {
     .option('--kvdb <endpoints>', 'mem:// (embedded) or etcd:http://HOST:PORT', 'mem://')
     .option('--etcd', 'start a local etcd from the etcd binary and use it')
     .option('--ip-prefix <127.N>', 'loopback addresses to use: nodes on 127.N.D.I, control on 127.N.0.1:9020', '127.0')
+    .option('--log-level <level>', `the agents' log (pino JSON lines on stderr): ${SIM_LOG_LEVELS.join(', ')}`, 'warn')
     .action(async (flags: UpFlags) => up(io, flags));
   addObjectCommands(root, io);
   addFaultCommands(root, io);
@@ -151,14 +155,18 @@ export function pxsim(io: Io = processIo): Command {
     .option('--runs <n>', 'how many schedules', '200')
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
     .option('--seed <n>', 'fast-check seed (default: random, printed)')
-    .action(async (options: { runs: string; mode: string; seed?: string }) => check(io, options));
+    .action(async (options: { runs: string; mode: string; seed?: string }) =>
+      (await import('./explore.js')).check(io, options),
+    );
   root
     .command('replay')
     .description('replay exactly the failing schedule a property run printed, with its history')
     .requiredOption('--seed <n>', 'the seed printed with the failure')
     .requiredOption('--path <path>', 'the path printed with the failure')
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
-    .action(async (options: { seed: string; path: string; mode: string }) => replay(io, options));
+    .action(async (options: { seed: string; path: string; mode: string }) =>
+      (await import('./explore.js')).replay(io, options),
+    );
   root
     .command('scenario')
     .description('play scenarios live against the running sim')

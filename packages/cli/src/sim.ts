@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
 import { createKvdb, type MemStore } from '@pxsim/kvdb-client';
 import { LinkFaults, realClock } from '@pxsim/runtime';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
@@ -18,7 +19,10 @@ import {
 } from '@pxsim/node-agent';
 import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
 import { groupIps, topology, type NodeSpec } from '@pxsim/sim-harness';
-import type { SimInfo } from './client.js';
+import type { SimInfo, SimLogLevel } from './client.js';
+import { buildControlApi, type ControlTarget } from './control.js';
+
+const AGENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export interface SimOptions {
   clusterId: string;
@@ -37,7 +41,8 @@ export interface SimOptions {
   /** Where the control API listens. */
   controlHost: string;
   controlPort: number;
-  log: (line: string) => void;
+  /** The agents' log level (default warn). */
+  logLevel: SimLogLevel;
 }
 
 /** The pid of a live sim that wrote `sim.json` in this state dir, if any. */
@@ -54,21 +59,48 @@ export function runningSimPid(dir: string): number | undefined {
 
 export type SimNodeSpec = NodeSpec;
 
+/**
+ * An agent's `log` on a pino logger. It takes `(level, message)` (AgentRuntime.log) and also a lone message, logged
+ * at info, so that it fits both forms of AgentRuntime.log while the two-argument one is being introduced.
+ */
+export function agentLog(logger: Logger): (levelOrMessage: string, message?: string) => void {
+  return (levelOrMessage, message) => {
+    if (message === undefined) {
+      logger.info(levelOrMessage);
+      return;
+    }
+    const level = AGENT_LOG_LEVELS.find((candidate) => candidate === levelOrMessage) ?? 'info';
+    logger[level](message);
+  };
+}
+
 /** A running local sim: real agents with real sockets in this process, faults injected in user space. */
-export class Sim {
+export class Sim implements ControlTarget {
   readonly faults = new LinkFaults();
   readonly nodes = new Map<string, RunningNode>();
   private readonly memStores = new Map<string, MemStore>();
   private control: FastifyInstance | undefined;
   private etcd: EtcdProcess | undefined;
-  private kvdbEndpoint: string;
+  private kvdb: string;
+  private readonly logger: Logger;
   readonly specs: SimNodeSpec[];
   readonly adminToken = randomBytes(16).toString('hex');
   private wroteInfo = false;
 
   constructor(readonly options: SimOptions) {
     this.specs = topology(options.domains, options.nodesPerDomain, options.witness, options.ipPrefix);
-    this.kvdbEndpoint = options.kvdb;
+    this.kvdb = options.kvdb;
+    // Synchronous writes to stderr, so that nothing logged just before the process exits is lost.
+    this.logger = pino({ level: options.logLevel, base: null }, pino.destination({ fd: 2, sync: true }));
+  }
+
+  get clusterId(): string {
+    return this.options.clusterId;
+  }
+
+  /** The kvdb endpoint the agents use (a local etcd's, once started). */
+  get kvdbEndpoint(): string {
+    return this.kvdb;
   }
 
   get adminTokenFile(): string {
@@ -109,7 +141,7 @@ export class Sim {
           this.faults,
           realClock,
         ),
-      log: (_level, message) => this.options.log(`${spec.ip} ${message}`),
+      log: agentLog(this.logger.child({ node: spec.ip })),
     };
   }
 
@@ -124,7 +156,7 @@ export class Sim {
     writeFileSync(this.adminTokenFile, `${this.adminToken}\n`, { mode: 0o600 });
     if (this.options.startEtcd) {
       this.etcd = await EtcdProcess.start({ dataDir: join(this.options.stateDir, 'etcd') });
-      this.kvdbEndpoint = this.etcd.kvdbEndpoint;
+      this.kvdb = this.etcd.kvdbEndpoint;
     }
     for (const spec of this.specs) await this.startNode(spec.ip);
     await this.startControl();
@@ -169,134 +201,12 @@ export class Sim {
     return groupIps(this.specs, text);
   }
 
+  isRunning(ip: string): boolean {
+    return this.nodes.has(ip);
+  }
+
   private async startControl(): Promise<void> {
-    const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
-    const groupSchema = { type: 'string', minLength: 1, maxLength: 512 } as const;
-    // A fault route's work; a group or value it cannot use is answered 400 with the reason.
-    const faultRoute =
-      <Body>(work: (body: Body) => unknown) =>
-      async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-        try {
-          return await work(request.body as Body); // the route's schema has checked it
-        } catch (error) {
-          return reply.code(400).send({
-            error: { code: 'BAD_FAULT', message: error instanceof Error ? error.message : String(error) },
-          });
-        }
-      };
-    app.get('/sim', async () => ({
-      clusterId: this.options.clusterId,
-      kvdb: this.kvdbEndpoint,
-      nodes: this.specs.map((spec) => ({ ...spec, running: this.nodes.has(spec.ip) })),
-      faults: this.faults.summary(),
-    }));
-    app.post<{ Body: { a: string; b: string; oneway?: boolean } }>(
-      '/faults/partition',
-      {
-        schema: {
-          body: {
-            type: 'object',
-            required: ['a', 'b'],
-            additionalProperties: false,
-            properties: { a: groupSchema, b: groupSchema, oneway: { type: 'boolean' } },
-          },
-        },
-      },
-      faultRoute((body: { a: string; b: string; oneway?: boolean }) => {
-        const a = this.group(body.a);
-        const b = this.group(body.b);
-        this.faults.cut(a, b);
-        if (body.oneway !== true) this.faults.cut(b, a);
-        return { cut: body.oneway === true ? `${a.join(',')} -> ${b.join(',')}` : `${a.join(',')} <-> ${b.join(',')}` };
-      }),
-    );
-    const linkBody = (extra: Record<string, unknown>, required: string[]) =>
-      ({
-        type: 'object',
-        required,
-        additionalProperties: false,
-        properties: { from: groupSchema, to: groupSchema, ...extra },
-      }) as const;
-    app.post<{ Body: { ms: number; jitterMs?: number; from?: string; to?: string; allowOverMetroLimit?: boolean } }>(
-      '/faults/latency',
-      {
-        schema: {
-          body: linkBody(
-            {
-              ms: { type: 'number', minimum: 0 },
-              jitterMs: { type: 'number', minimum: 0 },
-              allowOverMetroLimit: { type: 'boolean' },
-            },
-            ['ms'],
-          ),
-        },
-      },
-      faultRoute(
-        (body: { ms: number; jitterMs?: number; from?: string; to?: string; allowOverMetroLimit?: boolean }) => {
-          this.faults.addLatency(
-            {
-              ms: body.ms,
-              jitterMs: body.jitterMs ?? 0,
-              ...(body.from === undefined ? {} : { from: this.group(body.from) }),
-              ...(body.to === undefined ? {} : { to: this.group(body.to) }),
-            },
-            { allowOverMetroLimit: body.allowOverMetroLimit === true },
-          );
-          return { latency: this.faults.summary().latency };
-        },
-      ),
-    );
-    app.post<{ Body: { percent: number; from?: string; to?: string } }>(
-      '/faults/loss',
-      { schema: { body: linkBody({ percent: { type: 'number', minimum: 0, maximum: 100 } }, ['percent']) } },
-      faultRoute((body: { percent: number; from?: string; to?: string }) => {
-        this.faults.addLoss({
-          percent: body.percent,
-          ...(body.from === undefined ? {} : { from: this.group(body.from) }),
-          ...(body.to === undefined ? {} : { to: this.group(body.to) }),
-        });
-        return { loss: this.faults.summary().loss };
-      }),
-    );
-    const nodesBody = {
-      schema: {
-        body: { type: 'object', required: ['nodes'], additionalProperties: false, properties: { nodes: groupSchema } },
-      },
-    };
-    app.post<{ Body: { nodes: string } }>(
-      '/faults/kill',
-      nodesBody,
-      faultRoute(async (body: { nodes: string }) => {
-        const ips = this.group(body.nodes);
-        for (const ip of ips) await this.killNode(ip);
-        return { killed: ips };
-      }),
-    );
-    app.post<{ Body: { nodes: string } }>(
-      '/faults/restart',
-      nodesBody,
-      faultRoute(async (body: { nodes: string }) => {
-        const ips = this.group(body.nodes);
-        for (const ip of ips) {
-          await this.killNode(ip);
-          await this.startNode(ip);
-        }
-        return { restarted: ips };
-      }),
-    );
-    app.post<{ Body: { nodes: string } }>(
-      '/faults/kvdb-cut',
-      nodesBody,
-      faultRoute((body: { nodes: string }) => {
-        const ips = this.group(body.nodes);
-        this.faults.cutKvdb(ips);
-        return { kvdbCut: ips };
-      }),
-    );
-    app.post('/faults/heal', async () => {
-      this.faults.heal();
-      return { healed: true };
-    });
+    const app = buildControlApi(this);
     await app.listen({ host: this.options.controlHost, port: this.options.controlPort });
     this.control = app;
   }

@@ -30,10 +30,8 @@ describe('ClusterDomainUpdate documents', () => {
   });
 
   it("rejects the seed's text as printed, naming the line, the column and the likely cause", () => {
-    const seed = readFileSync(
-      join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'seeds', '000_a2f790d73ccd32b5.txt'),
-      'utf8',
-    );
+    // The walkthrough's text as printed (origin in the fixture's first line).
+    const seed = readFileSync(join(import.meta.dirname, 'fixtures', 'portworx-metro-walkthrough.txt'), 'utf8');
     const lines = seed.split('\n');
     const first = lines.findIndex((line) => line === ' apiVersion: stork.libopenstorage.org/v1alpha1');
     const text = lines.slice(first, first + 11).join('\n');

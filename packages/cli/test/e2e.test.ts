@@ -154,6 +154,47 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     }
   });
 
+  it('every command answers --version and -V with the package version', () => {
+    for (const tool of ['pxsim', 'pxctl', 'storkctl']) {
+      for (const flag of ['--version', '-V']) {
+        const version = cli(tool, flag);
+        expect(version.code, `${tool} ${flag}`).toBe(0);
+        expect(version.stdout).toBe('0.1.0\n');
+      }
+    }
+    const badLevel = cli('pxsim', 'up', '--log-level', 'loud');
+    expect(badLevel.code).toBe(2);
+    expect(badLevel.stderr.trim()).toBe('pxsim: --log-level loud: use debug, info, warn, error, silent');
+  });
+
+  it("the sim's control API answers every error as {error: {code, message}}", async () => {
+    const control = `http://${PREFIX}.0.1:9020`;
+    const post = async (path: string, request: unknown) => {
+      const response = await fetch(`${control}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+      const body: unknown = await response.json();
+      return { status: response.status, body };
+    };
+    const anyMessage = expect.any(String) as unknown;
+    expect(await post('/faults/partition', { a: 'us-east-1a', b: 'nowhere' })).toEqual({
+      status: 400,
+      body: {
+        error: { code: 'BAD_FAULT', message: expect.stringContaining('"nowhere" is neither a domain') as unknown },
+      },
+    });
+    expect(await post('/faults/loss', { percent: 'lots' })).toEqual({
+      status: 400,
+      body: { error: { code: 'INVALID_REQUEST', message: anyMessage } },
+    });
+    expect(await post('/faults/explode', {})).toEqual({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND', message: 'no route POST /faults/explode' } },
+    });
+  });
+
   it('pxsim fault partition, latency and heal against the running sim', async () => {
     expect(cli('pxsim', 'fault', 'latency', '200', '--jitter', '100').code).toBe(0);
     expect(cli('pxsim', 'fault', 'partition', 'us-east-1a', 'us-east-1b').code).toBe(0);

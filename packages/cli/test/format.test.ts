@@ -10,10 +10,8 @@ import {
   renderPxctlStatus,
 } from '@pxsim/cli';
 
-const SEED = readFileSync(
-  join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'seeds', '000_a2f790d73ccd32b5.txt'),
-  'utf8',
-);
+/** The Portworx metro walkthrough's text (the excerpts we compare against; origin in the file's first line). */
+const SEED = readFileSync(join(import.meta.dirname, 'fixtures', 'portworx-metro-walkthrough.txt'), 'utf8');
 
 /** The seed's lines from `first` up to (not including) `end`. */
 function seedBlock(first: string, end: string): string {
@@ -55,7 +53,7 @@ function seedStatus(): AgentStatus {
     phase: 'running',
     phaseReason: '',
     nowMs: Date.UTC(2019, 3, 9, 22, 57),
-    node: { ...self, apiPort: 9001, heartbeatPort: 9002, replicationPort: 9003 },
+    node: { ...self, apiPort: 9001, heartbeatPort: 9002, replicationPort: 9003, serving: true },
     cluster: {
       id: 'px-dr-cluster',
       uuid: '27558ed9-7ddd-4424-92d4-5dfe2af572e0',
@@ -89,7 +87,7 @@ function normalise(text: string): string {
   return text.replace(/^(\s+0\s+LOW\s+raid0\s+150 GiB )\S+ \S+\s+(Online|Offline)/m, '$1<USED> $2');
 }
 
-describe('pxctl status (golden: the seed text)', () => {
+describe('pxctl status (golden: the Portworx walkthrough text)', () => {
   it('renders the seed cluster exactly as the seed prints it, volatile fields aside', () => {
     const expected = seedBlock('Status: PX is operational', 'root@aditya-dev');
     expect(normalise(renderPxctlStatus(seedStatus(), SEED_HOST))).toBe(normalise(expected));
@@ -112,7 +110,7 @@ describe('pxctl status (golden: the seed text)', () => {
   });
 });
 
-describe('storkctl tables (golden: the seed text)', () => {
+describe('storkctl tables (golden: the Portworx walkthrough text)', () => {
   it('get clusterdomainsstatus, both domains active and after the failover', () => {
     const status = seedStatus();
     status.cluster.createdAtMs = Date.UTC(2019, 3, 10, 0, 12);

@@ -1,5 +1,7 @@
-import { ExponentialBackoff, noop } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IRequestOp, type IResponseOp, type Watcher } from 'etcd3';
+import { createRequire } from 'node:module';
+import type * as CockatielModule from 'cockatiel';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp, IResponseOp, Watcher } from 'etcd3';
 import { TxnKvdb } from './base.js';
 import { realClock, type Clock, type Timer } from '@pxsim/runtime';
 import { KvdbError, type KvdbErrorKind } from './errors.js';
@@ -21,6 +23,37 @@ import type {
   WatchOptions,
 } from './types.js';
 import { WatchDelivery } from './watch-delivery.js';
+
+const loadCommonJs = createRequire(import.meta.url);
+
+/**
+ * etcd3 brings gRPC and protobufjs (about 150 ms and tens of MiB per process to load), so it is loaded when the
+ * first `EtcdKvdb` is built, never by importing this package: a node on the embedded kvdb does not pay for it.
+ * Both are CommonJS packages, loaded synchronously so that the constructor stays synchronous.
+ */
+function etcdLibraries(): { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } {
+  return {
+    etcd3: loadCommonJs('etcd3') as typeof Etcd3Module,
+    cockatiel: loadCommonJs('cockatiel') as typeof CockatielModule,
+  };
+}
+
+/** An etcd3 client with retries off and a deadline on every unary call. */
+function connectEtcd(hosts: string[], requestTimeoutMs: number): Etcd3 {
+  const { etcd3, cockatiel } = etcdLibraries();
+  const { noop, ExponentialBackoff } = cockatiel;
+  return new etcd3.Etcd3({
+    hosts,
+    dialTimeout: requestTimeoutMs,
+    // Never retry behind the caller's back: a retried put or txn can be applied twice.
+    faultHandling: {
+      global: noop,
+      host: () => noop,
+      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next(),
+    },
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + requestTimeoutMs) }),
+  });
+}
 
 export interface EtcdKvdbOptions {
   /** `host:port` or `http://host:port` of each etcd member. */
@@ -100,7 +133,8 @@ export function classifyEtcdError(error: unknown, write: boolean, what: string):
 /** `Kvdb` on a real etcd v3 through the `etcd3` client, with retries off and a deadline on every call. */
 export class EtcdKvdb extends TxnKvdb {
   readonly description: string;
-  private readonly client: Etcd3;
+  private readonly hosts: string[];
+  private clientInstance: Etcd3 | undefined;
   private readonly namespace: Buffer;
   private readonly requestTimeoutMs: number;
   private readonly keepAliveTimeoutMs: number;
@@ -118,18 +152,16 @@ export class EtcdKvdb extends TxnKvdb {
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 2000;
     this.clock = options.clock ?? realClock;
     this.description = `etcd:${options.hosts.join(',')} (namespace ${options.namespace})`;
-    const requestTimeoutMs = this.requestTimeoutMs;
-    this.client = new Etcd3({
-      hosts: options.hosts,
-      dialTimeout: requestTimeoutMs,
-      // Never retry behind the caller's back: a retried put or txn can be applied twice.
-      faultHandling: {
-        global: noop,
-        host: () => noop,
-        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next(),
-      },
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + requestTimeoutMs) }),
-    });
+    this.hosts = [...options.hosts];
+  }
+
+  /**
+   * The etcd3 client, made on first use: loading etcd3 and gRPC is paid when the first request is sent, not when the
+   * kvdb is opened (a node answers its REST API while it connects).
+   */
+  private get client(): Etcd3 {
+    this.clientInstance ??= connectEtcd(this.hosts, this.requestTimeoutMs);
+    return this.clientInstance;
   }
 
   private full(key: string): Buffer {
@@ -307,7 +339,7 @@ export class EtcdKvdb extends TxnKvdb {
     for (const handle of this.handles) handle.stop();
     this.handles.clear();
     for (const watch of [...this.watches]) watch.cancel();
-    this.client.close();
+    this.clientInstance?.close();
   }
 }
 

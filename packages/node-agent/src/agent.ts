@@ -3,10 +3,8 @@ import type { Timer } from '@pxsim/runtime';
 import {
   timingProfile,
   type DomainState,
-  type GossipState,
   type QuorumAction,
   type QuorumTiming,
-  type UserStatus,
 } from '@pxsim/quorum';
 import type { AgentConfig } from './config.js';
 import { AgentCore, type AgentInput, type AgentReady } from './core/core.js';
