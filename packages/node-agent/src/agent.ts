@@ -1,11 +1,6 @@
 import { isKvdbError, type Kvdb, type Watch } from '@pxsim/kvdb-client';
 import type { Timer } from '@pxsim/runtime';
-import {
-  timingProfile,
-  type DomainState,
-  type QuorumAction,
-  type QuorumTiming,
-} from '@pxsim/quorum';
+import { timingProfile, type DomainState, type QuorumAction, type QuorumTiming } from '@pxsim/quorum';
 import type { AgentConfig } from './config.js';
 import { AgentCore, type AgentInput, type AgentReady } from './core/core.js';
 import { uuidFrom } from './core/join.js';

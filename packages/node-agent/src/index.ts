@@ -30,13 +30,7 @@ export {
 export { encodeFrame, decodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame, type DecodeResult } from './wire/frames.js';
 export * from './wire/layout.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './node.js';
-export type {
-  AgentRuntime,
-  HeartbeatTransport,
-  IdentityStore,
-  NodeIdentity,
-  PeerAddress,
-} from './runtime/types.js';
+export type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './runtime/types.js';
 export { MemoryNetwork } from './runtime/memory.js';
 export {
   realRuntime,

@@ -128,7 +128,7 @@ class RealCluster {
   }
 
   private async subscribe(target: RealNode): Promise<void> {
-    for (const deadline = Date.now() + READY_WAIT_MS; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + READY_WAIT_MS; Date.now() < deadline;) {
       try {
         const socket = new WebSocket(`ws://${target.ip}:9001/v1/events`);
         // Listen before the upgrade completes: the hello may arrive in the same chunk.
@@ -144,7 +144,9 @@ class RealCluster {
         await sleep(50);
       }
     }
-    throw new ScenarioError(`${target.label}: no events stream within ${READY_WAIT_MS / 1000} s of starting; px-node said: ${target.stderr.trim() || '(nothing)'}`);
+    throw new ScenarioError(
+      `${target.label}: no events stream within ${READY_WAIT_MS / 1000} s of starting; px-node said: ${target.stderr.trim() || '(nothing)'}`,
+    );
   }
 
   async start(target: RealNode): Promise<void> {
