@@ -191,14 +191,14 @@ describe('the REST API, through inject()', () => {
       method: 'POST',
       url: '/v1/debug/faults',
       headers: ADMIN,
-      payload: { op: 'latency', ms: 20, jitterMs: 5, to: ['127.0.2.1'] },
+      payload: { kind: 'latency', ms: 20, jitterMs: 5, to: ['127.0.2.1'] },
     });
     expect(faultSummarySchema.parse(injected.json()).latency).toEqual([{ ms: 20, jitterMs: 5, to: ['127.0.2.1'] }]);
     const refused = await extra.inject({
       method: 'POST',
       url: '/v1/debug/faults',
       headers: ADMIN,
-      payload: { op: 'latency', ms: 5000 },
+      payload: { kind: 'latency', ms: 5000, jitterMs: 0 },
     });
     expectError(refused, 'BAD_FAULT');
     expect(
@@ -206,6 +206,42 @@ describe('the REST API, through inject()', () => {
         await (await extra.inject({ method: 'GET', url: '/v1/debug/faults', headers: ADMIN })).json(),
       ).latency,
     ).toHaveLength(1);
+  });
+
+  it('takes the one fault vocabulary on /v1/debug/faults: its sending side applied, the rest refused by kind', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start([IP]);
+    const faults = new LinkFaults();
+    extra = await buildApi(cluster.node(IP).agent, { adminToken: ADMIN_TOKEN, faults });
+    const app = extra;
+    const post = async (payload: unknown) =>
+      app.inject({ method: 'POST', url: '/v1/debug/faults', headers: ADMIN, payload: payload as object });
+    const summary = async (payload: unknown) => faultSummarySchema.parse((await post(payload)).json());
+    expect((await summary({ kind: 'cut', from: [IP], to: ['127.0.2.1'] })).cuts).toEqual([`${IP}>127.0.2.1`]);
+    expect((await summary({ kind: 'loss', percent: 5, to: ['*'] })).loss).toEqual([{ percent: 5, to: ['*'] }]);
+    expect((await summary({ kind: 'kvdb-cut', nodes: ['all'] })).kvdbCut).toEqual([IP]);
+    expect((await summary({ kind: 'kvdb-heal', nodes: [IP] })).kvdbCut).toEqual([]);
+    await summary({ kind: 'duplicate', percent: 20 });
+    expect(faults.duplicatePercent).toBe(20);
+    expect(await summary({ kind: 'heal' })).toEqual({ cuts: [], kvdbCut: [], latency: [], loss: [] });
+    expect(faults.duplicatePercent).toBe(0);
+    for (const kind of ['crash', 'restart', 'pause', 'kvdb-down']) {
+      const body = kind === 'kvdb-down' ? { kind } : { kind, nodes: [IP] };
+      expect(expectError(await post(body), 'BAD_FAULT')).toContain(`fault kind "${kind}" cannot be applied by one node`);
+    }
+    expect(
+      expectError(await post({ kind: 'partition', a: ['us-east-1a'], b: ['us-east-1b'] }), 'BAD_FAULT'),
+    ).toContain('"partition"');
+    expect(expectError(await post({ kind: 'activate', domain: 'us-east-1a' }), 'BAD_FAULT')).toContain('"activate"');
+    expect(expectError(await post({ kind: 'cut', from: ['127.0.2.1'], to: [IP] }), 'BAD_FAULT')).toContain(
+      'is not this node',
+    );
+    expect(expectError(await post({ kind: 'cut', from: [IP], to: ['us-east-1b'] }), 'BAD_FAULT')).toContain(
+      'is not a peer IP',
+    );
+    expect(expectError(await post({ op: 'cut', to: ['127.0.2.1'] }), 'BAD_FAULT')).toContain('kinds:');
+    expect(expectError(await post({ kind: 'explode' }), 'BAD_FAULT')).toContain('fault.kind');
+    expect(faults.summary()).toEqual({ cuts: [], kvdbCut: [], latency: [], loss: [] });
   });
 
   it('streams events that parse with agentEventMessageSchema', async () => {

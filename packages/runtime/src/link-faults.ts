@@ -118,7 +118,7 @@ export class LinkFaults {
     for (const ip of ips) this.kvdbCut.delete(ip);
   }
 
-  /** Share of frames delivered twice (0–100); the simulated network reads it, the socket wrapper does not duplicate. */
+  /** Share of frames delivered twice (0–100); the simulated network and the socket wrapper (`faultyTransport`) read it. */
   get duplicatePercent(): number {
     return this.duplicate;
   }

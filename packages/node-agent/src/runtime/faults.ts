@@ -15,8 +15,12 @@ export function faultyTransport(
     send(to: PeerAddress, bytes: Uint8Array) {
       const delayMs = faults.delivery(ownIp, to.ip, random);
       if (delayMs === undefined) return;
-      if (delayMs === 0) inner.send(to, bytes);
-      else clock.setTimer(delayMs, () => inner.send(to, bytes));
+      // A duplicated frame is sent twice; no random draw at all while duplication is off.
+      const copies = faults.duplicatePercent > 0 && random() * 100 < faults.duplicatePercent ? 2 : 1;
+      for (let copy = 0; copy < copies; copy += 1) {
+        if (delayMs === 0) inner.send(to, bytes);
+        else clock.setTimer(delayMs, () => inner.send(to, bytes));
+      }
     },
     close: () => inner.close(),
   };
