@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { apiErrorSchema } from '@pxsim/node-agent';
 
 /** A failure the CLI reports as one line and a non-zero exit code. */
 export class CliError extends Error {
@@ -13,14 +15,15 @@ export class CliError extends Error {
 }
 
 /** What `pxsim up` writes to its state dir so that the other commands can find the sim. */
-export interface SimInfo {
-  clusterId: string;
-  controlUrl: string;
-  adminTokenFile: string;
-  nodes: Array<{ ip: string; domain: string; apiPort: number; storageless: boolean }>;
-  kvdb: string;
-  pid: number;
-}
+export const simInfoSchema = z.object({
+  clusterId: z.string(),
+  controlUrl: z.string(),
+  adminTokenFile: z.string(),
+  nodes: z.array(z.object({ ip: z.string(), domain: z.string(), apiPort: z.number(), storageless: z.boolean() })),
+  kvdb: z.string(),
+  pid: z.number(),
+});
+export type SimInfo = z.infer<typeof simInfoSchema>;
 
 /** How much the agents of `pxsim up` log (pino JSON lines on stderr); `silent` logs nothing. */
 export const SIM_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -38,7 +41,15 @@ export function readSimInfo(required: boolean): SimInfo | undefined {
     if (required) throw new CliError(`no running sim found (${path} is missing); start one with: pnpm sim`);
     return undefined;
   }
-  return JSON.parse(readFileSync(path, 'utf8')) as SimInfo;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${path} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = simInfoSchema.safeParse(json);
+  if (!parsed.success) throw new CliError(`${path} is not a sim's state: ${firstProblem(parsed.error)}`);
+  return parsed.data;
 }
 
 /** The node to talk to: --node, else the first node of the running sim, else 127.0.1.1. */
@@ -76,14 +87,36 @@ export function adminToken(tokenFile: string | undefined): string {
   );
 }
 
-interface ErrorBody {
-  error?: { code?: string; message?: string };
+/** The first problem zod found, as `path: message` (the path `(root)` when it is the whole body). */
+export function firstProblem(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid';
+  return `${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`;
 }
 
-/** One HTTP call with a deadline; network failures and error answers become one clear line. */
+function errorAnswer(base: string, path: string, status: number, body: unknown, text: string): CliError {
+  const parsed = apiErrorSchema.safeParse(body);
+  if (!parsed.success) {
+    return new CliError(
+      `${base}${path} answered ${status} with an error body that is not {error:{code,message}} (${firstProblem(parsed.error)}): ${text.slice(0, 200)}`,
+    );
+  }
+  const { code, message } = parsed.data.error;
+  if (status === 401) return new CliError(`${base}: unauthorized: ${message}`);
+  if (status === 403) return new CliError(`${base}: forbidden: ${message}`);
+  if (status === 400) return new CliError(message, 2);
+  return new CliError(`${base}${path}: ${status} ${code} ${message}`.replace(/\s+/g, ' ').trim());
+}
+
+/**
+ * One HTTP call with a deadline; network failures and error answers become one clear line. The answer is validated
+ * with `schema` (the API's exported zod schemas): one that does not match is an error naming the endpoint and the
+ * first problem.
+ */
 export async function call<T>(
   base: string,
   path: string,
+  schema: z.ZodType<T>,
   options: { method?: string; body?: unknown; token?: string; timeoutMs?: number } = {},
 ): Promise<T> {
   let response: Response;
@@ -98,9 +131,10 @@ export async function call<T>(
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
     });
   } catch (error) {
-    const cause =
-      (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.message : String(error));
-    throw new CliError(`cannot reach ${base} (${cause}); is the sim running? start it with: pnpm sim`);
+    const cause = error instanceof Error && error.cause instanceof Error ? causeCode(error.cause) : undefined;
+    throw new CliError(
+      `cannot reach ${base} (${cause ?? (error instanceof Error ? error.message : String(error))}); is the sim running? start it with: pnpm sim`,
+    );
   }
   const text = await response.text();
   let body: unknown;
@@ -109,14 +143,12 @@ export async function call<T>(
   } catch {
     throw new CliError(`${base}${path} answered ${response.status} with something that is not JSON`);
   }
-  if (!response.ok) {
-    const error = (body as ErrorBody | undefined)?.error;
-    if (response.status === 401) throw new CliError(`${base}: unauthorized: ${error?.message ?? 'a token is needed'}`);
-    if (response.status === 403) throw new CliError(`${base}: forbidden: ${error?.message ?? 'wrong token'}`);
-    if (response.status === 400 && error?.message !== undefined) throw new CliError(error.message, 2);
-    throw new CliError(
-      `${base}${path}: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`.replace(/\s+/g, ' ').trim(),
-    );
-  }
-  return body as T;
+  if (!response.ok) throw errorAnswer(base, path, response.status, body, text);
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new CliError(`${base}${path}: unexpected answer: ${firstProblem(parsed.error)}`);
+  return parsed.data;
+}
+
+function causeCode(cause: Error): string | undefined {
+  return 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
 }

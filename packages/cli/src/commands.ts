@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
-import type { AgentStatus, ClusterDomainUpdate } from '@pxsim/node-agent';
+import {
+  agentStatusSchema,
+  clusterDomainUpdateListSchema,
+  clusterDomainUpdateSchema,
+  type AgentStatus,
+  type ClusterDomainUpdate,
+} from '@pxsim/node-agent';
 import { parseCduDocuments } from './cdu.js';
-import { adminToken, call, CliError, nodeUrl, readSimInfo } from './client.js';
+import { adminToken, call, CliError, nodeUrl } from './client.js';
 import {
   clusterDomainsStatus,
   clusterDomainUpdateObject,
@@ -78,7 +84,7 @@ export async function run(command: Command, argv: string[], io: Io): Promise<num
 }
 
 async function fetchStatus(node: string | undefined): Promise<AgentStatus> {
-  return call<AgentStatus>(nodeUrl(node), '/v1/cluster');
+  return call(nodeUrl(node), '/v1/cluster', agentStatusSchema);
 }
 
 // ---- pxctl ---------------------------------------------------------------------------------------------------------
@@ -122,12 +128,17 @@ async function createUpdate(
   mode: 'create' | 'apply',
   options: { node?: string; tokenFile?: string },
 ): Promise<ClusterDomainUpdate> {
-  const result = await call<ClusterDomainUpdate>(nodeUrl(options.node), `/v1/stork/clusterdomainupdates?mode=${mode}`, {
-    method: 'POST',
-    body: spec,
-    token: adminToken(options.tokenFile),
-    timeoutMs: 15_000,
-  });
+  const result = await call(
+    nodeUrl(options.node),
+    `/v1/stork/clusterdomainupdates?mode=${mode}`,
+    clusterDomainUpdateSchema,
+    {
+      method: 'POST',
+      body: spec,
+      token: adminToken(options.tokenFile),
+      timeoutMs: 15_000,
+    },
+  );
   if (result.status === 'Failed') throw new CliError(`clusterdomainupdate ${result.name} failed: ${result.reason}`);
   io.out(
     `clusterdomainupdate.stork.libopenstorage.org/${result.name} ${mode === 'create' ? 'created' : 'configured'} (${result.status})\n`,
@@ -157,9 +168,10 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
     .option('--node <ip[:port]>', 'node to ask')
     .addOption(outputOption(['table', 'json', 'yaml']))
     .action(async (options: { node?: string; output?: Output }) => {
-      const { items } = await call<{ items: ClusterDomainUpdate[] }>(
+      const { items } = await call(
         nodeUrl(options.node),
         '/v1/stork/clusterdomainupdates',
+        clusterDomainUpdateListSchema,
       );
       if (options.output === 'json' || options.output === 'yaml')
         printObject(
@@ -191,12 +203,6 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
 
 // ---- pxsim (everything but `up` and `scenario`, which live in their own modules) --------------------------------
 
-async function control<T>(path: string, body: unknown): Promise<T> {
-  const info = readSimInfo(true);
-  if (info === undefined) throw new CliError('no running sim');
-  return call<T>(info.controlUrl, path, { method: 'POST', body, timeoutMs: 30_000 });
-}
-
 export function addObjectCommands(root: Command, io: Io): void {
   for (const mode of ['apply', 'create'] as const) {
     root
@@ -219,70 +225,4 @@ export function addObjectCommands(root: Command, io: Io): void {
         for (const document of documents) await createUpdate(io, document, mode, options);
       });
   }
-}
-
-export function addFaultCommands(root: Command, io: Io): void {
-  const fault = root.command('fault').description('inject faults into the running sim (user space: no netem)');
-  const report = (value: unknown): void => io.out(`${JSON.stringify(value)}\n`);
-  fault
-    .command('partition <a> <b>')
-    .description('cut every node of group A from every node of group B (groups: a domain, an IP, or a comma list)')
-    .option('--oneway', 'only A -> B')
-    .action(async (a: string, b: string, options: { oneway?: boolean }) =>
-      report(await control('/faults/partition', { a, b, oneway: options.oneway === true })),
-    );
-  fault
-    .command('latency <ms>')
-    .description('add one-way latency (at most 500 ms, the metro limit, unless --allow-over-limit)')
-    .option('--jitter <ms>', 'extra random delay up to this much', '0')
-    .option('--from <group>', 'only from these nodes')
-    .option('--to <group>', 'only to these nodes')
-    .option('--allow-over-limit', 'allow more than 500 ms (to see what the limit protects against)')
-    .action(async (ms: string, options: { jitter: string; from?: string; to?: string; allowOverLimit?: boolean }) => {
-      const value = Number(ms);
-      const jitter = Number(options.jitter);
-      if (!Number.isFinite(value) || value < 0)
-        throw new CliError(`latency ${ms} is not a number of ms (0 or more)`, 2);
-      if (!Number.isFinite(jitter) || jitter < 0)
-        throw new CliError(`--jitter ${options.jitter} is not a number of ms (0 or more)`, 2);
-      report(
-        await control('/faults/latency', {
-          ms: value,
-          jitterMs: jitter,
-          ...(options.from === undefined ? {} : { from: options.from }),
-          ...(options.to === undefined ? {} : { to: options.to }),
-          allowOverMetroLimit: options.allowOverLimit === true,
-        }),
-      );
-    });
-  fault
-    .command('loss <percent>')
-    .description('drop this share of heartbeats')
-    .option('--from <group>', 'only from these nodes')
-    .option('--to <group>', 'only to these nodes')
-    .action(async (percent: string, options: { from?: string; to?: string }) => {
-      const value = Number(percent);
-      if (!(value >= 0 && value <= 100)) throw new CliError(`loss ${percent} is not a percentage from 0 to 100`, 2);
-      report(
-        await control('/faults/loss', {
-          percent: value,
-          ...(options.from === undefined ? {} : { from: options.from }),
-          ...(options.to === undefined ? {} : { to: options.to }),
-        }),
-      );
-    });
-  for (const [name, path, text] of [
-    ['kill', '/faults/kill', 'crash nodes (as SIGKILL)'],
-    ['restart', '/faults/restart', 'crash and restart nodes (same identity)'],
-    ['kvdb-cut', '/faults/kvdb-cut', 'cut nodes off from the kvdb'],
-  ] as const) {
-    fault
-      .command(`${name} <group>`)
-      .description(text)
-      .action(async (group: string) => report(await control(path, { nodes: group })));
-  }
-  fault
-    .command('heal')
-    .description('remove every network and kvdb fault (killed nodes stay down: use restart)')
-    .action(async () => report(await control('/faults/heal', {})));
 }

@@ -1,5 +1,17 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import type { LinkFaults } from '@pxsim/runtime';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  FAULT_KINDS,
+  formatFault,
+  isNetworkFault,
+  mapTargets,
+  parseFault,
+  faultSchema,
+  type Fault,
+  type FaultKind,
+  type LinkFaults,
+} from '@pxsim/runtime';
+import { adminOnly, createApiApp, faultSummarySchema, sendError } from '@pxsim/node-agent';
 import type { SimNodeSpec } from './sim.js';
 
 /** What the control API drives: the running sim's faults, nodes and topology. */
@@ -8,157 +20,129 @@ export interface ControlTarget {
   readonly specs: readonly SimNodeSpec[];
   readonly kvdbEndpoint: string;
   readonly clusterId: string;
+  /** The sim's admin token: every control route needs it (`Authorization: Bearer <token>`). */
+  readonly adminToken: string;
   isRunning(ip: string): boolean;
-  /** The IPs a group names (a domain, an IP, or a comma list); throws with the reason if it names none. */
+  /** The IPs a group names (a domain, an IP, `all`, or a comma list); throws with the reason if it names none. */
   group(text: string): string[];
   killNode(ip: string): Promise<void>;
   startNode(ip: string): Promise<void>;
 }
 
-/** Every error the control API answers has this one shape, as the agents' REST API does. */
-export interface ControlError {
-  error: { code: 'BAD_FAULT' | 'INVALID_REQUEST' | 'BAD_REQUEST' | 'NOT_FOUND' | 'INTERNAL'; message: string };
-}
+/** The fault kinds the live sim applies: every network and kvdb-link fault, and crashing/(re)starting nodes. */
+export const CONTROL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(
+  (kind) => !['pause', 'resume', 'kvdb-down', 'kvdb-up', 'hide-members', 'deactivate', 'activate'].includes(kind),
+);
 
-const GROUP = { type: 'string', minLength: 1, maxLength: 512 } as const;
+/** Why the live sim refuses a kind of the vocabulary, and what to use instead. */
+const UNSUPPORTED: Partial<Record<FaultKind, string>> = {
+  pause: 'the live sim cannot pause an in-process agent; use crash and start',
+  resume: 'the live sim cannot pause an in-process agent; use crash and start',
+  'kvdb-down': 'the live sim cannot stop its kvdb; use kvdb-cut all',
+  'kvdb-up': 'the live sim cannot stop its kvdb; use kvdb-heal all',
+  'hide-members': 'hiding registrations exists only in the virtual-time simulator (pxsim check)',
+  deactivate: 'a domain is deactivated by a ClusterDomainUpdate: storkctl deactivate clusterdomain NAME',
+  activate: 'a domain is activated by a ClusterDomainUpdate: storkctl activate clusterdomain NAME',
+};
 
-function bodySchema(properties: Record<string, unknown>, required: string[]) {
-  return { body: { type: 'object', required, additionalProperties: false, properties } } as const;
-}
+/** `GET /sim`: the topology, which nodes run, and the faults in force. */
+export const simStateSchema = z.object({
+  clusterId: z.string(),
+  kvdb: z.string(),
+  nodes: z.array(z.object({ ip: z.string(), domain: z.string(), storageless: z.boolean(), running: z.boolean() })),
+  faults: faultSummarySchema,
+});
+export type SimState = z.infer<typeof simStateSchema>;
 
-/** A link fault's body: the fault's own fields, optionally limited to traffic from and to groups. */
-function linkSchema(extra: Record<string, unknown>, required: string[]) {
-  return bodySchema({ from: GROUP, to: GROUP, ...extra }, required);
-}
+/** `POST /faults`: the fault as applied (its groups resolved to node IPs), its text form, and the state after. */
+export const controlFaultAnswerSchema = z.object({
+  applied: faultSchema,
+  text: z.string(),
+  running: z.array(z.string()),
+  faults: faultSummarySchema,
+});
+export type ControlFaultAnswer = z.infer<typeof controlFaultAnswerSchema>;
 
-const NODES_SCHEMA = bodySchema({ nodes: GROUP }, ['nodes']);
-
-/** A fault route's work; a group or value it cannot use is answered 400 BAD_FAULT with the reason. */
-function faultRoute<Body>(work: (body: Body) => unknown) {
-  return async (request: { body: Body }, reply: FastifyReply): Promise<unknown> => {
-    try {
-      return await work(request.body);
-    } catch (error) {
-      const body: ControlError = {
-        error: { code: 'BAD_FAULT', message: error instanceof Error ? error.message : String(error) },
-      };
-      return reply.code(400).send(body);
-    }
-  };
-}
-
-function optionalGroups(target: ControlTarget, body: { from?: string; to?: string }) {
+function simState(target: ControlTarget): SimState {
   return {
-    ...(body.from === undefined ? {} : { from: target.group(body.from) }),
-    ...(body.to === undefined ? {} : { to: target.group(body.to) }),
-  };
-}
-
-type LatencyBody = { ms: number; jitterMs?: number; from?: string; to?: string; allowOverMetroLimit?: boolean };
-type LossBody = { percent: number; from?: string; to?: string };
-
-/** Partitions, latency and loss: faults on the links between nodes. */
-function addLinkRoutes(app: FastifyInstance, target: ControlTarget): void {
-  app.post<{ Body: { a: string; b: string; oneway?: boolean } }>(
-    '/faults/partition',
-    { schema: bodySchema({ a: GROUP, b: GROUP, oneway: { type: 'boolean' } }, ['a', 'b']) },
-    faultRoute((body: { a: string; b: string; oneway?: boolean }) => {
-      const a = target.group(body.a);
-      const b = target.group(body.b);
-      target.faults.cut(a, b);
-      if (body.oneway !== true) target.faults.cut(b, a);
-      return { cut: body.oneway === true ? `${a.join(',')} -> ${b.join(',')}` : `${a.join(',')} <-> ${b.join(',')}` };
-    }),
-  );
-  const latencyFields = {
-    ms: { type: 'number', minimum: 0 },
-    jitterMs: { type: 'number', minimum: 0 },
-    allowOverMetroLimit: { type: 'boolean' },
-  };
-  app.post<{ Body: LatencyBody }>(
-    '/faults/latency',
-    { schema: linkSchema(latencyFields, ['ms']) },
-    faultRoute((body: LatencyBody) => {
-      target.faults.addLatency(
-        { ms: body.ms, jitterMs: body.jitterMs ?? 0, ...optionalGroups(target, body) },
-        { allowOverMetroLimit: body.allowOverMetroLimit === true },
-      );
-      return { latency: target.faults.summary().latency };
-    }),
-  );
-  app.post<{ Body: LossBody }>(
-    '/faults/loss',
-    { schema: linkSchema({ percent: { type: 'number', minimum: 0, maximum: 100 } }, ['percent']) },
-    faultRoute((body: LossBody) => {
-      target.faults.addLoss({ percent: body.percent, ...optionalGroups(target, body) });
-      return { loss: target.faults.summary().loss };
-    }),
-  );
-}
-
-/** Kill, restart and kvdb cuts: faults on nodes; and heal, which clears every network and kvdb fault. */
-function addNodeRoutes(app: FastifyInstance, target: ControlTarget): void {
-  app.post<{ Body: { nodes: string } }>(
-    '/faults/kill',
-    { schema: NODES_SCHEMA },
-    faultRoute(async (body: { nodes: string }) => {
-      const ips = target.group(body.nodes);
-      for (const ip of ips) await target.killNode(ip);
-      return { killed: ips };
-    }),
-  );
-  app.post<{ Body: { nodes: string } }>(
-    '/faults/restart',
-    { schema: NODES_SCHEMA },
-    faultRoute(async (body: { nodes: string }) => {
-      const ips = target.group(body.nodes);
-      for (const ip of ips) {
-        await target.killNode(ip);
-        await target.startNode(ip);
-      }
-      return { restarted: ips };
-    }),
-  );
-  app.post<{ Body: { nodes: string } }>(
-    '/faults/kvdb-cut',
-    { schema: NODES_SCHEMA },
-    faultRoute((body: { nodes: string }) => {
-      const ips = target.group(body.nodes);
-      target.faults.cutKvdb(ips);
-      return { kvdbCut: ips };
-    }),
-  );
-  app.post('/faults/heal', async () => {
-    target.faults.heal();
-    return { healed: true };
-  });
-}
-
-/** Schema failures, unknown routes and anything unexpected: answered in the one `{error:{code,message}}` shape. */
-function addErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: { statusCode?: number; message: string; validation?: unknown }, _request, reply) => {
-    const statusCode = error.statusCode ?? 500;
-    const code = statusCode >= 500 ? 'INTERNAL' : error.validation === undefined ? 'BAD_REQUEST' : 'INVALID_REQUEST';
-    const body: ControlError = { error: { code, message: error.message } };
-    return reply.code(statusCode).send(body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const body: ControlError = { error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } };
-    return reply.code(404).send(body);
-  });
-}
-
-/** The sim's control API (what `pxsim fault` and `pxsim scenario` talk to): its topology and its faults. */
-export function buildControlApi(target: ControlTarget): FastifyInstance {
-  const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
-  addErrorHandlers(app);
-  app.get('/sim', async () => ({
     clusterId: target.clusterId,
     kvdb: target.kvdbEndpoint,
     nodes: target.specs.map((spec) => ({ ...spec, running: target.isRunning(spec.ip) })),
     faults: target.faults.summary(),
-  }));
-  addLinkRoutes(app, target);
-  addNodeRoutes(app, target);
+  };
+}
+
+/** Applies one fault of the vocabulary, its groups already resolved; throws with the reason when it cannot. */
+async function applyControlFault(target: ControlTarget, fault: Fault, allowOverMetroLimit: boolean): Promise<void> {
+  if (isNetworkFault(fault)) {
+    target.faults.apply(fault, { allowOverMetroLimit });
+    return;
+  }
+  switch (fault.kind) {
+    case 'crash':
+      for (const ip of fault.nodes) await target.killNode(ip);
+      return;
+    case 'start':
+      for (const ip of fault.nodes) await target.startNode(ip);
+      return;
+    case 'restart':
+      for (const ip of fault.nodes) {
+        await target.killNode(ip);
+        await target.startNode(ip);
+      }
+      return;
+    default:
+      throw new Error(`fault kind "${fault.kind}" is not supported by the live sim: ${UNSUPPORTED[fault.kind] ?? ''}`);
+  }
+}
+
+const ALL_WORDS = new Set(['*', 'all']);
+
+/** Groups → node IPs (`*` and `all`: every node), so that LinkFaults and the node operations see IPs only. */
+function resolveGroups(target: ControlTarget, fault: Fault): Fault {
+  return mapTargets(fault, (groups) =>
+    groups.some((group) => ALL_WORDS.has(group))
+      ? target.specs.map((spec) => spec.ip)
+      : [...new Set(groups.flatMap((group) => target.group(group)))],
+  );
+}
+
+/**
+ * The sim's control API (what `pxsim fault` and `pxsim scenario` talk to): its topology and its faults, in the one
+ * fault vocabulary (`POST /faults` takes `@pxsim/runtime`'s Fault JSON). Every route needs the sim's admin token — the
+ * topology and fault state too: they tell a local process where to aim and are not needed without the token — and
+ * every error is the agents' one `{error:{code,message}}` shape (the same fastify set-up as the agents' API).
+ */
+export function buildControlApi(target: ControlTarget): FastifyInstance {
+  const app = createApiApp(false);
+  const admin = adminOnly(target.adminToken);
+  app.get('/sim', { preHandler: admin }, async () => simState(target));
+  app.post<{ Querystring: { allowOverMetroLimit?: string } }>(
+    '/faults',
+    {
+      preHandler: admin,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { allowOverMetroLimit: { type: 'string', enum: ['true', 'false'] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const parsed = parseFault(request.body);
+      if (!parsed.ok) return sendError(reply, 'BAD_FAULT', parsed.error);
+      try {
+        const applied = resolveGroups(target, parsed.fault);
+        await applyControlFault(target, applied, request.query.allowOverMetroLimit === 'true');
+        const state = simState(target);
+        const running = state.nodes.filter((node) => node.running).map((node) => node.ip);
+        const answer: ControlFaultAnswer = { applied, text: formatFault(applied), running, faults: state.faults };
+        return answer;
+      } catch (error) {
+        return sendError(reply, 'BAD_FAULT', error instanceof Error ? error.message : String(error));
+      }
+    },
+  );
   return app;
 }

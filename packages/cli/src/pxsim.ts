@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
 import { CliError, SIM_LOG_LEVELS, stateDir, type SimLogLevel } from './client.js';
-import { addFaultCommands, addObjectCommands, processIo, program, type Io } from './commands.js';
+import { addObjectCommands, processIo, program, type Io } from './commands.js';
+import { addFaultCommands } from './fault-command.js';
 import { failoverScenario } from './scenario.js';
 import type { SimOptions } from './sim.js';
 

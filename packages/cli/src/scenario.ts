@@ -1,4 +1,5 @@
-import type { ClusterDomainUpdate } from '@pxsim/node-agent';
+import { agentStatusSchema, clusterDomainUpdateSchema } from '@pxsim/node-agent';
+import { sendFault } from './fault-command.js';
 import { adminToken, call, CliError, readSimInfo, type SimInfo } from './client.js';
 import type { Io } from './commands.js';
 
@@ -9,11 +10,7 @@ interface NodeState {
 
 async function nodeState(ip: string, port: number): Promise<NodeState> {
   try {
-    const body = await call<{ node: { status: string; reason: string }; phase: string; phaseReason: string }>(
-      `http://${ip}:${port}`,
-      '/v1/cluster',
-      { timeoutMs: 1000 },
-    );
+    const body = await call(`http://${ip}:${port}`, '/v1/cluster', agentStatusSchema, { timeoutMs: 1000 });
     return { status: body.node.status, reason: body.node.reason };
   } catch {
     return { status: 'down', reason: 'not answering' };
@@ -102,11 +99,9 @@ class FailoverRun {
     for (;;) {
       const views = await Promise.all(
         this.survivors.map(async (node) =>
-          call<{ nodes: Array<LostNodeView & { domain: string }> }>(
-            `http://${node.ip}:${node.apiPort}`,
-            '/v1/cluster',
-            { timeoutMs: 1000 },
-          ).catch(() => undefined),
+          call(`http://${node.ip}:${node.apiPort}`, '/v1/cluster', agentStatusSchema, { timeoutMs: 1000 }).catch(
+            () => undefined,
+          ),
         ),
       );
       const domain = this.options.domain;
@@ -125,9 +120,10 @@ class FailoverRun {
     const name = `${active ? 'activate' : 'deactivate'}-${domain}-${Date.now().toString(36)}`;
     const via = this.survivors[0] ?? this.info.nodes[0];
     if (via === undefined) throw new CliError('the sim has no nodes');
-    const result = await call<ClusterDomainUpdate>(
+    const result = await call(
       `http://${via.ip}:${via.apiPort}`,
       '/v1/stork/clusterdomainupdates?mode=create',
+      clusterDomainUpdateSchema,
       { method: 'POST', token: this.token, body: { name, clusterDomain: domain, active }, timeoutMs: 15_000 },
     );
     this.step(`ClusterDomainUpdate ${name}: ${result.status}${result.reason === '' ? '' : ` (${result.reason})`}`);
@@ -138,7 +134,7 @@ class FailoverRun {
   async failover(): Promise<void> {
     const domain = this.options.domain;
     this.step(`disaster: every node of ${domain} is killed`);
-    await call(this.info.controlUrl, '/faults/kill', { method: 'POST', body: { nodes: domain } });
+    await sendFault({ kind: 'crash', nodes: [domain] });
     const lostIds = new Set<string>();
     await this.waitFor(`${domain} stops answering`, everyNode(this.lost, 'down'));
     await this.waitForSurvivors('notice', (lostNodes) => {
@@ -156,7 +152,7 @@ class FailoverRun {
   async failback(): Promise<void> {
     const domain = this.options.domain;
     this.step(`${domain} comes back (still inactive)`);
-    await call(this.info.controlUrl, '/faults/restart', { method: 'POST', body: { nodes: domain } });
+    await sendFault({ kind: 'restart', nodes: [domain] });
     await this.waitFor(`${domain} is up and Out of Quorum (inactive)`, everyNode(this.lost, 'Out of Quorum'));
     // As Stork's failback waits for the domain to be in sync, wait until every survivor hears the returning nodes.
     await this.waitForSurvivors(

@@ -12,17 +12,15 @@ import {
   faultyTransport,
   fileIdentityStore,
   startNode,
-  validateConfig,
   type AgentConfig,
   type AgentRuntime,
+  type LogLevel,
   type RunningNode,
 } from '@pxsim/node-agent';
 import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
-import { groupIps, topology, type NodeSpec } from '@pxsim/sim-harness';
+import { agentConfig, assembleCluster, groupIps, topology, type ClusterPlan, type NodeSpec } from '@pxsim/sim-harness';
 import type { SimInfo, SimLogLevel } from './client.js';
 import { buildControlApi, type ControlTarget } from './control.js';
-
-const AGENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export interface SimOptions {
   clusterId: string;
@@ -59,19 +57,9 @@ export function runningSimPid(dir: string): number | undefined {
 
 export type SimNodeSpec = NodeSpec;
 
-/**
- * An agent's `log` on a pino logger. It takes `(level, message)` (AgentRuntime.log) and also a lone message, logged
- * at info, so that it fits both forms of AgentRuntime.log while the two-argument one is being introduced.
- */
-export function agentLog(logger: Logger): (levelOrMessage: string, message?: string) => void {
-  return (levelOrMessage, message) => {
-    if (message === undefined) {
-      logger.info(levelOrMessage);
-      return;
-    }
-    const level = AGENT_LOG_LEVELS.find((candidate) => candidate === levelOrMessage) ?? 'info';
-    logger[level](message);
-  };
+/** An agent's `log(level, message)` (AgentRuntime.log) on a pino logger. */
+export function agentLog(logger: Logger): AgentRuntime['log'] {
+  return (level: LogLevel, message: string) => logger[level](message);
 }
 
 /** A running local sim: real agents with real sockets in this process, faults injected in user space. */
@@ -107,28 +95,24 @@ export class Sim implements ControlTarget {
     return join(this.options.stateDir, 'admin-token');
   }
 
-  configFor(spec: SimNodeSpec): AgentConfig {
-    return validateConfig({
+  /** The plan the sim's cluster is assembled from (sim-harness's cluster factory; the kvdb known once started). */
+  private plan(): ClusterPlan {
+    return {
       clusterId: this.options.clusterId,
       kvdb: this.kvdbEndpoint,
-      clusterDomain: spec.domain,
-      ip: spec.ip,
-      apiPort: 9001,
-      heartbeatPort: 9002,
-      replicationPort: 9003,
-      dataDir: join(this.options.stateDir, 'nodes', spec.ip),
-      schedulerNodeName: `ip-${spec.ip.replaceAll('.', '-')}.pxsim.internal`,
-      poolCapacityGiB: spec.storageless ? 1 : 150,
-      version: '2.1.0.0-pxsim',
       quorumMode: this.options.quorumMode,
-      timingProfile: this.options.timing,
+      timing: this.options.timing,
       adminToken: this.adminToken,
-      storageless: spec.storageless,
-    });
+      dataDir: (spec) => join(this.options.stateDir, 'nodes', spec.ip),
+      hostSuffix: '.pxsim.internal',
+    };
   }
 
-  private runtime(spec: SimNodeSpec): AgentRuntime {
-    const config = this.configFor(spec);
+  configFor(spec: SimNodeSpec): AgentConfig {
+    return agentConfig(this.plan(), spec);
+  }
+
+  private runtime(spec: SimNodeSpec, config: AgentConfig): AgentRuntime {
     return {
       clock: realClock,
       random: Math.random,
@@ -158,7 +142,14 @@ export class Sim implements ControlTarget {
       this.etcd = await EtcdProcess.start({ dataDir: join(this.options.stateDir, 'etcd') });
       this.kvdb = this.etcd.kvdbEndpoint;
     }
-    for (const spec of this.specs) await this.startNode(spec.ip);
+    // The whole cluster assembled by the factory; the nodes start one after another.
+    const members = assembleCluster(
+      this.plan(),
+      this.specs,
+      (spec, config) => this.runtime(spec, config),
+      (config, runtime) => async () => startNode(config, runtime, { listenApi: true }),
+    );
+    for (const member of members) this.nodes.set(member.spec.ip, await member.agent());
     await this.startControl();
     const info: SimInfo = {
       clusterId: this.options.clusterId,
@@ -186,7 +177,8 @@ export class Sim implements ControlTarget {
   async startNode(ip: string): Promise<void> {
     if (this.nodes.has(ip)) return;
     const spec = this.spec(ip);
-    this.nodes.set(ip, await startNode(this.configFor(spec), this.runtime(spec), { listenApi: true }));
+    const config = this.configFor(spec);
+    this.nodes.set(ip, await startNode(config, this.runtime(spec, config), { listenApi: true }));
   }
 
   /** Kill: as SIGKILL, nothing handed back (its alive lease expires on its own). */

@@ -29,9 +29,9 @@ describe("pxsim up: the agents' log", () => {
     ]);
   });
 
-  it('logs a lone message at info, and nothing at all when silent', () => {
+  it('logs nothing at all when silent', () => {
     const info = capture('info');
-    info.log('px-node started');
+    info.log('info', 'px-node started');
     expect(info.lines).toEqual([{ level: 30, node: '127.0.1.1', msg: 'px-node started' }]);
     const silent = capture('silent');
     silent.log('error', 'fenced');

@@ -227,11 +227,13 @@ describe('the REST API, through inject()', () => {
     expect(faults.duplicatePercent).toBe(0);
     for (const kind of ['crash', 'restart', 'pause', 'kvdb-down']) {
       const body = kind === 'kvdb-down' ? { kind } : { kind, nodes: [IP] };
-      expect(expectError(await post(body), 'BAD_FAULT')).toContain(`fault kind "${kind}" cannot be applied by one node`);
+      expect(expectError(await post(body), 'BAD_FAULT')).toContain(
+        `fault kind "${kind}" cannot be applied by one node`,
+      );
     }
-    expect(
-      expectError(await post({ kind: 'partition', a: ['us-east-1a'], b: ['us-east-1b'] }), 'BAD_FAULT'),
-    ).toContain('"partition"');
+    expect(expectError(await post({ kind: 'partition', a: ['us-east-1a'], b: ['us-east-1b'] }), 'BAD_FAULT')).toContain(
+      '"partition"',
+    );
     expect(expectError(await post({ kind: 'activate', domain: 'us-east-1a' }), 'BAD_FAULT')).toContain('"activate"');
     expect(expectError(await post({ kind: 'cut', from: ['127.0.2.1'], to: [IP] }), 'BAD_FAULT')).toContain(
       'is not this node',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
-import type { Fault } from '@pxsim/runtime';
+import { isNetworkFault, type Fault, type NetworkFault } from '@pxsim/runtime';
 import {
   describeStep,
   nodeLabels,
@@ -180,8 +180,8 @@ class RealCluster {
     this.record(target, 'crashed');
   }
 
-  /** POSTs a fault in the agent's debug API form to each target. */
-  async debugFault(targets: RealNode[], body: unknown): Promise<void> {
+  /** POSTs a fault of the one vocabulary (as each node applies it on its sending side) to each target. */
+  async debugFault(targets: RealNode[], body: Fault): Promise<void> {
     for (const target of targets)
       await this.api(target, '/v1/debug/faults', { method: 'POST', body: JSON.stringify(body) });
   }
@@ -195,26 +195,52 @@ class RealCluster {
   }
 }
 
+const ips = (targets: RealNode[]): string[] => targets.map((target) => target.ip);
+
+/**
+ * A network or kvdb-link fault, as each node applies it on its own sending side through its debug fault API (the
+ * same vocabulary: a partition becomes a cut from every node of each side to the other side's IPs).
+ */
+async function applyRealNetworkFault(cluster: RealCluster, fault: NetworkFault): Promise<void> {
+  const cutFrom = async (senders: RealNode[], to: string[]): Promise<void> => {
+    for (const from of senders) await cluster.debugFault([from], { kind: 'cut', from: [from.ip], to });
+  };
+  switch (fault.kind) {
+    case 'partition':
+      await cutFrom(cluster.group(fault.a), ips(cluster.group(fault.b)));
+      return cutFrom(cluster.group(fault.b), ips(cluster.group(fault.a)));
+    case 'cut':
+      return cutFrom(cluster.group(fault.from), ips(cluster.group(fault.to)));
+    case 'latency':
+    case 'loss': {
+      // Each sender applies the rule to its own frames; `to` resolved to the peers' IPs.
+      const senders = fault.from === undefined ? cluster.running() : cluster.group(fault.from);
+      const to = fault.to === undefined ? {} : { to: ips(cluster.group(fault.to)) };
+      const rule: Fault =
+        fault.kind === 'latency'
+          ? { kind: 'latency', ms: fault.ms, jitterMs: fault.jitterMs, ...to }
+          : { kind: 'loss', percent: fault.percent, ...to };
+      return cluster.debugFault(senders, rule);
+    }
+    case 'kvdb-cut':
+    case 'kvdb-heal':
+      for (const target of cluster.group(fault.nodes))
+        await cluster.debugFault([target], { kind: fault.kind, nodes: [target.ip] });
+      return;
+    default:
+      return cluster.debugFault(cluster.running(), fault);
+  }
+}
+
 /** Applies a fault of the vocabulary (groups already resolved to labels) to the real cluster. */
 async function applyRealFault(cluster: RealCluster, fault: Fault): Promise<void> {
-  const ips = (targets: RealNode[]): string[] => targets.map((target) => target.ip);
+  if (isNetworkFault(fault)) return applyRealNetworkFault(cluster, fault);
   switch (fault.kind) {
     case 'start':
       return void (await Promise.all(cluster.group(fault.nodes).map((target) => cluster.start(target))));
     case 'crash':
       for (const target of cluster.group(fault.nodes)) await cluster.crash(target);
       return;
-    case 'partition': {
-      const [a, b] = [cluster.group(fault.a), cluster.group(fault.b)];
-      await cluster.debugFault(a, { op: 'cut', to: ips(b) });
-      return cluster.debugFault(b, { op: 'cut', to: ips(a) });
-    }
-    case 'latency':
-      return cluster.debugFault(cluster.running(), { op: 'latency', ms: fault.ms, jitterMs: fault.jitterMs });
-    case 'kvdb-cut':
-      return cluster.debugFault(cluster.group(fault.nodes), { op: 'kvdb-cut' });
-    case 'heal':
-      return cluster.debugFault(cluster.running(), { op: 'heal' });
     case 'deactivate':
     case 'activate': {
       const via = cluster.running().find((candidate) => candidate.domain !== fault.domain) ?? cluster.running()[0];
