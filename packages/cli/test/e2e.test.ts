@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,32 +167,95 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     expect(badLevel.stderr.trim()).toBe('pxsim: --log-level loud: use debug, info, warn, error, silent');
   });
 
-  it("the sim's control API answers every error as {error: {code, message}}", async () => {
+  it("the sim's control API needs the admin token and answers every error as {error: {code, message}}", async () => {
     const control = `http://${PREFIX}.0.1:9020`;
-    const post = async (path: string, request: unknown) => {
+    const token = readFileSync(join(state, 'admin-token'), 'utf8').trim();
+    const send = async (path: string, request: { body?: string; token?: string; method?: string }) => {
       const response = await fetch(`${control}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(request),
+        method: request.method ?? 'POST',
+        headers: {
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(request.token === undefined ? {} : { authorization: `Bearer ${request.token}` }),
+        },
+        ...(request.body === undefined ? {} : { body: request.body }),
       });
       const body: unknown = await response.json();
       return { status: response.status, body };
     };
-    const anyMessage = expect.any(String) as unknown;
-    expect(await post('/faults/partition', { a: 'us-east-1a', b: 'nowhere' })).toEqual({
-      status: 400,
-      body: {
-        error: { code: 'BAD_FAULT', message: expect.stringContaining('"nowhere" is neither a domain') as unknown },
-      },
+    const post = async (path: string, request: unknown) => send(path, { body: JSON.stringify(request), token });
+    const error = (code: string, message: unknown = expect.any(String)) => ({ error: { code, message } });
+    const heal = JSON.stringify({ kind: 'heal' });
+    // No token, a wrong token: refused before anything is done, the read-only route included.
+    expect(await send('/faults', { body: heal })).toEqual({ status: 401, body: error('UNAUTHORIZED') });
+    expect(await send('/faults', { body: heal, token: 'not-the-token' })).toEqual({
+      status: 403,
+      body: error('FORBIDDEN'),
     });
-    expect(await post('/faults/loss', { percent: 'lots' })).toEqual({
+    expect(await send('/sim', { method: 'GET' })).toEqual({ status: 401, body: error('UNAUTHORIZED') });
+    expect((await send('/sim', { method: 'GET', token })).status).toBe(200);
+    expect(await post('/faults', { kind: 'partition', a: ['us-east-1a'], b: ['nowhere'] })).toEqual({
       status: 400,
-      body: { error: { code: 'INVALID_REQUEST', message: anyMessage } },
+      body: error('BAD_FAULT', expect.stringContaining('"nowhere" is neither a domain')),
+    });
+    expect(await post('/faults', { kind: 'loss', percent: 'lots' })).toEqual({
+      status: 400,
+      body: error('BAD_FAULT', expect.stringContaining('fault.percent')),
+    });
+    expect(await post('/faults', { kind: 'pause', nodes: ['all'] })).toEqual({
+      status: 400,
+      body: error('BAD_FAULT', expect.stringContaining('fault kind "pause" is not supported by the live sim')),
     });
     expect(await post('/faults/explode', {})).toEqual({
       status: 404,
-      body: { error: { code: 'NOT_FOUND', message: 'no route POST /faults/explode' } },
+      body: error('NOT_FOUND', 'no route POST /faults/explode'),
     });
+    // Fastify's own errors: bad percent-encoding, an over-long URL, a __proto__ body, unparsable JSON.
+    expect(await send('/fa%zzults', { body: heal, token })).toEqual({ status: 400, body: error('BAD_URL') });
+    expect(await send(`/faults/${'x'.repeat(300)}`, { body: heal, token })).toEqual({
+      status: 404,
+      body: error('NOT_FOUND'),
+    });
+    expect(await send(`/faults?${'x'.repeat(3000)}`, { body: heal, token })).toEqual({
+      status: 414,
+      body: error('URI_TOO_LONG'),
+    });
+    expect(await send('/faults', { body: '{"__proto__": {"kind": "heal"}}', token })).toEqual({
+      status: 400,
+      body: error('INVALID_JSON'),
+    });
+    expect(await send('/faults', { body: '{"kind": ', token })).toEqual({ status: 400, body: error('INVALID_JSON') });
+    // Nothing above changed the sim.
+    expect((await post('/faults', { kind: 'heal' })).status).toBe(200);
+  });
+
+  it('pxsim fault: the text form, the old spellings, the vocabulary in --help, usage errors exit 2', () => {
+    const help = cli('pxsim', 'fault', '--help');
+    expect(help.code).toBe(0);
+    for (const word of ['partition GROUP GROUP', 'kvdb-cut GROUP', 'duplicate PERCENT%', 'crash GROUP (alias: kill)'])
+      expect(help.stdout).toContain(word);
+    const loss = cli('pxsim', 'fault', 'loss', '5%', `from=${A1}`);
+    expect(loss.code, loss.stderr).toBe(0);
+    expect(loss.stdout).toContain(`applied: loss 5% from=${A1}`);
+    const oldLoss = cli('pxsim', 'fault', 'loss', '5', '--to', 'us-east-1b');
+    expect(oldLoss.stdout).toContain(`applied: loss 5% to=${B1},${PREFIX}.2.2,${PREFIX}.2.3`);
+    const oneway = cli('pxsim', 'fault', 'partition', A1, B1, '--oneway');
+    expect(oneway.stdout).toContain(`applied: cut ${A1} ${B1}`);
+    const unknown = cli('pxsim', 'fault', 'explode', 'all');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown fault "explode"; known: partition, cut');
+    const badPercent = cli('pxsim', 'fault', 'loss', 'lots');
+    expect(badPercent.code).toBe(2);
+    expect(badPercent.stderr).toContain('"lots" is not a percentage');
+    const noToken = join(state, 'missing-token');
+    const unreadable = cli('pxsim', 'fault', 'heal', '--token-file', noToken);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toContain(`cannot read --token-file ${noToken}`);
+    const wrongToken = join(state, 'wrong-fault-token');
+    writeFileSync(wrongToken, 'not-the-token\n');
+    const forbidden = cli('pxsim', 'fault', 'heal', '--token-file', wrongToken);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr.trim()).toBe(`pxsim: http://${PREFIX}.0.1:9020: forbidden: admin endpoint: wrong token`);
+    expect(cli('pxsim', 'fault', 'heal').code).toBe(0);
   });
 
   it('pxsim fault partition, latency and heal against the running sim', async () => {
