@@ -1,5 +1,6 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { CliError } from './client.js';
+import { DOMAIN_NAME_RULE, nameProblem, OBJECT_NAME_RULE } from '@pxsim/node-agent';
 
 export interface CduDocument {
   name: string;
@@ -75,15 +76,23 @@ export function parseCduDocuments(text: string, file: string): CduDocument[] {
     const metadata = object['metadata'] as Record<string, unknown> | undefined;
     const spec = object['spec'] as Record<string, unknown> | undefined;
     const name = metadata?.['name'];
-    if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    const nameIssue =
+      typeof name === 'string'
+        ? nameProblem(OBJECT_NAME_RULE, name)
+        : `must be a string, got ${JSON.stringify(name ?? null)}`;
+    if (typeof name !== 'string' || nameIssue !== undefined) {
       throw new CliError(
-        `${where(document.getIn(['metadata', 'name'], true) ?? document.get('metadata', true) ?? document.contents)}: metadata.name must be a lower-case DNS-1123 name, got ${JSON.stringify(name ?? null)}`,
+        `${where(document.getIn(['metadata', 'name'], true) ?? document.get('metadata', true) ?? document.contents)}: metadata.name ${nameIssue ?? ''}`,
       );
     }
     const clusterDomain = spec?.['clusterdomain'];
-    if (typeof clusterDomain !== 'string' || clusterDomain === '') {
+    const domainIssue =
+      typeof clusterDomain === 'string'
+        ? nameProblem(DOMAIN_NAME_RULE, clusterDomain)
+        : `must name a cluster domain, got ${JSON.stringify(clusterDomain ?? null)}`;
+    if (typeof clusterDomain !== 'string' || domainIssue !== undefined) {
       throw new CliError(
-        `${where(document.getIn(['spec', 'clusterdomain'], true) ?? document.get('spec', true) ?? document.contents)}: spec.clusterdomain must name a cluster domain, got ${JSON.stringify(clusterDomain ?? null)}`,
+        `${where(document.getIn(['spec', 'clusterdomain'], true) ?? document.get('spec', true) ?? document.contents)}: spec.clusterdomain ${domainIssue ?? ''}`,
       );
     }
     const active = spec?.['active'];

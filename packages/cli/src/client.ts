@@ -55,8 +55,11 @@ export function readSimInfo(required: boolean): SimInfo | undefined {
 /** The node to talk to: --node, else the first node of the running sim, else 127.0.1.1. */
 export function nodeUrl(node: string | undefined): string {
   if (node !== undefined) {
-    const [host = '', port = '9001'] = node.split(':');
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host) || !/^\d+$/.test(port)) {
+    const [host = '', port = '9001', ...rest] = node.split(':');
+    const octets = host.split('.');
+    const ipv4 = octets.length === 4 && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+    const portNumber = /^\d{1,5}$/.test(port) ? Number(port) : 0;
+    if (!ipv4 || portNumber < 1 || portNumber > 65_535 || rest.length > 0) {
       throw new CliError(`--node ${node} is not IP or IP:PORT (e.g. 127.0.1.1 or 127.0.1.1:9001)`, 2);
     }
     return `http://${host}:${port}`;

@@ -5,6 +5,8 @@ import {
   agentStatusSchema,
   clusterDomainUpdateListSchema,
   clusterDomainUpdateSchema,
+  DOMAIN_NAME_RULE,
+  nameProblem,
   type AgentStatus,
   type ClusterDomainUpdate,
 } from '@pxsim/node-agent';
@@ -189,6 +191,9 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
       .option('--node <ip[:port]>', 'node to ask')
       .option('--token-file <file>', "admin token file (default: the sim's, or PX_ADMIN_TOKEN)")
       .action(async (name: string, options: { node?: string; tokenFile?: string }) => {
+        // The domain's own rule first: the object name below is made from it.
+        const problem = nameProblem(DOMAIN_NAME_RULE, name);
+        if (problem !== undefined) throw new CliError(`clusterdomain ${problem}`, 2);
         const objectName = `${action}-${name.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}-${now().toString(36)}`;
         await createUpdate(
           io,

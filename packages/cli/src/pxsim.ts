@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
 import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
+import { CLUSTER_ID_RULE, DOMAIN_NAME_RULE, nameProblem, type NameRule } from '@pxsim/node-agent';
 import { CliError, SIM_LOG_LEVELS, stateDir, type SimLogLevel } from './client.js';
 import { addObjectCommands, processIo, program, type Io } from './commands.js';
 import { addFaultCommands } from './fault-command.js';
 import { failoverScenario } from './scenario.js';
 import type { SimOptions } from './sim.js';
 
-const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+/** A flag's value must follow its name rule (wire/names.ts); the refusal names the flag and the rule. */
+function checkFlagName(rule: NameRule, value: string, flag: string): void {
+  const problem = nameProblem(rule, value);
+  if (problem !== undefined) throw new CliError(`${flag}: ${problem}`, 2);
+}
 
 export interface UpFlags {
   domains: string;
@@ -27,8 +32,8 @@ function isSimLogLevel(value: string): value is SimLogLevel {
 
 export function simOptionsFrom(flags: UpFlags): SimOptions {
   const domains = flags.domains.split(',').map((domain) => domain.trim());
-  for (const domain of domains)
-    if (!DOMAIN.test(domain)) throw new CliError(`--domains: "${domain}" is not a valid domain name`, 2);
+  checkFlagName(CLUSTER_ID_RULE, flags.clusterId, '--cluster-id');
+  for (const domain of domains) checkFlagName(DOMAIN_NAME_RULE, domain, '--domains');
   if (new Set(domains).size !== domains.length)
     throw new CliError(`--domains lists a domain twice: ${flags.domains}`, 2);
   if (domains.length < 1 || domains.length > 8)
@@ -79,7 +84,6 @@ export async function up(io: Io, flags: UpFlags, until?: Promise<void>): Promise
   try {
     await sim.start();
   } catch (error) {
-    await sim.stop().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
     throw new CliError(
       message.includes('EADDRINUSE') ? `${message}: is another sim or px-node already running?` : message,

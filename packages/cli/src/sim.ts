@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -74,6 +74,9 @@ export class Sim implements ControlTarget {
   readonly specs: SimNodeSpec[];
   readonly adminToken = randomBytes(16).toString('hex');
   private wroteInfo = false;
+  /** What this start created in the state dir (removed if the start fails), and what it overwrote. */
+  private readonly created: string[] = [];
+  private readonly overwritten = new Map<string, Buffer>();
 
   constructor(readonly options: SimOptions) {
     this.specs = topology(options.domains, options.nodesPerDomain, options.witness, options.ipPrefix);
@@ -129,7 +132,13 @@ export class Sim implements ControlTarget {
     };
   }
 
+  /**
+   * Starts the kvdb (if asked), every node and the control API, then writes `sim.json`. When any of it fails, what
+   * was started is stopped and what this start created in the state dir is removed (a file it overwrote gets its
+   * old content back), so that a refused second sim leaves no admin token or node identity behind.
+   */
   async start(): Promise<void> {
+    this.track(this.options.stateDir);
     mkdirSync(this.options.stateDir, { recursive: true });
     const running = runningSimPid(this.options.stateDir);
     if (running !== undefined) {
@@ -137,9 +146,36 @@ export class Sim implements ControlTarget {
         `a sim is already running from ${this.options.stateDir} (pid ${running}); stop it with Ctrl-C or: kill ${running}`,
       );
     }
+    try {
+      await this.startEverything();
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      this.discardCreated();
+      throw error;
+    }
+  }
+
+  /** Remembers a path before this start may create or overwrite it. */
+  private track(path: string): void {
+    if (!existsSync(path)) this.created.push(path);
+    else if (path === this.adminTokenFile) this.overwritten.set(path, readFileSync(path));
+  }
+
+  /** Removes what this start created (newest first) and restores what it overwrote. */
+  private discardCreated(): void {
+    for (const path of [...this.created].reverse()) rmSync(path, { recursive: true, force: true });
+    for (const [path, content] of this.overwritten) writeFileSync(path, content, { mode: 0o600 });
+    this.created.length = 0;
+    this.overwritten.clear();
+  }
+
+  private async startEverything(): Promise<void> {
+    this.track(this.adminTokenFile);
     writeFileSync(this.adminTokenFile, `${this.adminToken}\n`, { mode: 0o600 });
     if (this.options.startEtcd) {
-      this.etcd = await EtcdProcess.start({ dataDir: join(this.options.stateDir, 'etcd') });
+      const etcdDir = join(this.options.stateDir, 'etcd');
+      this.track(etcdDir);
+      this.etcd = await EtcdProcess.start({ dataDir: etcdDir });
       this.kvdb = this.etcd.kvdbEndpoint;
     }
     // The whole cluster assembled by the factory; the nodes start one after another.
@@ -149,7 +185,11 @@ export class Sim implements ControlTarget {
       (spec, config) => this.runtime(spec, config),
       (config, runtime) => async () => startNode(config, runtime, { listenApi: true }),
     );
-    for (const member of members) this.nodes.set(member.spec.ip, await member.agent());
+    this.track(join(this.options.stateDir, 'nodes'));
+    for (const member of members) {
+      this.track(member.config.dataDir);
+      this.nodes.set(member.spec.ip, await member.agent());
+    }
     await this.startControl();
     const info: SimInfo = {
       clusterId: this.options.clusterId,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { parseKvdbEndpoints } from '@pxsim/kvdb-client';
 import { TIMING_PROFILES, type QuorumMode, type TimingProfileName } from '@pxsim/quorum';
+import { CLUSTER_ID_RULE, DOMAIN_NAME_RULE, nameProblem, OBJECT_NAME_RULE, type NameRule } from './wire/names.js';
 
 /** Ports every node agent must use, as the metro requirement states: 9001–9020 open between domains. */
 export const PORT_MIN = 9001;
@@ -40,14 +41,9 @@ export const DEFAULT_VERSION = '2.1.0.0-pxsim';
 /** Portworx's readiness port: every node answers `GET /health` there too, so no other port may take it. */
 export const READINESS_PORT = 9015;
 
-const NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
-
-function checkName(value: string, what: string): string {
-  if (!NAME.test(value)) {
-    throw new ConfigError(
-      `${what} "${value}" is not allowed: use 1–64 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
-    );
-  }
+function checkName(rule: NameRule, value: string, what: string): string {
+  const problem = nameProblem(rule, value);
+  if (problem !== undefined) throw new ConfigError(`${what} ${problem}`);
   return value;
 }
 
@@ -68,14 +64,14 @@ function checkPort(value: number | string, what: string): number {
 export function validateConfig(
   input: Omit<AgentConfig, 'adminToken'> & { adminToken?: string | undefined },
 ): AgentConfig {
-  const clusterId = checkName(input.clusterId, '-c/--cluster-id');
+  const clusterId = checkName(CLUSTER_ID_RULE, input.clusterId, '-c/--cluster-id');
   try {
     parseKvdbEndpoints(input.kvdb);
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^InvalidArgument: /, '') : String(error);
     throw new ConfigError(`-k/--kvdb: ${reason}`);
   }
-  const clusterDomain = checkName(input.clusterDomain, '--cluster-domain');
+  const clusterDomain = checkName(DOMAIN_NAME_RULE, input.clusterDomain, '--cluster-domain');
   if (isIP(input.ip) !== 4) throw new ConfigError(`--ip ${input.ip} is not an IPv4 address`);
   const apiPort = checkPort(input.apiPort, '--api-port');
   const heartbeatPort = checkPort(input.heartbeatPort, '--heartbeat-port');
@@ -86,7 +82,7 @@ export function validateConfig(
     );
   }
   if (input.dataDir.trim() === '') throw new ConfigError('--data-dir must not be empty');
-  const schedulerNodeName = checkName(input.schedulerNodeName, '--scheduler-node-name');
+  const schedulerNodeName = checkName(OBJECT_NAME_RULE, input.schedulerNodeName, '--scheduler-node-name');
   if (!Number.isFinite(input.poolCapacityGiB) || input.poolCapacityGiB <= 0 || input.poolCapacityGiB > 1024 * 1024) {
     throw new ConfigError(
       `--pool-capacity-gib ${input.poolCapacityGiB} must be a number of GiB above 0 and at most 1048576`,

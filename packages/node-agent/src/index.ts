@@ -29,6 +29,7 @@ export {
 } from './config.js';
 export { encodeFrame, decodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame, type DecodeResult } from './wire/frames.js';
 export * from './wire/layout.js';
+export * from './wire/names.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './node.js';
 export type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './runtime/types.js';
 export { MemoryNetwork } from './runtime/memory.js';

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { LinkFaults } from '@pxsim/runtime';
 import {
+  DOMAIN_NAME_RULE,
+  OBJECT_NAME_RULE,
   API_ERRORS,
   PARAM_LENGTH_MAX,
   URL_LENGTH_MAX,
@@ -206,6 +208,27 @@ describe('the REST API, through inject()', () => {
         await (await extra.inject({ method: 'GET', url: '/v1/debug/faults', headers: ADMIN })).json(),
       ).latency,
     ).toHaveLength(1);
+  });
+
+  it('refuses names that break their rule, naming the rule, and writes nothing to the kvdb', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start([IP]);
+    const api = cluster.node(IP).api;
+    const create = async (payload: object) =>
+      api.inject({ method: 'POST', url: '/v1/stork/clusterdomainupdates', headers: ADMIN, payload });
+    for (const domain of ['..', '...', '_', 'a.b'])
+      expect(
+        expectError(await create({ name: 'activate-x', clusterDomain: domain, active: true }), 'INVALID_REQUEST'),
+      ).toBe(`body/clusterDomain is not allowed as a cluster domain: use ${DOMAIN_NAME_RULE.rule}`);
+    expect(
+      expectError(await create({ name: 'a..b', clusterDomain: 'us-east-1a', active: true }), 'INVALID_REQUEST'),
+    ).toBe(`body/name is not allowed as an object name: use ${OBJECT_NAME_RULE.rule}`);
+    const inspect = await api.inject({ method: 'GET', url: '/v1/clusterdomains/inspect/...' });
+    expect(inspect.statusCode).toBe(400);
+    const list = clusterDomainUpdateListSchema.parse(
+      (await api.inject({ method: 'GET', url: '/v1/stork/clusterdomainupdates' })).json(),
+    );
+    expect(list.items).toEqual([]);
   });
 
   it('takes the one fault vocabulary on /v1/debug/faults: its sending side applied, the rest refused by kind', async () => {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
+import { schemaFailureMessage } from '../wire/names.js';
 import { adminOnly } from './auth.js';
 import { clientErrorHandler, replyNotFound, replyWithError, sendError } from './errors.js';
 import { registerDomainRoutes } from './domain-routes.js';
@@ -27,6 +28,8 @@ export function createApiApp(logger: boolean): FastifyInstance {
     routerOptions: { maxParamLength: PARAM_LENGTH_MAX },
     // Reject unknown fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // A name that breaks its rule is refused naming the rule (wire/names.ts), not ajv's regular expression.
+    schemaErrorFormatter: (failures, where) => new Error(schemaFailureMessage(failures, where)),
     frameworkErrors: (error, request, reply) => {
       replyWithError(error, request, reply);
     },

@@ -3,16 +3,17 @@ import type { DomainState } from '@pxsim/quorum';
 import { isKvdbError } from '@pxsim/kvdb-client';
 import type { z } from 'zod';
 import { DomainNotFoundError } from '../agent.js';
+import { DOMAIN_NAME_RULE, nameJsonSchema } from '../wire/names.js';
 import type { PreHandler } from './auth.js';
 import { API_ERRORS, sendError } from './errors.js';
 import type { AgentApiPort } from './port.js';
 import type { clusterDomainInspectSchema, clusterDomainsEnumerateSchema } from './schemas.js';
 
-/** A cluster domain name in a path: what `validateConfig` allows for `--cluster-domain`. */
+/** A cluster domain name in a path: the one domain rule (`wire/names.ts`), as `--cluster-domain`. */
 export const domainNameParams = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } },
+  properties: { name: nameJsonSchema(DOMAIN_NAME_RULE) },
 } as const;
 
 type NameRequest = FastifyRequest<{ Params: { name: string } }>;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { CduExistsError } from '../agent.js';
 import type { ClusterDomainUpdateSpec } from '../wire/layout.js';
+import { DOMAIN_NAME_RULE, nameJsonSchema, OBJECT_NAME_RULE } from '../wire/names.js';
 import type { PreHandler } from './auth.js';
 import { kvdbFailure } from './domain-routes.js';
 import { sendError } from './errors.js';
@@ -13,8 +14,8 @@ const cduBody = {
   required: ['name', 'clusterDomain', 'active'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
-    clusterDomain: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' },
+    name: nameJsonSchema(OBJECT_NAME_RULE),
+    clusterDomain: nameJsonSchema(DOMAIN_NAME_RULE),
     active: { type: 'boolean' },
   },
 } as const;

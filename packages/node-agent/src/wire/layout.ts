@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClusterSnapshot, DomainState, MemberInfo, PartitionClaim } from '@pxsim/quorum';
 import type { KeyValue } from '@pxsim/kvdb-client';
+import { CLUSTER_ID_RULE, DOMAIN_NAME_RULE, nameProblem, nameSchema, OBJECT_NAME_RULE } from './names.js';
 
 /**
  * The cluster's keys in the kvdb, under the per-cluster namespace `pxsim/<clusterId>/`:
@@ -20,7 +21,10 @@ export const ALIVE_PREFIX = 'alive/';
 /** Stork's ClusterDomainUpdate objects (outside cluster/: not part of the quorum snapshot). */
 export const CDU_PREFIX = 'stork/clusterdomainupdates/';
 
+/** The kvdb namespace of a cluster; throws for an ID that breaks the cluster ID rule (it is a key segment). */
 export function namespaceFor(clusterId: string): string {
+  const problem = nameProblem(CLUSTER_ID_RULE, clusterId);
+  if (problem !== undefined) throw new RangeError(problem);
   return `pxsim/${clusterId}/`;
 }
 
@@ -225,12 +229,12 @@ export const aliveRecordSchema = z.object({
 });
 export type AliveRecord = z.infer<typeof aliveRecordSchema>;
 
-/** A Kubernetes object name (DNS-1123 subdomain). */
-export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** A Kubernetes object name (DNS-1123 subdomain): the one object name rule's pattern. */
+export const OBJECT_NAME = OBJECT_NAME_RULE.pattern;
 
 export const clusterDomainUpdateSpecSchema = z.object({
-  name: z.string().regex(OBJECT_NAME, 'must be a lower-case DNS-1123 name'),
-  clusterDomain: z.string().min(1).max(64),
+  name: nameSchema(OBJECT_NAME_RULE),
+  clusterDomain: nameSchema(DOMAIN_NAME_RULE),
   active: z.boolean(),
 });
 export type ClusterDomainUpdateSpec = z.infer<typeof clusterDomainUpdateSpecSchema>;
