@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OBJECT_NAME_RULE } from '@pxsim/node-agent';
 import { describe, expect, it } from 'vitest';
 import { CliError, parseCduDocuments } from '@pxsim/cli';
 
@@ -50,7 +51,12 @@ describe('ClusterDomainUpdate documents', () => {
     expect(failure(bad).message).toBe('f.yaml:11:11: spec.active must be true or false, got "no"');
     expect(
       failure(read('deactivate-us-east-1a.yaml').replace('name: deactivate-us-east-1a', 'name: Deactivate_A')).message,
-    ).toMatch(/metadata\.name must be a lower-case DNS-1123 name, got "Deactivate_A"/);
+    ).toBe(`f.yaml:4:9: metadata.name "Deactivate_A" is not allowed as an object name: use ${OBJECT_NAME_RULE.rule}`);
+    for (const domain of ['..', '_', 'us east'])
+      expect(
+        failure(read('deactivate-us-east-1a.yaml').replace('clusterdomain: us-east-1a', `clusterdomain: "${domain}"`))
+          .message,
+      ).toMatch(new RegExp(`spec\\.clusterdomain ".*" is not allowed as a cluster domain: use 1–63 letters`));
     expect(failure('- 1\n- 2\n').message).toBe('f.yaml:1:1: expected a mapping (a Kubernetes object), got a list');
     expect(failure('# nothing\n').message).toBe('f.yaml: no objects in the file');
     expect(failure('\tapiVersion: x\n').message).toMatch(/tab/);

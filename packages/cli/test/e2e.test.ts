@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,6 +267,56 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     );
     expect(cli('pxsim', 'fault', 'heal').code).toBe(0);
     await eventually('all Online after heal', () => nodeStatus(A1) === 'Online' && nodeStatus(B1) === 'Online');
+  });
+
+  it('names: every flag refuses a name that breaks its rule, naming the rule, before anything starts (exit 2)', () => {
+    const clusterId = cli('pxsim', 'up', '--cluster-id', 'px/dr');
+    expect(clusterId.code).toBe(2);
+    expect(clusterId.stderr.trim()).toBe(
+      "pxsim: --cluster-id: \"px/dr\" is not allowed as a cluster ID: use 1–63 letters, digits, '-' or '_', starting and ending with a letter or digit (a DNS-1123-label-like name)",
+    );
+    expect(clusterId.stderr + clusterId.stdout).not.toContain('starting 6 nodes');
+    expect(cli('pxsim', 'up', '--cluster-id', 'px..rel').stderr).toContain('"px..rel" is not allowed as a cluster ID');
+    const domains = cli('pxsim', 'up', '--domains', 'us east,us-west');
+    expect(domains.code).toBe(2);
+    expect(domains.stderr).toContain('--domains: "us east" is not allowed as a cluster domain: use 1–63 letters');
+    const long = cli('storkctl', 'activate', 'clusterdomain', 'd'.repeat(300));
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain('(300 characters) is not allowed as a cluster domain: use 1–63 letters');
+    expect(long.stderr).not.toContain('object name');
+    const dots = cli('storkctl', 'deactivate', 'clusterdomain', '..');
+    expect(dots.code).toBe(2);
+    expect(dots.stderr).toContain('clusterdomain ".." is not allowed as a cluster domain');
+    for (const node of [`${PREFIX}.1.999`, `${PREFIX}.1.1:70000`, 'localhost']) {
+      const result = cli('pxctl', 'status', '--node', node);
+      expect(result.code, node).toBe(2);
+      expect(result.stderr, node).toContain(`--node ${node} is not IP or IP:PORT`);
+    }
+  });
+
+  it('a second sim on taken addresses fails and leaves nothing it created in its state dir', () => {
+    const up = (dir: string) =>
+      spawnSync(join(BIN, 'pxsim'), ['up', '--ip-prefix', PREFIX], {
+        env: { ...process.env, PXSIM_STATE_DIR: dir },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const fresh = join(state, 'second');
+    const first = up(fresh);
+    expect(first.status, first.stderr).toBe(1);
+    expect(first.stderr).toContain('EADDRINUSE');
+    expect(existsSync(fresh)).toBe(false);
+    // A state dir that was there before keeps what it had: its files, and the admin token it held.
+    const used = join(state, 'used');
+    mkdirSync(used);
+    writeFileSync(join(used, 'notes.txt'), 'mine\n');
+    writeFileSync(join(used, 'admin-token'), 'old-token-123\n');
+    const second = up(used);
+    expect(second.status, second.stderr).toBe(1);
+    expect(readdirSync(used).sort()).toEqual(['admin-token', 'notes.txt']);
+    expect(readFileSync(join(used, 'admin-token'), 'utf8')).toBe('old-token-123\n');
+    // The running sim is untouched.
+    expect(nodeStatus(A1)).toBe('Online');
   });
 
   it('stops cleanly on Ctrl-C', async () => {
