@@ -237,9 +237,9 @@ describe('the REST API, through inject()', () => {
     const faults = new LinkFaults();
     extra = await buildApi(cluster.node(IP).agent, { adminToken: ADMIN_TOKEN, faults });
     const app = extra;
-    const post = async (payload: unknown) =>
-      app.inject({ method: 'POST', url: '/v1/debug/faults', headers: ADMIN, payload: payload as object });
-    const summary = async (payload: unknown) => faultSummarySchema.parse((await post(payload)).json());
+    const post = async (payload: object) =>
+      app.inject({ method: 'POST', url: '/v1/debug/faults', headers: ADMIN, payload });
+    const summary = async (payload: object) => faultSummarySchema.parse((await post(payload)).json());
     expect((await summary({ kind: 'cut', from: [IP], to: ['127.0.2.1'] })).cuts).toEqual([`${IP}>127.0.2.1`]);
     expect((await summary({ kind: 'loss', percent: 5, to: ['*'] })).loss).toEqual([{ percent: 5, to: ['*'] }]);
     expect((await summary({ kind: 'kvdb-cut', nodes: ['all'] })).kvdbCut).toEqual([IP]);
