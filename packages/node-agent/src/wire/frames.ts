@@ -175,23 +175,40 @@ function checkFields(value: unknown): { ok: true; frame: HeartbeatFrame } | { ok
 
 /** Senders whose newest accepted frame is kept: only authentic senders (cluster members) get an entry. */
 const SENDERS_REMEMBERED_MAX = 1024;
+/** How far behind the newest accepted sequence a frame may be and still be accepted once (overtaken on the way). */
+export const REPLAY_WINDOW_FRAMES = 32;
 
 /**
- * Replay resistance: per sender, the newest (generation, sequence) accepted. A frame not newer than that one is a
- * replay (or a frame overtaken on the way, as stale as a replay). Bounded: `SENDERS_REMEMBERED_MAX` senders (past it,
- * the record starts afresh, which lets each sender's last frame be replayed once).
+ * Replay resistance, in the manner of IPsec's anti-replay window (RFC 4303 §3.4.3): per sender, its newest generation,
+ * the newest sequence accepted in it, and which of the `REPLAY_WINDOW_FRAMES` sequences before that were accepted. A
+ * frame of an older generation, older than the window, or already accepted is refused; a genuine frame overtaken on
+ * the way (a simulated or real network reorders) is still accepted once. Bounded: `SENDERS_REMEMBERED_MAX` senders
+ * (past it, the record starts afresh, which lets each sender's recent frames be replayed once).
  */
 export class AcceptedFrames {
-  private readonly newest = new Map<string, { generation: number; sequence: number }>();
+  private readonly newest = new Map<string, { generation: number; sequence: number; seenBits: number }>();
 
-  /** Whether an authentic frame is newer than the last accepted from its sender; notes it if so. */
+  /** Whether an authentic frame was not accepted before and is not too old; notes it if so. */
   isNew(frame: HeartbeatFrame): boolean {
+    const { generation, sequence } = frame;
     const last = this.newest.get(frame.nodeId);
-    if (last !== undefined) {
-      const older = frame.generation < last.generation;
-      if (older || (frame.generation === last.generation && frame.sequence <= last.sequence)) return false;
-    } else if (this.newest.size >= SENDERS_REMEMBERED_MAX) this.newest.clear();
-    this.newest.set(frame.nodeId, { generation: frame.generation, sequence: frame.sequence });
+    if (last === undefined || generation > last.generation) {
+      if (last === undefined && this.newest.size >= SENDERS_REMEMBERED_MAX) this.newest.clear();
+      this.newest.set(frame.nodeId, { generation, sequence, seenBits: 1 });
+      return true;
+    }
+    if (generation < last.generation) return false;
+    if (sequence > last.sequence) {
+      const shift = sequence - last.sequence;
+      last.seenBits = shift >= REPLAY_WINDOW_FRAMES ? 1 : ((last.seenBits << shift) | 1) >>> 0;
+      last.sequence = sequence;
+      return true;
+    }
+    const behind = last.sequence - sequence;
+    if (behind >= REPLAY_WINDOW_FRAMES) return false;
+    const bit = (1 << behind) >>> 0;
+    if ((last.seenBits & bit) !== 0) return false;
+    last.seenBits = (last.seenBits | bit) >>> 0;
     return true;
   }
 }
