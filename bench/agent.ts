@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
-import { encodeFrame } from '@pxsim/node-agent';
+import { encodeFrame, FRAME_TAG_BYTES, frameKey, newFrameSecret } from '@pxsim/node-agent';
 import { FAST_TIMING } from '@pxsim/quorum';
 import { topology } from '@pxsim/sim-harness';
 import type { Figure } from './figures.js';
@@ -136,15 +136,18 @@ async function processFigures(etcdEndpoint: string, root: string): Promise<Figur
 }
 
 export async function agentFigures(): Promise<Figure[]> {
-  const frameBytes = encodeFrame({
-    v: 1,
-    clusterId: 'px-dr-cluster',
-    nodeId: '04de0858-4081-47c3-a2ab-f0835b788738',
-    generation: 3,
-    sequence: 123_456,
-    sentAtMs: 1_763_700_000_000,
-    state: 'UP',
-  }).length;
+  const frameBytes = encodeFrame(
+    {
+      v: 1,
+      clusterId: 'px-dr-cluster',
+      nodeId: '04de0858-4081-47c3-a2ab-f0835b788738',
+      generation: 3,
+      sequence: 123_456,
+      sentAtMs: 1_763_700_000_000,
+      state: 'SUSPECT_NOT_IN_QUORUM',
+    },
+    frameKey(newFrameSecret()),
+  ).length;
   const helpMs = pxctlHelpMs();
   const etcd = await EtcdProcess.start();
   const root = mkdtempSync(join(tmpdir(), 'pxsim-bench-'));
@@ -154,7 +157,7 @@ export async function agentFigures(): Promise<Figure[]> {
         name: 'agent.heartbeat_frame_bytes',
         value: frameBytes,
         unit: 'bytes',
-        note: 'msgpack 7-field array, UUID node ID',
+        note: `msgpack 7-field array (UUID node ID, the seed cluster ID, wall-clock time) + ${FRAME_TAG_BYTES}-byte HMAC-SHA256 tag; target ≤ 96`,
       },
       {
         name: 'cli.pxctl_help_ms',

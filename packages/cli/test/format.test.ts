@@ -68,7 +68,13 @@ function seedStatus(): AgentStatus {
       { name: 'us-east-1a', state: 'Active', nodes: 3, updatedAtMs: 0 },
       { name: 'us-east-1b', state: 'Active', nodes: 3, updatedAtMs: 0 },
     ],
-    counters: { framesReceived: 0, framesDropped: 0, framesFromOtherClusters: 0, kvdbValuesRejected: 0 },
+    counters: {
+      framesReceived: 0,
+      framesDropped: 0,
+      framesFromOtherClusters: 0,
+      framesUnauthenticated: 0,
+      kvdbValuesRejected: 0,
+    },
   };
 }
 

@@ -27,7 +27,17 @@ export {
   type AgentConfig,
   type LogLevelSetting,
 } from './config.js';
-export { encodeFrame, decodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame, type DecodeResult } from './wire/frames.js';
+export {
+  encodeFrame,
+  decodeFrame,
+  frameKey,
+  newFrameSecret,
+  FRAME_BYTES_MAX,
+  FRAME_TAG_BYTES,
+  type FrameKey,
+  type HeartbeatFrame,
+  type DecodeResult,
+} from './wire/frames.js';
 export * from './wire/layout.js';
 export * from './wire/names.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './node.js';

@@ -5,6 +5,8 @@ import {
   AgentCore,
   decodeFrame,
   encodeFrame,
+  frameKey,
+  FRAME_TAG_BYTES,
   validateConfig,
   type AgentInput,
   type AgentReady,
@@ -14,6 +16,8 @@ import {
 
 const SELF = 'node-a1';
 const PEER = 'node-a2';
+/** A fixed heartbeat secret (a test's: a cluster's comes from newFrameSecret). */
+const SECRET = 'dGVzdC1zZWNyZXQtZm9yLWhlYXJ0YmVhdC10YWdzLTMy';
 
 function makeCore(): AgentCore {
   const config = validateConfig({
@@ -75,7 +79,7 @@ function node(id: string, ip: string): KeyValue {
 }
 
 const CLUSTER: KeyValue[] = [
-  kv('cluster/info', { clusterId: 'px-dr-cluster', clusterUuid: 'uuid-1', createdAtMs: 0 }),
+  kv('cluster/info', { clusterId: 'px-dr-cluster', clusterUuid: 'uuid-1', createdAtMs: 0, heartbeatSecret: SECRET }),
   kv('cluster/domains/us-east-1a', { name: 'us-east-1a', state: 'Active', updatedAtMs: 0 }),
   node(SELF, '127.0.1.1'),
   node(PEER, '127.0.1.2'),
@@ -87,7 +91,7 @@ function describeReady(ready: AgentReady): string[] {
   if (ready.tickAtMs !== undefined) lines.push(`tick at ${ready.tickAtMs}`);
   for (const op of ready.kvdbOps ?? []) lines.push(`kvdb ${op.type} ${op.domains.join('|')}`);
   if (ready.frame !== undefined) {
-    const decoded = decodeFrame(ready.frame.bytes);
+    const decoded = decodeFrame(ready.frame.bytes, frameKey(SECRET));
     const what = decoded.ok ? `${decoded.frame.state} seq ${decoded.frame.sequence}` : decoded.problem;
     lines.push(`frame ${what} to ${ready.frame.to.map((to) => `${to.ip}:${to.port}`).join(',')}`);
   }
@@ -118,7 +122,10 @@ function transcript(core: AgentCore, inputs: AgentInput[]): string {
 }
 
 function frameFrom(nodeId: string, sequence: number, sentAtMs: number): Uint8Array {
-  return encodeFrame({ v: 1, clusterId: 'px-dr-cluster', nodeId, generation: 1, sequence, sentAtMs, state: 'UP' });
+  return encodeFrame(
+    { v: 1, clusterId: 'px-dr-cluster', nodeId, generation: 1, sequence, sentAtMs, state: 'UP' },
+    frameKey(SECRET),
+  );
 }
 
 /** Runs the core with its peer heard every 250 ms and the cluster read every 500 ms, up to `untilMs`. */
@@ -213,6 +220,55 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     expect(second.cluster).toBe(first.cluster);
     expect(second.domains).toBe(first.domains);
     expect(first.counters.framesReceived).toBe(1); // an earlier snapshot never changes
+  });
+
+  it('drops and counts frames without the cluster key or replaying one accepted; sends and accepts none before the key', () => {
+    const core = makeCore();
+    running(core);
+    // No cluster read yet: no key, so the core sends no heartbeat and accepts no frame.
+    expect(core.step({ type: 'heartbeatDue', atMs: 15 }).frame).toBeUndefined();
+    core.step({ type: 'frame', atMs: 16, bytes: frameFrom(PEER, 1, 16) });
+    expect(core.status(16).counters).toMatchObject({ framesReceived: 0, framesUnauthenticated: 1 });
+    core.step({ type: 'read', atMs: 20, readStartMs: 15, revision: 4, kvs: CLUSTER });
+    const genuine = frameFrom(PEER, 2, 29);
+    core.step({ type: 'frame', atMs: 30, bytes: genuine });
+    core.step({ type: 'frame', atMs: 31, bytes: Uint8Array.from(genuine) }); // replayed
+    const forgedFields = { v: 1, clusterId: 'px-dr-cluster', nodeId: PEER, generation: 1, sentAtMs: 40 } as const;
+    const wrongKey = frameKey('b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0x');
+    core.step({ type: 'frame', atMs: 40, bytes: encodeFrame({ ...forgedFields, sequence: 9, state: 'UP' }, wrongKey) });
+    const untagged = frameFrom(PEER, 10, 41).subarray(0, -FRAME_TAG_BYTES);
+    core.step({ type: 'frame', atMs: 41, bytes: Uint8Array.from([...untagged, ...new Uint8Array(FRAME_TAG_BYTES)]) });
+    expect(core.status(41).counters).toMatchObject({ framesReceived: 1, framesUnauthenticated: 4, framesDropped: 0 });
+    core.step({ type: 'frame', atMs: 50, bytes: frameFrom(PEER, 3, 49) }); // the next genuine one is accepted
+    expect(core.status(50).counters).toMatchObject({ framesReceived: 2, framesUnauthenticated: 4 });
+    const statusText = JSON.stringify(core.status(50));
+    expect(statusText).not.toContain(SECRET);
+  });
+
+  it('keeps a peer Offline whose frames are forged, and Online whose frames are genuine', () => {
+    const forged = makeCore();
+    running(forged);
+    const genuine = makeCore();
+    running(genuine);
+    const wrongKey = frameKey('b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0x');
+    for (let atMs = 500, sequence = 1; atMs <= 12_000; atMs += 250, sequence++) {
+      const fields = {
+        v: 1,
+        clusterId: 'px-dr-cluster',
+        nodeId: PEER,
+        generation: 1,
+        sequence,
+        sentAtMs: atMs,
+      } as const;
+      forged.step({ type: 'frame', atMs, bytes: encodeFrame({ ...fields, state: 'UP' }, wrongKey) });
+      genuine.step({ type: 'frame', atMs, bytes: frameFrom(PEER, sequence, atMs) });
+      for (const core of [forged, genuine])
+        if (atMs % 500 === 0) core.step({ type: 'read', atMs, readStartMs: atMs, revision: 4, kvs: CLUSTER });
+    }
+    const peerIn = (core: AgentCore) => core.status(12_000).nodes.find((node) => node.id === PEER)?.status;
+    expect(peerIn(genuine)).toBe('Online');
+    expect(peerIn(forged)).toBe('Offline');
+    expect(forged.status(12_000).counters.framesReceived).toBe(0);
   });
 
   it('answers writes by the serving verdict: NOT_READY before running, FENCED out of quorum, POOL_FULL past capacity', () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeFrame, encodeFrame, FRAME_BYTES_MAX, type HeartbeatFrame } from '@pxsim/node-agent';
+import {
+  decodeFrame,
+  encodeFrame,
+  FRAME_BYTES_MAX,
+  FRAME_TAG_BYTES,
+  frameKey,
+  newFrameSecret,
+  type HeartbeatFrame,
+} from '@pxsim/node-agent';
+
+const key = frameKey(newFrameSecret());
+const otherKey = frameKey(newFrameSecret());
 
 const frame = (sequence: number): HeartbeatFrame => ({
   v: 1,
@@ -14,39 +25,74 @@ const frame = (sequence: number): HeartbeatFrame => ({
 
 describe('heartbeat frames', () => {
   it('decode to what was encoded; the same bytes again give the same (frozen) answer', () => {
-    const bytes = encodeFrame(frame(1));
-    const first = decodeFrame(bytes);
-    expect(first).toEqual({ ok: true, frame: frame(1) });
-    expect(decodeFrame(bytes)).toBe(first); // the same array again (a frame sent to every peer): decoded once
-    expect(decodeFrame(Uint8Array.from(bytes))).toEqual(first);
+    const bytes = encodeFrame(frame(1), key);
+    const first = decodeFrame(bytes, key);
+    expect(first).toEqual({ ok: true, frame: frame(1), authentic: true });
+    expect(decodeFrame(bytes, key)).toBe(first); // the same array again (a frame sent to every peer): decoded once
+    expect(decodeFrame(Uint8Array.from(bytes), key)).toEqual(first);
     expect(Object.isFrozen(first.ok ? first.frame : undefined)).toBe(true);
-    expect(decodeFrame(encodeFrame(frame(2)))).toEqual({ ok: true, frame: frame(2) });
+    expect(decodeFrame(encodeFrame(frame(2), key), key)).toEqual({ ok: true, frame: frame(2), authentic: true });
   });
 
   it('are keyed by content: bytes changed in place after a decode are decoded afresh', () => {
-    const bytes = Uint8Array.from(encodeFrame(frame(3)));
-    expect(decodeFrame(bytes)).toMatchObject({ ok: true, frame: { state: 'UP' } });
-    const at = Buffer.from(bytes).indexOf('UP');
-    bytes[at] = 'X'.charCodeAt(0); // "XP": no longer a state
-    expect(decodeFrame(bytes)).toEqual({ ok: false, problem: 'bad state XP' });
-    bytes[at] = 'U'.charCodeAt(0);
-    expect(decodeFrame(bytes)).toEqual({ ok: true, frame: frame(3) });
+    const bytes = Uint8Array.from(encodeFrame(frame(3), key));
+    expect(decodeFrame(bytes, key)).toMatchObject({ ok: true, frame: { state: 'UP' } });
+    const at = bytes.length - FRAME_TAG_BYTES - 1; // the state code (UP: 0)
+    bytes[at] = 7; // no longer a state
+    expect(decodeFrame(bytes, key)).toEqual({ ok: false, problem: 'bad state 7' });
+    bytes[at] = 1; // a state, but not the one the tag was made for
+    expect(decodeFrame(bytes, key)).toMatchObject({
+      ok: true,
+      frame: { state: 'SUSPECT_NOT_IN_QUORUM' },
+      authentic: false,
+    });
+    bytes[at] = 0;
+    expect(decodeFrame(bytes, key)).toEqual({ ok: true, frame: frame(3), authentic: true });
+  });
+
+  it('are authentic only under the key they were made with, and with their tag intact', () => {
+    const bytes = encodeFrame(frame(4), key);
+    expect(decodeFrame(bytes, key)).toEqual({ ok: true, frame: frame(4), authentic: true });
+    expect(decodeFrame(bytes, otherKey)).toEqual({ ok: true, frame: frame(4), authentic: false });
+    expect(decodeFrame(bytes, undefined)).toEqual({ ok: true, frame: frame(4), authentic: false });
+    const forged = Uint8Array.from(bytes);
+    forged[forged.length - 1] ^= 1;
+    expect(decodeFrame(forged, key)).toEqual({ ok: true, frame: frame(4), authentic: false });
+    const untagged = bytes.subarray(0, bytes.length - FRAME_TAG_BYTES);
+    expect(decodeFrame(untagged, key).ok === true && decodeFrame(untagged, key)).not.toMatchObject({ authentic: true });
+    expect(decodeFrame(Uint8Array.from([1, 2, 3]), key)).toEqual({
+      ok: false,
+      problem: 'malformed frame: shorter than its tag',
+    });
+  });
+
+  it('fit in 96 bytes: a UUID node ID, a 20-character cluster ID, the longest state, wall-clock times, 65535 restarts', () => {
+    const worst: HeartbeatFrame = {
+      v: 1,
+      clusterId: 'c'.repeat(20),
+      nodeId: '3f1b2c4d-0000-4000-8000-000000000001',
+      generation: 2 ** 16 - 1,
+      sequence: 2 ** 32 - 1,
+      sentAtMs: Date.UTC(2100, 0, 1),
+      state: 'SUSPECT_NOT_IN_QUORUM',
+    };
+    expect(encodeFrame(worst, key).length).toBeLessThanOrEqual(96);
   });
 
   it('reject garbage, wrong shapes and oversized frames with a message naming the problem', () => {
-    const garbage = decodeFrame(Uint8Array.from([0xc1]));
+    const garbage = decodeFrame(Uint8Array.from([0xc1]), key);
     expect(garbage.ok).toBe(false);
     expect(garbage.ok ? '' : garbage.problem).toMatch(/^malformed frame/);
-    expect(decodeFrame(Uint8Array.from([0x91, 0x01]))).toEqual({
+    expect(decodeFrame(Uint8Array.from([0x91, 0x01, ...new Uint8Array(FRAME_TAG_BYTES)]), key)).toEqual({
       ok: false,
       problem: 'malformed frame: not a 7-field array',
     });
     const big = new Uint8Array(FRAME_BYTES_MAX + 1);
-    expect(decodeFrame(big)).toEqual({
+    expect(decodeFrame(big, key)).toEqual({
       ok: false,
       problem: `oversized frame: ${FRAME_BYTES_MAX + 1} bytes > ${FRAME_BYTES_MAX}`,
     });
-    expect(decodeFrame(big)).toEqual({
+    expect(decodeFrame(big, key)).toEqual({
       ok: false,
       problem: `oversized frame: ${FRAME_BYTES_MAX + 1} bytes > ${FRAME_BYTES_MAX}`,
     });
@@ -59,9 +105,9 @@ describe('heartbeat frames', () => {
       fc.property(text, text, number, number, number, fc.constantFrom('UP', 'NOT_IN_QUORUM', 'DOWN'), (...fields) => {
         const [clusterId, nodeId, generation, sequence, sentAtMs, state] = fields;
         const sent = { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state } as unknown as HeartbeatFrame;
-        const bytes = encodeFrame(sent);
-        const fresh = decodeFrame(Uint8Array.from(bytes)); // another array: decoded from the bytes
-        expect(decodeFrame(bytes)).toEqual(fresh);
+        const bytes = encodeFrame(sent, key);
+        const fresh = decodeFrame(Uint8Array.from(bytes), key); // another array: decoded from the bytes
+        expect(decodeFrame(bytes, key)).toEqual(fresh);
       }),
       { numRuns: 500 },
     );

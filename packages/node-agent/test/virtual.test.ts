@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame } from '@pxsim/node-agent';
+import { encodeFrame, frameKey, newFrameSecret } from '@pxsim/node-agent';
 import { ADMIN_TOKEN, VirtualCluster } from './virtual-cluster.js';
 
 const A = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
@@ -106,6 +106,47 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
     expect(badName.statusCode).toBe(400);
   });
 
+  it('does not let forged or replayed heartbeats keep a killed node Online; it counts them', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start();
+    await cluster.advance(8000);
+    expect(cluster.statuses()).toEqual(all('Online', [...A, ...B]));
+    const victim = cluster.node(A[0] as string).agent;
+    const victimId = victim.nodeId;
+    const entry = await cluster.rawKvdb().get(`cluster/nodes/${victimId}`);
+    const generation = (JSON.parse(entry.kv?.value ?? '{}') as { genNumber?: number }).genNumber ?? -1;
+    const info = await cluster.rawKvdb().get('cluster/info');
+    const secret = (JSON.parse(info.kv?.value ?? '{}') as { heartbeatSecret?: string }).heartbeatSecret ?? '';
+    expect(secret).toHaveLength(43);
+    // The cluster's key never shows on the API.
+    const view = await cluster.node(B[0] as string).api.inject({ method: 'GET', url: '/v1/cluster' });
+    expect(view.body).not.toContain(secret);
+    // A genuine frame of the victim's, captured before it dies (its sequence is long past by now).
+    const fields = { v: 1, clusterId: 'px-dr-cluster', nodeId: victimId, generation, sentAtMs: 0 } as const;
+    const captured = encodeFrame({ ...fields, sequence: 1, state: 'UP' }, frameKey(secret));
+    await cluster.stop([A[0] as string]);
+    const attacker = cluster.network.transport('127.0.9.9');
+    const wrongKey = frameKey(newFrameSecret());
+    const before = cluster.node(B[0] as string).agent.status().counters;
+    for (let round = 0; round < 40; round++) {
+      const forged = encodeFrame({ ...fields, sequence: 10_000 + round, sentAtMs: round, state: 'UP' }, wrongKey);
+      for (const ip of [...A.slice(1), ...B]) {
+        attacker.send({ ip, port: victim.config.heartbeatPort }, forged);
+        attacker.send({ ip, port: victim.config.heartbeatPort }, captured);
+      }
+      await cluster.advance(250);
+    }
+    const statuses = cluster.statuses();
+    for (const ip of [...A.slice(1), ...B]) {
+      const seen = cluster.node(ip).agent.status();
+      expect(seen.nodes.find((node) => node.id === victimId)?.status, ip).toBe('Offline');
+      expect(seen.quorum.up, ip).toBe(5);
+    }
+    expect(statuses).toEqual(all('Online', [...A.slice(1), ...B]));
+    const after = cluster.node(B[0] as string).agent.status().counters;
+    expect(after.framesUnauthenticated - before.framesUnauthenticated).toBe(80);
+  });
+
   it('drops frames of another cluster, garbage and oversized frames, and rejects bad request bodies, without crashing', async () => {
     cluster = new VirtualCluster();
     await cluster.start(['127.0.1.1', '127.0.1.2']);
@@ -116,29 +157,35 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
     const to = { ip: '127.0.1.1', port: 9002 };
     attacker.send(
       to,
-      encodeFrame({
-        v: 1,
-        clusterId: 'other-cluster',
-        nodeId: 'x',
-        generation: 1,
-        sequence: 1,
-        sentAtMs: 1,
-        state: 'UP',
-      }),
+      encodeFrame(
+        {
+          v: 1,
+          clusterId: 'other-cluster',
+          nodeId: 'x',
+          generation: 1,
+          sequence: 1,
+          sentAtMs: 1,
+          state: 'UP',
+        },
+        frameKey(newFrameSecret()),
+      ),
     );
     attacker.send(to, new Uint8Array([0xc1, 0xff, 0x00, 0x13]));
     attacker.send(to, new Uint8Array(4096).fill(0x91));
     attacker.send(
       to,
-      encodeFrame({
-        v: 1,
-        clusterId: 'px-dr-cluster',
-        nodeId: 'x',
-        generation: 1,
-        sequence: 1,
-        sentAtMs: 1,
-        state: 'DOWN' as 'UP',
-      }),
+      encodeFrame(
+        {
+          v: 1,
+          clusterId: 'px-dr-cluster',
+          nodeId: 'x',
+          generation: 1,
+          sequence: 1,
+          sentAtMs: 1,
+          state: 'DOWN' as 'UP',
+        },
+        frameKey(newFrameSecret()),
+      ),
     );
     await cluster.advance(100);
     const after = target.agent.status().counters;

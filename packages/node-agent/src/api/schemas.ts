@@ -65,6 +65,7 @@ export const agentStatusSchema = z.object({
     framesReceived: z.number(),
     framesDropped: z.number(),
     framesFromOtherClusters: z.number(),
+    framesUnauthenticated: z.number(),
     kvdbValuesRejected: z.number(),
   }),
 });

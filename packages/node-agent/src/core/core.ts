@@ -1,7 +1,14 @@
 import type { KeyValue } from '@pxsim/kvdb-client';
 import { QuorumEngine, type QuorumAction, type QuorumInput, type QuorumTiming, type QuorumView } from '@pxsim/quorum';
 import type { AgentConfig } from '../config.js';
-import { decodeFrame, encodeFrame, type HeartbeatFrame } from '../wire/frames.js';
+import {
+  AcceptedFrames,
+  decodeFrame,
+  encodeFrame,
+  frameKey,
+  type FrameKey,
+  type HeartbeatFrame,
+} from '../wire/frames.js';
 import { clusterParser, type ParsedCluster } from '../wire/layout.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
 import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
@@ -113,9 +120,13 @@ export class AgentCore {
     framesReceived: 0,
     framesDropped: 0,
     framesFromOtherClusters: 0,
+    framesUnauthenticated: 0,
     kvdbValuesRejected: 0,
   };
   private readonly loggedRejections = new Set<string>();
+  /** The heartbeat key, from the cluster info record: none yet, no frame is sent or accepted. */
+  private frameKey: FrameKey | undefined;
+  private readonly accepted = new AcceptedFrames();
   private peers: { cluster: ParsedCluster; addresses: readonly PeerAddress[] } | undefined;
   private current: AgentStatus | undefined;
   /** The current snapshot is right but for its counters (a frame came in). */
@@ -341,7 +352,7 @@ export class AgentCore {
 
   private onFrame(bytes: Uint8Array, atMs: number): void {
     this.countersMoved = true;
-    const decoded = decodeFrame(bytes);
+    const decoded = decodeFrame(bytes, this.frameKey);
     if (!decoded.ok) {
       this.counters.framesDropped += 1;
       return;
@@ -353,6 +364,10 @@ export class AgentCore {
     }
     if (frame.nodeId === this.nodeId || this.self.phase !== 'running') {
       this.counters.framesDropped += 1;
+      return;
+    }
+    if (!decoded.authentic || !this.accepted.isNew(frame)) {
+      this.counters.framesUnauthenticated += 1;
       return;
     }
     this.counters.framesReceived += 1;
@@ -377,7 +392,7 @@ export class AgentCore {
 
   private heartbeat(atMs: number): void {
     const cluster = this.cluster;
-    if (this.self.phase !== 'running' || cluster === undefined) return;
+    if (this.self.phase !== 'running' || cluster === undefined || this.frameKey === undefined) return;
     const state = this.view.self.gossipState;
     const frame: HeartbeatFrame = {
       v: 1,
@@ -388,7 +403,7 @@ export class AgentCore {
       sentAtMs: atMs,
       state: state === 'UP' || state === 'SUSPECT_NOT_IN_QUORUM' ? state : 'NOT_IN_QUORUM',
     };
-    this.ready().frame = { bytes: encodeFrame(frame), to: this.peersOf(cluster) };
+    this.ready().frame = { bytes: encodeFrame(frame, this.frameKey), to: this.peersOf(cluster) };
   }
 
   /** Where heartbeats go: every other node not decommissioned (kept while the cluster read is the same). */
@@ -411,6 +426,8 @@ export class AgentCore {
       if (this.eventsWanted) domainChanges(this.cluster, parsed, atMs, this.eventList());
       this.cluster = parsed;
       this.current = undefined;
+      const secret = parsed.info?.heartbeatSecret;
+      if (secret !== undefined) this.frameKey = frameKey(secret);
     }
     this.stepEngine({ type: 'snapshot', atMs, readStartMs, snapshot: parsed.snapshot });
   }

@@ -45,8 +45,13 @@ export function poolCapacityBytesOf(config: AgentConfig): number {
 }
 
 /** The cluster's info record, offered by every joining agent (the first one's stays). */
-export function clusterInfoRecord(config: AgentConfig, random: () => number, nowMs: number): ClusterInfo {
-  return { clusterId: config.clusterId, clusterUuid: uuidFrom(random), createdAtMs: nowMs };
+export function clusterInfoRecord(
+  config: AgentConfig,
+  random: () => number,
+  nowMs: number,
+  heartbeatSecret: string,
+): ClusterInfo {
+  return { clusterId: config.clusterId, clusterUuid: uuidFrom(random), createdAtMs: nowMs, heartbeatSecret };
 }
 
 /** This node's domain, offered Active by every joining agent of the domain (the first one's stays). */

@@ -36,6 +36,7 @@ function copyCounters(counters: AgentStatus['counters']): AgentStatus['counters'
     framesReceived: counters.framesReceived,
     framesDropped: counters.framesDropped,
     framesFromOtherClusters: counters.framesFromOtherClusters,
+    framesUnauthenticated: counters.framesUnauthenticated,
     kvdbValuesRejected: counters.kvdbValuesRejected,
   };
 }

@@ -45,6 +45,8 @@ export interface AgentStatus {
     framesReceived: number;
     framesDropped: number;
     framesFromOtherClusters: number;
+    /** Frames of this cluster whose tag is missing or wrong, or that replay one already accepted: forged, dropped. */
+    framesUnauthenticated: number;
     kvdbValuesRejected: number;
   };
 }

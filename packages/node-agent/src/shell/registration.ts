@@ -12,6 +12,7 @@ import {
   nodeEntryFor,
   previousNodeEntry,
 } from '../core/join.js';
+import { newFrameSecret } from '../wire/frames.js';
 import { ALIVE_PREFIX, DOMAINS_PREFIX, INFO_KEY, NODES_PREFIX, type NodeEntry } from '../wire/layout.js';
 
 /** A live record for this node ID exists: a crashed predecessor (it will expire) or a twin (it will not). */
@@ -55,7 +56,9 @@ export class Registration {
 
   async ensureClusterInfo(): Promise<void> {
     const { config, random, clock } = this.options;
-    const info = clusterInfoRecord(config, random, clock.nowMs());
+    // The heartbeat secret is key material: from the OS, not from the (seeded, in the simulator) `random`. Its value
+    // changes no decision, so a simulated run stays the same run.
+    const info = clusterInfoRecord(config, random, clock.nowMs(), newFrameSecret());
     await this.kvdb.create(INFO_KEY, JSON.stringify(info)).catch((error: unknown) => {
       if (!isKvdbError(error, 'Exists')) throw error;
     });

@@ -1,3 +1,4 @@
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { SelfGossipState } from '@pxsim/quorum';
 
@@ -18,14 +19,58 @@ export interface HeartbeatFrame {
 }
 
 export const FRAME_BYTES_MAX = 512;
+/** The keyed tag after the fields: HMAC-SHA256 over the encoded fields, truncated to this many bytes. */
+export const FRAME_TAG_BYTES = 16;
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/** On the wire a state is its index here (one byte, where the longest name would take 22). */
+const STATE_CODES: readonly SelfGossipState[] = ['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM'];
+
+/**
+ * The cluster's heartbeat key (an opaque handle on the secret). `frameKey` hands out one object per secret, so the
+ * decode cache, which compares keys by identity, is shared by every agent of a cluster in one process (the simulator).
+ */
+export interface FrameKey {
+  readonly hmacKey: KeyObject;
+}
+
+/** A new cluster heartbeat secret: 32 random bytes from the OS, base64url (43 characters). */
+export function newFrameSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Keys handed out lately, by secret. Bounded: `KEYS_MAX` (one per cluster an agent in this process belongs to). */
+const KEYS_MAX = 16;
+const keys = new Map<string, FrameKey>();
+
+export function frameKey(secret: string): FrameKey {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    if (keys.size >= KEYS_MAX) keys.clear();
+    key = Object.freeze({ hmacKey: createSecretKey(Buffer.from(secret, 'base64url')) });
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function tagOf(key: FrameKey, body: Uint8Array): Buffer {
+  return createHmac('sha256', key.hmacKey).update(body).digest().subarray(0, FRAME_TAG_BYTES);
+}
+
+/** Whether the last `FRAME_TAG_BYTES` of `bytes` are the tag of the bytes before them (constant-time compare). */
+function tagIsRight(key: FrameKey | undefined, bytes: Uint8Array): boolean {
+  if (key === undefined || bytes.length <= FRAME_TAG_BYTES) return false;
+  const bodyBytes = bytes.length - FRAME_TAG_BYTES;
+  return timingSafeEqual(tagOf(key, bytes.subarray(0, bodyBytes)), bytes.subarray(bodyBytes));
+}
+
 /**
  * On the wire a frame is a msgpack array in field order ([v, clusterId, nodeId, generation, sequence, sentAtMs,
- * state]): no field names to encode or decode.
+ * state code]): no field names to encode or decode; then the `FRAME_TAG_BYTES`-byte tag of that array under the
+ * cluster's key. Encoded once per heartbeat round (every peer gets the same bytes): one HMAC per round.
  */
-export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
+export function encodeFrame(frame: HeartbeatFrame, key: FrameKey): Uint8Array {
   const fields = [
     frame.v,
     frame.clusterId,
@@ -33,9 +78,12 @@ export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
     frame.generation,
     frame.sequence,
     frame.sentAtMs,
-    frame.state,
+    STATE_CODES.includes(frame.state) ? STATE_CODES.indexOf(frame.state) : frame.state,
   ];
-  const bytes = packr.pack(fields);
+  const body = packr.pack(fields);
+  const bytes = new Uint8Array(body.length + FRAME_TAG_BYTES);
+  bytes.set(body);
+  bytes.set(tagOf(key, body), body.length);
   // What decoding these bytes gives is known when the fields pass the decoder's checks and survive msgpack unchanged
   // (no surrogates, no -0): remember it, so that peers in this process (the simulator) need not decode it.
   const checked = checkFields(fields);
@@ -48,15 +96,17 @@ export function encodeFrame(frame: HeartbeatFrame): Uint8Array {
     !Object.is(frame.sequence, -0) &&
     !Object.is(frame.sentAtMs, -0)
   )
-    remember(bytes, checked);
+    remember(bytes, key, { ...checked, authentic: true });
   return bytes;
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-export type DecodeResult = { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string };
-
-const STATES = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
+/**
+ * A frame that decodes is `ok`; `authentic` says whether its tag is right under the key given (a frame is read before
+ * its tag is checked so that one of another cluster is counted as such; nothing of an inauthentic frame is used).
+ */
+export type DecodeResult = { ok: true; frame: HeartbeatFrame; authentic: boolean } | { ok: false; problem: string };
 
 /**
  * Speed cache, private to this module: frames decoded (or encoded) lately, by the array they came in, each with a
@@ -64,41 +114,47 @@ const STATES = new Set(['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM']);
  * array arrives once per peer: it decodes once. Its rule: an entry answers only while the array still holds the bytes
  * it was decoded from (compared natively), so the cache is keyed by content, never by identity alone; and its
  * results are frozen, as they are shared, so a caller of `decodeFrame` cannot modify what another caller gets.
+ * The key is part of the entry (`authentic` depends on it): the tag is checked once per frame, not once per peer.
  * Bounded: `RECENT_MAX` entries.
  */
 const RECENT_MAX = 8;
-const recent: Array<{ source: Uint8Array; bytes: Uint8Array; result: DecodeResult }> = [];
+const recent: Array<{ source: Uint8Array; bytes: Uint8Array; key: FrameKey | undefined; result: DecodeResult }> = [];
 
-/** Decodes and validates a frame from the wire; never throws. The result is frozen (shared: see `recent`). */
-export function decodeFrame(bytes: Uint8Array): DecodeResult {
+/**
+ * Decodes and validates a frame from the wire and checks its tag under `key` (none: no frame is authentic); never
+ * throws. The result is frozen (shared: see `recent`).
+ */
+export function decodeFrame(bytes: Uint8Array, key: FrameKey | undefined): DecodeResult {
   for (const entry of recent) {
-    if (entry.source === bytes && Buffer.compare(entry.bytes, bytes) === 0) return entry.result;
+    if (entry.source === bytes && entry.key === key && Buffer.compare(entry.bytes, bytes) === 0) return entry.result;
   }
-  const result = decodeUncached(bytes);
-  if (bytes.length <= FRAME_BYTES_MAX) remember(bytes, result);
+  const result = decodeUncached(bytes, key);
+  if (bytes.length <= FRAME_BYTES_MAX) remember(bytes, key, result);
   return result;
 }
 
-function remember(bytes: Uint8Array, result: DecodeResult): void {
+function remember(bytes: Uint8Array, key: FrameKey | undefined, result: DecodeResult): void {
   if (result.ok) Object.freeze(result.frame);
   if (recent.length >= RECENT_MAX) recent.pop();
-  recent.unshift({ source: bytes, bytes: bytes.slice(), result: Object.freeze(result) });
+  recent.unshift({ source: bytes, bytes: bytes.slice(), key, result: Object.freeze(result) });
 }
 
-function decodeUncached(bytes: Uint8Array): DecodeResult {
+function decodeUncached(bytes: Uint8Array, key: FrameKey | undefined): DecodeResult {
   if (bytes.length > FRAME_BYTES_MAX)
     return { ok: false, problem: `oversized frame: ${bytes.length} bytes > ${FRAME_BYTES_MAX}` };
+  if (bytes.length <= FRAME_TAG_BYTES) return { ok: false, problem: 'malformed frame: shorter than its tag' };
   let value: unknown;
   try {
-    value = packr.unpack(bytes);
+    value = packr.unpack(bytes.subarray(0, bytes.length - FRAME_TAG_BYTES));
   } catch (error) {
     return { ok: false, problem: `malformed frame: ${error instanceof Error ? error.message : String(error)}` };
   }
-  return checkFields(value);
+  const checked = checkFields(value);
+  return checked.ok ? { ...checked, authentic: tagIsRight(key, bytes) } : checked;
 }
 
 /** The decoder's checks on an unpacked frame. */
-function checkFields(value: unknown): DecodeResult {
+function checkFields(value: unknown): { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string } {
   if (!Array.isArray(value) || value.length !== 7)
     return { ok: false, problem: 'malformed frame: not a 7-field array' };
   const [v, clusterId, nodeId, generation, sequence, sentAtMs, state] = value as unknown[];
@@ -112,9 +168,47 @@ function checkFields(value: unknown): DecodeResult {
     return { ok: false, problem: 'bad sequence' };
   if (typeof sentAtMs !== 'number' || !Number.isFinite(sentAtMs) || sentAtMs < 0)
     return { ok: false, problem: 'bad sentAtMs' };
-  if (typeof state !== 'string' || !STATES.has(state)) return { ok: false, problem: `bad state ${String(state)}` };
-  return {
-    ok: true,
-    frame: { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state: state as SelfGossipState },
-  };
+  const named = typeof state === 'number' ? STATE_CODES[state] : undefined;
+  if (named === undefined) return { ok: false, problem: `bad state ${String(state)}` };
+  return { ok: true, frame: { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state: named } };
+}
+
+/** Senders whose newest accepted frame is kept: only authentic senders (cluster members) get an entry. */
+const SENDERS_REMEMBERED_MAX = 1024;
+/** How far behind the newest accepted sequence a frame may be and still be accepted once (overtaken on the way). */
+export const REPLAY_WINDOW_FRAMES = 32;
+
+/**
+ * Replay resistance, in the manner of IPsec's anti-replay window (RFC 4303 §3.4.3): per sender, its newest generation,
+ * the newest sequence accepted in it, and which of the `REPLAY_WINDOW_FRAMES` sequences before that were accepted. A
+ * frame of an older generation, older than the window, or already accepted is refused; a genuine frame overtaken on
+ * the way (a simulated or real network reorders) is still accepted once. Bounded: `SENDERS_REMEMBERED_MAX` senders
+ * (past it, the record starts afresh, which lets each sender's recent frames be replayed once).
+ */
+export class AcceptedFrames {
+  private readonly newest = new Map<string, { generation: number; sequence: number; seenBits: number }>();
+
+  /** Whether an authentic frame was not accepted before and is not too old; notes it if so. */
+  isNew(frame: HeartbeatFrame): boolean {
+    const { generation, sequence } = frame;
+    const last = this.newest.get(frame.nodeId);
+    if (last === undefined || generation > last.generation) {
+      if (last === undefined && this.newest.size >= SENDERS_REMEMBERED_MAX) this.newest.clear();
+      this.newest.set(frame.nodeId, { generation, sequence, seenBits: 1 });
+      return true;
+    }
+    if (generation < last.generation) return false;
+    if (sequence > last.sequence) {
+      const shift = sequence - last.sequence;
+      last.seenBits = shift >= REPLAY_WINDOW_FRAMES ? 1 : ((last.seenBits << shift) | 1) >>> 0;
+      last.sequence = sequence;
+      return true;
+    }
+    const behind = last.sequence - sequence;
+    if (behind >= REPLAY_WINDOW_FRAMES) return false;
+    const bit = (1 << behind) >>> 0;
+    if ((last.seenBits & bit) !== 0) return false;
+    last.seenBits = (last.seenBits | bit) >>> 0;
+    return true;
+  }
 }

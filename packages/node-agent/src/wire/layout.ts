@@ -32,6 +32,11 @@ export const clusterInfoSchema = z.object({
   clusterId: z.string().min(1),
   clusterUuid: z.string().min(1),
   createdAtMs: z.number().nonnegative(),
+  /**
+   * The key of the heartbeat tags (`wire/frames.ts`), created with the record. Never shown by the API. A cluster
+   * created before it existed has none: its agents send and accept no heartbeats until it is recreated.
+   */
+  heartbeatSecret: z.string().min(22).max(128).optional(),
 });
 export type ClusterInfo = z.infer<typeof clusterInfoSchema>;
 
