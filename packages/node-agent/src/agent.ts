@@ -89,8 +89,11 @@ export class NodeAgent {
     this.commands = { kvdb, clock: runtime.clock, requestRead: () => this.requestRead(), onRejected };
   }
 
+  /** The status as of now: the engine is brought to the current time first (see `AgentCore.advance`). */
   status(): AgentStatus {
-    return this.core.status(this.runtime.clock.nowMs());
+    const nowMs = this.runtime.clock.nowMs();
+    this.perform(this.core.advance(nowMs));
+    return this.core.status(nowMs);
   }
 
   /** Subscribes to state changes; returns the unsubscribe function. Bounded number of listeners. */
@@ -143,6 +146,7 @@ export class NodeAgent {
 
   /** A write to the simulated pool: acknowledged only while this node serves. */
   write(bytes: number): WriteResult {
+    this.perform(this.core.advance(this.runtime.clock.nowMs()));
     return this.core.write(bytes);
   }
 
