@@ -146,6 +146,11 @@ export class AgentCore {
     return this.self.phase;
   }
 
+  /** The cluster UUID of the last cluster read (undefined before one, or while the kvdb has no info record). */
+  get clusterUuid(): string | undefined {
+    return this.cluster?.info?.clusterUuid;
+  }
+
   /** The status snapshot: rebuilt (from memoised parts) only when something changed since the last one. */
   status(nowMs: number): AgentStatus {
     if (this.current !== undefined && this.countersMoved) {
