@@ -274,6 +274,24 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     expect(core.status(deadlineMs).quorum.up).toBe(1);
   });
 
+  it('notices a kvdb that lost the cluster (record gone, revision backwards) and says so, as of the latest read', () => {
+    const core = makeCore();
+    running(core);
+    formCluster(core, 500, 12_000);
+    expect(core.status(12_000).node.serving).toBe(true);
+    for (let atMs = 12_250, sequence = 100; atMs <= 16_000; atMs += 250, sequence++) {
+      core.step({ type: 'frame', atMs, bytes: frameFrom(PEER, sequence, atMs) }); // still hears its peer
+      if (atMs % 500 === 0) core.step({ type: 'read', atMs, readStartMs: atMs, revision: 2, kvs: [] }); // all gone
+    }
+    const status = core.status(16_000);
+    expect(status.node.serving).toBe(false);
+    expect(status.node.reason).toContain('the kvdb no longer holds cluster UUID uuid-1 (it holds no cluster record)');
+    expect(status.nodes.map((entry) => entry.id)).toEqual([SELF, PEER]); // the member list is kept, not emptied
+    core.step({ type: 'read', atMs: 16_100, readStartMs: 16_100, revision: 1, kvs: CLUSTER.slice(0, 1) });
+    core.step({ type: 'tick', atMs: 16_100 });
+    expect(core.status(16_100).node.reason).toContain('its revision 1 is below 4, seen before');
+  });
+
   it('counts bad frames and bad kvdb values, each kvdb value once, naming the key', () => {
     const core = makeCore();
     running(core);

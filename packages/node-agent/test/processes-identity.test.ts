@@ -86,11 +86,16 @@ describe.skipIf(!etcdAvailable)('a px-node keeps the identity its data dir recor
           Promise.resolve(typeof recorded(LOSS_IP)['clusterUuid'] === 'string'),
         );
         const uuidBefore = recorded(LOSS_IP)['clusterUuid'];
-        await stop(first);
         const port = lost.clientPort;
         await lost.stop(); // its data dir is removed with it
         const fresh = await EtcdProcess.start({ clientPort: port });
         try {
+          // The running node notices, and its reason is current (not the connection error of the outage).
+          await until('the running node says the kvdb lost its cluster', CHANGE_WITHIN_MS, async () =>
+            (await liveness(LOSS_IP)).reason.includes(`the kvdb no longer holds cluster UUID ${String(uuidBefore)}`),
+          );
+          expect((await liveness(LOSS_IP)).status).not.toBe('Online');
+          await stop(first);
           start(LOSS_IP, 'us-east-1a', fresh.kvdbEndpoint);
           await until('the node says the kvdb lost the cluster', STARTUP_WITHIN_MS, async () =>
             (await liveness(LOSS_IP)).reason.includes('the kvdb holds no record of the cluster'),

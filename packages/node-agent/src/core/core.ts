@@ -6,7 +6,7 @@ import { clusterParser, type ParsedCluster } from '../wire/layout.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
 import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
 import { AliveRecordWatch } from './alive.js';
-import { PeerList, RejectionLog } from './memo.js';
+import { kvdbLostProblem, PeerList, RejectionLog } from './memo.js';
 import { PauseWatch } from './pause.js';
 import { StatusBuilder, type SelfPhase } from './status.js';
 import type { AgentEvent, AgentPhase, AgentStatus, LogLevel, WriteResult } from './types.js';
@@ -414,6 +414,11 @@ export class AgentCore {
   private onRead(atMs: number, readStartMs: number, revision: number, kvs: readonly KeyValue[]): void {
     // The same revision parses to the same cluster: reuse it.
     const parsed = this.cluster?.revision === revision ? this.cluster : this.parse(revision, kvs);
+    const lost = kvdbLostProblem(this.cluster, parsed);
+    if (lost !== undefined) {
+      this.stepEngine({ type: 'snapshotFailed', atMs, error: lost });
+      return;
+    }
     if (parsed !== this.cluster) {
       this.noteRejections(parsed);
       if (this.eventsWanted) domainChanges(this.cluster, parsed, atMs, this.eventList());

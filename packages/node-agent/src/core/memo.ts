@@ -34,3 +34,20 @@ export class RejectionLog {
     return `rejected kvdb value ${what}${consequence === '' ? '' : `; ${consequence}`}`;
   }
 }
+
+/**
+ * Whether a read shows that the kvdb no longer holds the cluster this agent has run in (its data was lost, or it is
+ * another kvdb): the cluster record is gone or has another UUID, or the revision went backwards. Undefined when not.
+ * Such a read is not a view to act on: the core hands the engine a failed read instead, so the view goes stale (the
+ * node fences) and the status says why, as of the latest read (not the first error ever seen).
+ */
+export function kvdbLostProblem(seen: ParsedCluster | undefined, read: ParsedCluster): string | undefined {
+  const uuid = seen?.info?.clusterUuid;
+  if (seen === undefined || uuid === undefined) return undefined;
+  let what: string | undefined;
+  if (read.info === undefined) what = 'it holds no cluster record';
+  else if (read.info.clusterUuid !== uuid) what = `it holds cluster UUID ${read.info.clusterUuid}`;
+  else if (read.revision < seen.revision) what = `its revision ${read.revision} is below ${seen.revision}, seen before`;
+  if (what === undefined) return undefined;
+  return `the kvdb no longer holds cluster UUID ${uuid} (${what}): its data was lost or it is another kvdb; restore it, or restart the nodes with --allow-new-cluster-uuid to re-create the cluster and re-register`;
+}
