@@ -19,7 +19,8 @@ import {
   type ClusterDomainUpdate,
   type ClusterDomainUpdateSpec,
 } from './wire/layout.js';
-import type { AgentRuntime } from './runtime/types.js';
+import type { AgentRuntime, NodeIdentity } from './runtime/types.js';
+import { loadIdentity } from './shell/identity.js';
 
 export type { AgentEvent, AgentPhase, AgentStatus, LogLevel, NodeStatusEntry, WriteResult } from './core/types.js';
 export { aliveTtlMs } from './core/join.js';
@@ -43,6 +44,8 @@ export class NodeAgent {
   private readonly kvdb: Kvdb;
   private readonly registration: Registration;
   private readonly commands: DomainCommandContext;
+  /** As in the data dir: the cluster UUID is recorded once joined. */
+  private readonly identity: NodeIdentity;
   private watch: Watch | undefined;
   private readInFlight = false;
   private readAgain = false;
@@ -57,18 +60,8 @@ export class NodeAgent {
     this.config = config;
     this.runtime = runtime;
     this.timing = timingProfile(config.timingProfile);
-    const identity = runtime.identity.load();
-    if (identity !== undefined && identity.clusterId !== config.clusterId) {
-      throw new Error(
-        `data dir ${config.dataDir} belongs to node ${identity.nodeId} of cluster ${identity.clusterId}; it cannot join cluster ${config.clusterId}`,
-      );
-    }
-    if (identity === undefined) {
-      this.nodeId = uuidFrom(runtime.random);
-      runtime.identity.save({ nodeId: this.nodeId, clusterId: config.clusterId });
-    } else {
-      this.nodeId = identity.nodeId;
-    }
+    this.identity = loadIdentity(config, runtime);
+    this.nodeId = this.identity.nodeId;
     const incarnation = uuidFrom(runtime.random);
     this.kvdb = runtime.openKvdb(config.kvdb, namespaceFor(config.clusterId));
     const { nodeId, timing, kvdb } = this;
@@ -89,8 +82,11 @@ export class NodeAgent {
     this.commands = { kvdb, clock: runtime.clock, requestRead: () => this.requestRead(), onRejected };
   }
 
+  /** The status as of now: the engine is brought to the current time first (see `AgentCore.advance`). */
   status(): AgentStatus {
-    return this.core.status(this.runtime.clock.nowMs());
+    const nowMs = this.runtime.clock.nowMs();
+    this.perform(this.core.advance(nowMs));
+    return this.core.status(nowMs);
   }
 
   /** Subscribes to state changes; returns the unsubscribe function. Bounded number of listeners. */
@@ -143,6 +139,7 @@ export class NodeAgent {
 
   /** A write to the simulated pool: acknowledged only while this node serves. */
   write(bytes: number): WriteResult {
+    this.perform(this.core.advance(this.runtime.clock.nowMs()));
     return this.core.write(bytes);
   }
 
@@ -214,7 +211,7 @@ export class NodeAgent {
     let generation: number;
     let usedBytes: number;
     try {
-      await this.registration.ensureClusterInfo();
+      await this.registration.ensureClusterInfo(this.identity.clusterUuid);
       await this.registration.ensureDomain();
       const refused = await this.registration.claimAlive();
       if (refused !== undefined) {
@@ -290,6 +287,7 @@ export class NodeAgent {
         this.readInFlight = false;
         const { revision, kvs } = result;
         this.input({ type: 'read', atMs: this.runtime.clock.nowMs(), readStartMs, revision, kvs });
+        this.recordClusterUuid();
         this.afterRead();
       },
       (error: unknown) => {
@@ -299,6 +297,20 @@ export class NodeAgent {
         this.afterRead();
       },
     );
+  }
+
+  /** Records in the data dir the cluster UUID this node runs in (once joined; again after --allow-new-cluster-uuid). */
+  private recordClusterUuid(): void {
+    const uuid = this.core.clusterUuid;
+    if (uuid === undefined || uuid === this.identity.clusterUuid || this.core.phase !== 'running') return;
+    if (this.identity.clusterUuid !== undefined) {
+      this.runtime.log(
+        'warn',
+        `now in cluster UUID ${uuid}, not ${this.identity.clusterUuid} (--allow-new-cluster-uuid)`,
+      );
+    }
+    this.identity.clusterUuid = uuid;
+    this.runtime.identity.save(this.identity);
   }
 
   private afterRead(): void {

@@ -27,6 +27,10 @@ export interface AgentConfig {
   adminToken: string | undefined;
   /** A storage-less node (witness). */
   storageless: boolean;
+  /** Start in another domain than the one the data dir records (logged). */
+  allowDomainChange?: boolean;
+  /** Join or create a cluster with another UUID than the one the data dir records (kvdb data lost; logged). */
+  allowNewClusterUuid?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -187,6 +191,16 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'storageless', group: 'Options', help: 'a storage-less (witness) node' },
   {
+    name: 'allow-domain-change',
+    group: 'Options',
+    help: 'move this node to --cluster-domain although its data dir records another domain',
+  },
+  {
+    name: 'allow-new-cluster-uuid',
+    group: 'Options',
+    help: 'join or re-create the cluster although the kvdb no longer holds the UUID its data dir records',
+  },
+  {
     name: 'log-level',
     value: 'LEVEL',
     default: 'info',
@@ -316,6 +330,8 @@ export function parseAgentArgs(
     timingProfile: oneOf(values, 'timing', Object.keys(TIMING_PROFILES) as TimingProfileName[]),
     adminToken: adminTokenFrom(values, environment, readFile),
     storageless: values['storageless'] === true,
+    allowDomainChange: values['allow-domain-change'] === true,
+    allowNewClusterUuid: values['allow-new-cluster-uuid'] === true,
   });
   return { kind: 'run', config, logLevel };
 }

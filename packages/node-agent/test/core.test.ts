@@ -285,6 +285,69 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     expect(core.write(2 * 1024 ** 3)).toMatchObject({ ok: false, code: 'POOL_FULL' });
   });
 
+  it('advances to now before serving: a paused agent refuses writes and reports the stale view at once', () => {
+    const core = makeCore();
+    running(core);
+    formCluster(core, 500, 12_000);
+    expect(core.status(12_000).node.serving).toBe(true);
+    const pausedUntilMs = 12_000 + 15_000; // SIGSTOP for 15 s: no input, no timer fired
+    // Without advancing, the core still holds the view of before the pause (what the shell must never serve on).
+    expect(core.write(1)).toMatchObject({ ok: true });
+    const ready = core.advance(pausedUntilMs);
+    expect(describeReady(ready)).toEqual([
+      `log warn no input for 15000 ms (the process was paused or its clock jumped): the view is stale until a kvdb read sent after ${pausedUntilMs} ms; frames before ${pausedUntilMs + 1000} ms are not counted`,
+      expect.stringMatching(/^event node-a1 Online -> Out of Quorum \(no fresh view of the domain map: .*paused/),
+      `event node-a2 Online -> Offline (silent for 15000 ms)`,
+    ]);
+    expect(core.write(1)).toMatchObject({ ok: false, code: 'FENCED' });
+    const status = core.status(pausedUntilMs);
+    expect(status.node).toMatchObject({ serving: false, status: 'Out of Quorum' });
+    expect(status.quorum.up).toBe(1);
+    expect(core.advance(pausedUntilMs)).toBe(AgentCore.NOTHING); // nothing due: cheap
+    // Frames queued during the pause and a read sent before it do not make the view fresh again.
+    core.step({ type: 'frame', atMs: pausedUntilMs + 1, bytes: frameFrom(PEER, 900, 20_000) });
+    core.step({ type: 'read', atMs: pausedUntilMs + 2, readStartMs: 11_999, revision: 4, kvs: CLUSTER });
+    expect(core.write(1)).toMatchObject({ ok: false, code: 'FENCED' });
+    expect(core.status(pausedUntilMs + 2).quorum.up).toBe(1);
+    // A fresh read alone is not enough while the frames may still be old ones (up to heartbeat + latency bound).
+    formCluster(core, pausedUntilMs + 500, pausedUntilMs + 750);
+    expect(core.status(pausedUntilMs + 750).quorum.up).toBe(1);
+    expect(core.write(1)).toMatchObject({ ok: false, code: 'FENCED' });
+    // A read sent after the pause and heartbeats after the drain let it serve again.
+    formCluster(core, pausedUntilMs + 1000, pausedUntilMs + 1500);
+    expect(core.status(pausedUntilMs + 1500).node.serving).toBe(true);
+  });
+
+  it('steps a due deadline before reporting, even when its tick timer has not fired yet', () => {
+    const core = makeCore();
+    running(core);
+    formCluster(core, 500, 12_000);
+    const deadlineMs = core.status(12_000).nowMs + 2500; // the peer's suspicion deadline (suspectAfterMs)
+    core.step({ type: 'heartbeatDue', atMs: deadlineMs - 1 }); // inputs keep coming, but not the peer's frames
+    core.step({ type: 'read', atMs: deadlineMs - 1, readStartMs: deadlineMs - 2, revision: 4, kvs: CLUSTER });
+    expect(core.status(deadlineMs).quorum.up).toBe(2); // the view as of the last input
+    core.advance(deadlineMs);
+    expect(core.status(deadlineMs).quorum.up).toBe(1);
+  });
+
+  it('notices a kvdb that lost the cluster (record gone, revision backwards) and says so, as of the latest read', () => {
+    const core = makeCore();
+    running(core);
+    formCluster(core, 500, 12_000);
+    expect(core.status(12_000).node.serving).toBe(true);
+    for (let atMs = 12_250, sequence = 100; atMs <= 16_000; atMs += 250, sequence++) {
+      core.step({ type: 'frame', atMs, bytes: frameFrom(PEER, sequence, atMs) }); // still hears its peer
+      if (atMs % 500 === 0) core.step({ type: 'read', atMs, readStartMs: atMs, revision: 2, kvs: [] }); // all gone
+    }
+    const status = core.status(16_000);
+    expect(status.node.serving).toBe(false);
+    expect(status.node.reason).toContain('the kvdb no longer holds cluster UUID uuid-1 (it holds no cluster record)');
+    expect(status.nodes.map((entry) => entry.id)).toEqual([SELF, PEER]); // the member list is kept, not emptied
+    core.step({ type: 'read', atMs: 16_100, readStartMs: 16_100, revision: 1, kvs: CLUSTER.slice(0, 1) });
+    core.step({ type: 'tick', atMs: 16_100 });
+    expect(core.status(16_100).node.reason).toContain('its revision 1 is below 4, seen before');
+  });
+
   it('counts bad frames and bad kvdb values, each kvdb value once, naming the key', () => {
     const core = makeCore();
     running(core);

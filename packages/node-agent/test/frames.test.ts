@@ -56,7 +56,7 @@ describe('heartbeat frames', () => {
     expect(decodeFrame(bytes, otherKey)).toEqual({ ok: true, frame: frame(4), authentic: false });
     expect(decodeFrame(bytes, undefined)).toEqual({ ok: true, frame: frame(4), authentic: false });
     const forged = Uint8Array.from(bytes);
-    forged[forged.length - 1] ^= 1;
+    forged[forged.length - 1] = (forged.at(-1) ?? 0) ^ 1;
     expect(decodeFrame(forged, key)).toEqual({ ok: true, frame: frame(4), authentic: false });
     const untagged = bytes.subarray(0, bytes.length - FRAME_TAG_BYTES);
     expect(decodeFrame(untagged, key).ok === true && decodeFrame(untagged, key)).not.toMatchObject({ authentic: true });

@@ -12,6 +12,9 @@ import {
 import { clusterParser, type ParsedCluster } from '../wire/layout.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
 import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
+import { AliveRecordWatch } from './alive.js';
+import { kvdbLostProblem, PeerList, RejectionLog } from './memo.js';
+import { PauseWatch } from './pause.js';
 import { StatusBuilder, type SelfPhase } from './status.js';
 import type { AgentEvent, AgentPhase, AgentStatus, LogLevel, WriteResult } from './types.js';
 
@@ -80,8 +83,6 @@ interface MutableReady extends AgentReady {
   logs?: Array<{ level: LogLevel; message: string }>;
   events?: AgentEvent[];
 }
-/** Rejected keys logged (and counted) at most this many, once each. */
-const REJECTED_KEYS_LOGGED_MAX = 64;
 
 export interface AgentCoreOptions {
   config: AgentConfig;
@@ -114,8 +115,7 @@ export class AgentCore {
   private generation = 0;
   private sequence = 0;
   private joinRetryDelayMs = RETRY_DELAY_MS_MIN;
-  /** Set while running without an alive record: since when, why, and the next re-claim's backoff. */
-  private aliveMissing: { sinceMs: number; reason: string; attempts: number; retryDelayMs: number } | undefined;
+  private readonly alive = new AliveRecordWatch();
   private readonly counters = {
     framesReceived: 0,
     framesDropped: 0,
@@ -123,15 +123,16 @@ export class AgentCore {
     framesUnauthenticated: 0,
     kvdbValuesRejected: 0,
   };
-  private readonly loggedRejections = new Set<string>();
+  private readonly rejections = new RejectionLog();
   /** The heartbeat key, from the cluster info record: none yet, no frame is sent or accepted. */
   private frameKey: FrameKey | undefined;
   private readonly accepted = new AcceptedFrames();
-  private peers: { cluster: ParsedCluster; addresses: readonly PeerAddress[] } | undefined;
+  private readonly peers: PeerList;
   private current: AgentStatus | undefined;
   /** The current snapshot is right but for its counters (a frame came in). */
   private countersMoved = false;
   private out: MutableReady | undefined;
+  private readonly pauses: PauseWatch;
   /** Events are computed only while someone listens. */
   eventsWanted = false;
 
@@ -140,6 +141,8 @@ export class AgentCore {
     this.nodeId = options.nodeId;
     this.random = options.random;
     this.poolCapacityBytes = poolCapacityBytesOf(options.config);
+    this.pauses = new PauseWatch(options.timing);
+    this.peers = new PeerList(options.nodeId);
     this.engine = new QuorumEngine({ selfId: options.nodeId, mode: options.config.quorumMode, timing: options.timing });
     this.view = this.engine.view();
     this.self = { nodeId: options.nodeId, phase: 'starting', phaseReason: '' };
@@ -152,6 +155,11 @@ export class AgentCore {
 
   get phase(): AgentPhase {
     return this.self.phase;
+  }
+
+  /** The cluster UUID of the last cluster read (undefined before one, or while the kvdb has no info record). */
+  get clusterUuid(): string | undefined {
+    return this.cluster?.info?.clusterUuid;
   }
 
   /** The status snapshot: rebuilt (from memoised parts) only when something changed since the last one. */
@@ -167,8 +175,24 @@ export class AgentCore {
     return this.current;
   }
 
+  /**
+   * Brings the engine to `nowMs` before anything is served or reported: steps a tick when a deadline of the view has
+   * passed (its timer may not have fired yet: a paused process answers queued requests before its timers), and notes
+   * a pause. Cheap when nothing is due (the same frozen `NOTHING`). The shell performs what it returns, then serves.
+   */
+  advance(nowMs: number): AgentReady {
+    this.out = undefined;
+    this.notePause(nowMs);
+    const deadlineMs = this.view.nextDeadlineMs;
+    if (deadlineMs !== undefined && nowMs >= deadlineMs) {
+      this.stepEngine({ type: 'tick', atMs: Math.max(nowMs, this.view.nowMs) });
+    }
+    return this.done();
+  }
+
   step(input: AgentInput): AgentReady {
     this.out = undefined;
+    this.notePause(input.atMs);
     switch (input.type) {
       case 'frame':
         this.onFrame(input.bytes, input.atMs);
@@ -188,9 +212,7 @@ export class AgentCore {
       default:
         this.stepLifecycle(input);
     }
-    const ready = this.out ?? AgentCore.NOTHING;
-    this.out = undefined;
-    return ready;
+    return this.done();
   }
 
   /**
@@ -199,13 +221,12 @@ export class AgentCore {
    */
   stepFrame(atMs: number, bytes: Uint8Array): AgentReady {
     this.out = undefined;
+    this.notePause(atMs);
     this.onFrame(bytes, atMs);
-    const ready = this.out ?? AgentCore.NOTHING;
-    this.out = undefined;
-    return ready;
+    return this.done();
   }
 
-  /** A write to the simulated pool: acknowledged only while this node serves. */
+  /** A write to the pool: acknowledged only while this node serves (the shell calls `advance(now)` first). */
   write(bytes: number): WriteResult {
     if (this.self.phase !== 'running') {
       return { ok: false, code: 'NOT_READY', reason: this.self.phaseReason || this.self.phase };
@@ -222,6 +243,25 @@ export class AgentCore {
     this.usedBytes += bytes;
     this.current = undefined;
     return { ok: true, usedBytes: this.usedBytes };
+  }
+
+  /**
+   * After a pause every deadline of the view has passed: the engine is told that its view went stale (a failed read,
+   * so its status says why), and a tick at `atMs` follows; it serves again after a kvdb read sent after the pause and
+   * heartbeats received after the drain (the engine's own freshness rules).
+   */
+  private notePause(atMs: number): void {
+    const pause = this.pauses.note(atMs, this.self.phase === 'running');
+    if (pause === undefined) return;
+    this.log('warn', pause.log);
+    this.stepEngine({ type: 'snapshotFailed', atMs: Math.max(atMs, this.view.nowMs), error: pause.error });
+  }
+
+  /** What the input stepped asks for (the frozen `NOTHING` when nothing), and the core ready for the next one. */
+  private done(): AgentReady {
+    const ready = this.out ?? AgentCore.NOTHING;
+    this.out = undefined;
+    return ready;
   }
 
   private ready(): MutableReady {
@@ -286,34 +326,24 @@ export class AgentCore {
       case 'aliveLost':
         this.log('warn', `alive lease lost (${input.reason}); re-registering`);
         if (this.self.phase !== 'running') return;
-        this.aliveMissing = {
-          sinceMs: input.atMs,
-          reason: input.reason,
-          attempts: 0,
-          retryDelayMs: RETRY_DELAY_MS_MIN,
-        };
-        this.noteAliveMissing(input.atMs, 'claiming it again');
+        this.setPhase('running', this.alive.lost(input.atMs, input.reason), input.atMs);
         this.ready().aliveClaimInMs = 0;
         break;
       case 'aliveClaimFailed': {
-        const missing = this.aliveMissing;
-        if (missing === undefined || this.self.phase !== 'running') return;
-        missing.attempts += 1;
-        this.log('warn', `re-claiming the alive record failed (attempt ${missing.attempts}): ${input.error}`);
-        this.noteAliveMissing(
-          input.atMs,
-          `attempt ${missing.attempts} failed (${input.error}); retrying in ${missing.retryDelayMs} ms`,
-        );
-        this.ready().aliveClaimInMs = missing.retryDelayMs;
-        missing.retryDelayMs = nextRetryDelayMs(missing.retryDelayMs);
+        const failed = this.self.phase === 'running' ? this.alive.claimFailed(input.error) : undefined;
+        if (failed === undefined) return;
+        this.log('warn', failed.log);
+        this.setPhase('running', failed.phaseReason, input.atMs);
+        this.ready().aliveClaimInMs = failed.retryInMs;
         break;
       }
-      case 'aliveClaimed':
-        if (this.aliveMissing === undefined) return;
-        this.log('info', `alive record claimed again after ${input.atMs - this.aliveMissing.sinceMs} ms`);
-        this.aliveMissing = undefined;
+      case 'aliveClaimed': {
+        const claimed = this.alive.claimed(input.atMs);
+        if (claimed === undefined) return;
+        this.log('info', claimed);
         if (this.self.phase === 'running') this.setPhase('running', '', input.atMs);
         break;
+      }
       case 'valueRejected':
         this.noteRejection(input.key, input.problem, input.consequence);
         break;
@@ -324,16 +354,6 @@ export class AgentCore {
         this.setPhase('stopped', 'stopped', input.atMs);
         break;
     }
-  }
-
-  private noteAliveMissing(atMs: number, what: string): void {
-    const missing = this.aliveMissing;
-    if (missing === undefined) return;
-    this.setPhase(
-      'running',
-      `no alive record since ${missing.sinceMs} ms (lease lost: ${missing.reason}); ${what}`,
-      atMs,
-    );
   }
 
   private setPhase(phase: AgentPhase, reason: string, atMs: number): void {
@@ -362,7 +382,7 @@ export class AgentCore {
       this.counters.framesFromOtherClusters += 1;
       return;
     }
-    if (frame.nodeId === this.nodeId || this.self.phase !== 'running') {
+    if (frame.nodeId === this.nodeId || this.self.phase !== 'running' || this.pauses.draining(atMs)) {
       this.counters.framesDropped += 1;
       return;
     }
@@ -403,24 +423,17 @@ export class AgentCore {
       sentAtMs: atMs,
       state: state === 'UP' || state === 'SUSPECT_NOT_IN_QUORUM' ? state : 'NOT_IN_QUORUM',
     };
-    this.ready().frame = { bytes: encodeFrame(frame, this.frameKey), to: this.peersOf(cluster) };
-  }
-
-  /** Where heartbeats go: every other node not decommissioned (kept while the cluster read is the same). */
-  private peersOf(cluster: ParsedCluster): readonly PeerAddress[] {
-    if (this.peers?.cluster === cluster) return this.peers.addresses;
-    const addresses: PeerAddress[] = [];
-    for (const node of cluster.nodes) {
-      if (node.id === this.nodeId || node.decommissioned) continue;
-      addresses.push({ ip: node.mgmtIp, port: node.heartbeatPort });
-    }
-    this.peers = { cluster, addresses };
-    return addresses;
+    this.ready().frame = { bytes: encodeFrame(frame, this.frameKey), to: this.peers.of(cluster) };
   }
 
   private onRead(atMs: number, readStartMs: number, revision: number, kvs: readonly KeyValue[]): void {
     // The same revision parses to the same cluster: reuse it.
     const parsed = this.cluster?.revision === revision ? this.cluster : this.parse(revision, kvs);
+    const lost = kvdbLostProblem(this.cluster, parsed);
+    if (lost !== undefined) {
+      this.stepEngine({ type: 'snapshotFailed', atMs, error: lost });
+      return;
+    }
     if (parsed !== this.cluster) {
       this.noteRejections(parsed);
       if (this.eventsWanted) domainChanges(this.cluster, parsed, atMs, this.eventList());
@@ -436,13 +449,12 @@ export class AgentCore {
     for (const rejected of parsed.rejected) this.noteRejection(rejected.key, rejected.problem, '');
   }
 
-  /** A rejected kvdb value: logged and counted once per key and problem (at most `REJECTED_KEYS_LOGGED_MAX`). */
+  /** A rejected kvdb value: logged and counted once per key and problem (a bounded number of them). */
   private noteRejection(key: string, problem: string, consequence: string): void {
-    const what = `${key}: ${problem}`;
-    if (this.loggedRejections.has(what) || this.loggedRejections.size >= REJECTED_KEYS_LOGGED_MAX) return;
-    this.loggedRejections.add(what);
+    const message = this.rejections.note(key, problem, consequence);
+    if (message === undefined) return;
     this.counters.kvdbValuesRejected += 1;
     this.current = undefined;
-    this.log('warn', `rejected kvdb value ${what}${consequence === '' ? '' : `; ${consequence}`}`);
+    this.log('warn', message);
   }
 }

@@ -29,8 +29,15 @@ export function fileIdentityStore(dataDir: string): IdentityStore {
       ) {
         throw new Error(`${path} is not a node identity file ({"nodeId", "clusterId"})`);
       }
-      const record = value as Record<string, string>;
-      return { nodeId: record['nodeId'] as string, clusterId: record['clusterId'] as string };
+      const record = value as Record<string, unknown>;
+      const identity: NodeIdentity = { nodeId: String(record['nodeId']), clusterId: String(record['clusterId']) };
+      for (const field of ['clusterDomain', 'clusterUuid'] as const) {
+        const fieldValue = record[field];
+        if (fieldValue === undefined) continue;
+        if (typeof fieldValue !== 'string') throw new Error(`${path}: ${field} must be a string`);
+        identity[field] = fieldValue;
+      }
+      return identity;
     },
     save(identity: NodeIdentity) {
       mkdirSync(dataDir, { recursive: true });

@@ -18,6 +18,10 @@ export interface HeartbeatTransport {
 export interface NodeIdentity {
   nodeId: string;
   clusterId: string;
+  /** The domain this node was started in (a change needs `--allow-domain-change`). */
+  clusterDomain?: string;
+  /** The cluster UUID it joined (joining another needs `--allow-new-cluster-uuid`). */
+  clusterUuid?: string;
 }
 
 export interface IdentityStore {

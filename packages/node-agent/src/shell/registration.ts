@@ -13,7 +13,16 @@ import {
   previousNodeEntry,
 } from '../core/join.js';
 import { newFrameSecret } from '../wire/frames.js';
-import { ALIVE_PREFIX, DOMAINS_PREFIX, INFO_KEY, NODES_PREFIX, type NodeEntry } from '../wire/layout.js';
+import {
+  ALIVE_PREFIX,
+  clusterInfoSchema,
+  DOMAINS_PREFIX,
+  INFO_KEY,
+  NODES_PREFIX,
+  parseKvdbValue,
+  type NodeEntry,
+} from '../wire/layout.js';
+import { clusterUuidProblem } from './identity.js';
 
 /** A live record for this node ID exists: a crashed predecessor (it will expire) or a twin (it will not). */
 export class PredecessorStillLiveError extends Error {}
@@ -54,8 +63,28 @@ export class Registration {
     return this.aliveLease !== undefined && !this.aliveLease.lost;
   }
 
-  async ensureClusterInfo(): Promise<void> {
+  /**
+   * The cluster's info record, created by the first node. A node that joined cluster UUID `recordedUuid` before
+   * never creates or joins another (the kvdb lost its data) unless `--allow-new-cluster-uuid`: it throws, naming both
+   * and the way out, and the join is retried (the status says why). A new node only offers the record, as before; the
+   * UUID it joined is recorded from its first read of the cluster.
+   */
+  async ensureClusterInfo(recordedUuid: string | undefined): Promise<void> {
     const { config, random, clock } = this.options;
+    if (recordedUuid !== undefined && config.allowNewClusterUuid !== true) {
+      const existing = await this.kvdb.get(INFO_KEY).then(
+        (got) => got.kv.value,
+        (error: unknown) => {
+          if (isKvdbError(error, 'NotFound')) return undefined;
+          throw error;
+        },
+      );
+      const parsed = existing === undefined ? undefined : parseKvdbValue(existing, clusterInfoSchema);
+      if (parsed !== undefined && !parsed.ok) throw new Error(`${INFO_KEY} is malformed: ${parsed.problem}`);
+      const problem = clusterUuidProblem(config, recordedUuid, parsed?.value.clusterUuid);
+      if (problem !== undefined) throw new Error(problem);
+      return;
+    }
     // The heartbeat secret is key material: from the OS, not from the (seeded, in the simulator) `random`. Its value
     // changes no decision, so a simulated run stays the same run.
     const info = clusterInfoRecord(config, random, clock.nowMs(), newFrameSecret());
