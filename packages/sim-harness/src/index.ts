@@ -24,6 +24,8 @@ export {
   checkSchedules,
   runSchedule,
   scheduleArbitrary,
+  scheduleArbitraryFor,
+  replayPathOf,
   stepArbitrary,
   type Schedule,
   type CheckOptions,

@@ -69,11 +69,29 @@ function unwrap(command: unknown): StepCommand | undefined {
   return inner instanceof StepCommand ? inner : undefined;
 }
 
-export const scheduleArbitrary = fc.record({
-  seed: fc.integer({ min: 1, max: 0x7fffffff }),
-  witness: fc.boolean(),
-  commands: fc.commands([stepArbitrary.map((step) => new StepCommand(step))], { maxCommands: 10 }),
-});
+/**
+ * Random schedules. `replayPath` (what fast-check prints as `replayPath="…"` beside a shrunk failure) tells the
+ * commands' shrinker which commands ran, so that `{seed, path}` leads back to the same shrunk case; without it a
+ * shrunk path is "wrong". A fresh arbitrary per check: fast-check's commands arbitrary records that path in itself.
+ */
+export function scheduleArbitraryFor(replayPath?: string) {
+  return fc.record({
+    seed: fc.integer({ min: 1, max: 0x7fffffff }),
+    witness: fc.boolean(),
+    commands: fc.commands([stepArbitrary.map((step) => new StepCommand(step))], {
+      maxCommands: 10,
+      ...(replayPath === undefined ? {} : { replayPath }),
+    }),
+  });
+}
+
+export const scheduleArbitrary = scheduleArbitraryFor();
+
+/** The `replayPath="…"` fast-check appends to a commands value's text (empty when nothing was recorded). */
+export function replayPathOf(commands: { toString(): string } | undefined): string | undefined {
+  const match = /replayPath="([^"]*)"/.exec(commands?.toString() ?? '');
+  return match?.[1] === undefined || match[1] === '' ? undefined : match[1];
+}
 
 export interface ScheduleResult {
   violations: Violation[];
@@ -110,6 +128,8 @@ export interface CheckOptions {
   /** fast-check's seed and path: replay one exact case. */
   seed?: number;
   path?: string;
+  /** The commands' replay path printed with a shrunk failure (`--replay-path`). */
+  replayPath?: string;
   /** Which violations count as failures (default: all). */
   failOn?: CheckName[];
   /** Each schedule's event budget (default `DEFAULT_EVENT_BUDGET`). */
@@ -139,6 +159,8 @@ export interface CheckResult {
   numRuns: number;
   seed: number;
   path: string | undefined;
+  /** The commands' replay path (with seed and path, it replays the shrunk case). */
+  replayPath: string | undefined;
   counterexample: Schedule | undefined;
   violations: Violation[];
   replay: string | undefined;
@@ -151,7 +173,7 @@ function scheduleProperty(options: CheckOptions) {
   let failures = 0;
   const started = Date.now();
   let lastProgress = started;
-  return fc.asyncProperty(scheduleArbitrary, async ({ seed, witness, commands }) => {
+  return fc.asyncProperty(scheduleArbitraryFor(options.replayPath), async ({ seed, witness, commands }) => {
     const steps: Step[] = [];
     const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options) });
     try {
@@ -200,8 +222,10 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
     endOnFailure: false,
   });
   const counterexample = counterexampleOf(result.counterexample?.[0]);
+  const replayPath = replayPathOf(result.counterexample?.[0].commands);
   const replay = result.failed
-    ? `pnpm exec pxsim replay --mode ${options.mode} --seed ${result.seed} --path ${result.counterexamplePath ?? ''}`
+    ? `pnpm exec pxsim replay --mode ${options.mode} --seed ${result.seed} --path ${result.counterexamplePath ?? ''}` +
+      (replayPath === undefined ? '' : ` --replay-path '${replayPath}'`)
     : undefined;
   let violations: Violation[] = [];
   if (counterexample !== undefined) {
@@ -221,6 +245,7 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
     numRuns: result.numRuns,
     seed: result.seed,
     path: result.counterexamplePath ?? undefined,
+    replayPath,
     counterexample,
     violations,
     replay,
