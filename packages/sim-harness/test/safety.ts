@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'vitest';
-import { checkSchedules } from '@pxsim/sim-harness';
+import { checkSchedules, COVERAGE_FLOORS, coverageShortfalls } from '@pxsim/sim-harness';
 
 const CI = process.env['CI'] === 'true';
 
@@ -45,6 +45,17 @@ export async function runSafetyShard(shard: 1 | 2): Promise<void> {
     console.error(`counterexample: ${JSON.stringify(result.counterexample)}\nreplay: ${result.replay}`);
   expect(result.violations, result.replay).toEqual([]);
   expect(result.failed, result.replay).toBe(false);
+  const counted = result.schedules;
+  console.info(
+    `[shard ${shard}] coverage of ${counted} schedules (${result.rejected} rejected: no active data domain left for L1):\n` +
+      Object.keys(COVERAGE_FLOORS)
+        .map(
+          (name) =>
+            `  ${name}: ${result.coverage[name] ?? 0} (${(((result.coverage[name] ?? 0) / counted) * 100).toFixed(1)} %, floor ${(COVERAGE_FLOORS[name] ?? 0) * 100} %)`,
+        )
+        .join('\n'),
+  );
+  expect(coverageShortfalls(result.coverage, counted), 'generator floors').toEqual([]);
 }
 
 export const SHARD_SCHEDULES = Math.ceil(Number(process.env['PXSIM_SCHEDULES'] ?? (CI ? '10000' : '400')) / 2);
