@@ -31,17 +31,23 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult): Promise<vo
 }
 
 /** `pxsim replay`: the exact failing case of a property run, with its history. */
-export async function replay(io: Io, options: { seed: string; path: string; mode: string }): Promise<void> {
+export async function replay(
+  io: Io,
+  options: { seed: string; path: string; mode: string; replayPath?: string },
+): Promise<void> {
   const mode = parseMode(options.mode);
   const seed = Number(options.seed);
   if (!Number.isInteger(seed)) throw new CliError(`--seed ${options.seed} is not a whole number`, 2);
   if (!/^\d+(:\d+)*$/.test(options.path))
     throw new CliError(`--path ${options.path} is not a fast-check path (like 12:0:3)`, 2);
+  if (options.replayPath !== undefined && !/^[A-Za-z0-9+/]*:[A-Za-z0-9+/]*$/.test(options.replayPath))
+    throw new CliError(`--replay-path ${options.replayPath} is not a fast-check replay path (like CBA:0/)`, 2);
   const result = await checkSchedules({
     mode,
     numRuns: Number(options.path.split(':')[0]) + 1,
     seed,
     path: options.path,
+    ...(options.replayPath === undefined ? {} : { replayPath: options.replayPath }),
   });
   await report(io, mode, result);
 }

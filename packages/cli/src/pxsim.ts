@@ -168,8 +168,9 @@ export function pxsim(io: Io = processIo): Command {
     .description('replay exactly the failing schedule a property run printed, with its history')
     .requiredOption('--seed <n>', 'the seed printed with the failure')
     .requiredOption('--path <path>', 'the path printed with the failure')
+    .option('--replay-path <text>', 'the replay path printed with a shrunk failure')
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
-    .action(async (options: { seed: string; path: string; mode: string }) =>
+    .action(async (options: { seed: string; path: string; mode: string; replayPath?: string }) =>
       (await import('./explore.js')).replay(io, options),
     );
   root

@@ -20,10 +20,14 @@ export {
   type Violation,
 } from '@pxsim/checkers';
 export { applyStep, resolveStep, type Step } from './nemesis.js';
+export { COVERAGE_CASES, COVERAGE_FLOORS, classify, coverageShortfalls } from './coverage.js';
 export {
   checkSchedules,
   runSchedule,
   scheduleArbitrary,
+  scheduleArbitraryFor,
+  comboArbitrary,
+  replayPathOf,
   stepArbitrary,
   type Schedule,
   type CheckOptions,

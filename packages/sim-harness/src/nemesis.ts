@@ -21,7 +21,7 @@ export type Step =
   | { kind: 'restart'; node: number }
   | { kind: 'pause'; node: number }
   | { kind: 'resume'; node: number }
-  | { kind: 'latency'; ms: number; jitterMs: number }
+  | { kind: 'latency'; ms: number; jitterMs: number; oneWay?: boolean }
   | { kind: 'loss'; percent: number }
   | { kind: 'duplicate'; percent: number }
   | { kind: 'heal' }
@@ -114,8 +114,13 @@ export function resolveStep(specs: readonly NodeSpec[], step: Step): ResolvedSte
     case 'pause':
     case 'resume':
       return { faults: [{ kind: step.kind, nodes: ip(step.node) }] };
-    case 'latency':
-      return { faults: [{ kind: 'latency', ms: step.ms, jitterMs: step.jitterMs }] };
+    case 'latency': {
+      // oneWay: only frames from the first data domain to the second are delayed.
+      const inDomain = (domain: string | undefined): string[] =>
+        specs.filter((spec) => spec.domain === domain).map((spec) => spec.ip);
+      const direction = step.oneWay === true ? { from: inDomain(domains[0]), to: inDomain(domains[1]) } : {};
+      return { faults: [{ kind: 'latency', ms: step.ms, jitterMs: step.jitterMs, ...direction }] };
+    }
     case 'loss':
     case 'duplicate':
       return { faults: [{ kind: step.kind, percent: step.percent }] };
