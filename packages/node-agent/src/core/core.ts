@@ -10,6 +10,7 @@ import {
   type HeartbeatFrame,
 } from '../wire/frames.js';
 import { clusterParser, type ParsedCluster } from '../wire/layout.js';
+import { frameVerdict, type FrameFilterContext } from './frame-filter.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
 import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
 import { AliveRecordWatch } from './alive.js';
@@ -270,9 +271,7 @@ export class AgentCore {
   }
 
   private log(level: LogLevel, message: string): void {
-    const ready = this.ready();
-    ready.logs ??= [];
-    ready.logs.push({ level, message });
+    (this.ready().logs ??= []).push({ level, message });
   }
 
   private stepLifecycle(
@@ -365,33 +364,24 @@ export class AgentCore {
   }
 
   private eventList(): AgentEvent[] {
-    const ready = this.ready();
-    ready.events ??= [];
-    return ready.events;
+    return (this.ready().events ??= []);
   }
 
   private onFrame(bytes: Uint8Array, atMs: number): void {
     this.countersMoved = true;
-    const decoded = decodeFrame(bytes, this.frameKey);
-    if (!decoded.ok) {
-      this.counters.framesDropped += 1;
-      return;
-    }
-    const frame = decoded.frame;
-    if (frame.clusterId !== this.config.clusterId) {
-      this.counters.framesFromOtherClusters += 1;
-      return;
-    }
-    if (frame.nodeId === this.nodeId || this.self.phase !== 'running' || this.pauses.draining(atMs)) {
-      this.counters.framesDropped += 1;
-      return;
-    }
-    if (!decoded.authentic || !this.accepted.isNew(frame)) {
-      this.counters.framesUnauthenticated += 1;
-      return;
-    }
-    this.counters.framesReceived += 1;
-    this.stepEngine({ type: 'heartbeat', atMs, from: frame.nodeId, peerState: frame.state });
+    const verdict = frameVerdict(decodeFrame(bytes, this.frameKey), this.frameFilter(atMs));
+    this.counters[verdict.counter] += 1;
+    if (verdict.frame === undefined) return;
+    this.stepEngine({ type: 'heartbeat', atMs, from: verdict.frame.nodeId, peerState: verdict.frame.state });
+  }
+
+  private frameFilter(atMs: number): FrameFilterContext {
+    return {
+      clusterId: this.config.clusterId,
+      selfId: this.nodeId,
+      listening: () => this.self.phase === 'running' && !this.pauses.draining(atMs),
+      accepted: this.accepted,
+    };
   }
 
   private stepEngine(input: QuorumInput): void {
