@@ -21,18 +21,13 @@ const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
       ],
     },
   },
-];
-
-/**
- * Found by the stronger generator (pause across a partition) and NOT fixed on this branch: kept as expected failures
- * until the fix lands (then `it.fails` becomes `it`).
- */
-const OPEN: Array<{ found: string; schedule: Schedule }> = [
   {
     found:
-      'S1 (open, issue 16 item 1): with a witness, node 127.0.2.1 paused across a domain split and resumed serves ' +
+      'S1: with a witness, node 127.0.2.1 paused across a domain split and resumed served ' +
       'alongside 127.0.1.1 while the domains are cut both ways (9515 ms; cut since 6211 ms). Found by the CI shard 2 ' +
-      "fresh seed 273008119: pnpm exec pxsim replay --mode safe --seed 273008119 --path 668:1:0:0:0:0:0:1:1:0:0:0:0:0:0:0:0:0:0:0:1:0:0:0:0:0:0:12:8:0:0:6:8:7:7:6:6:8:6:6:7:8:6:6:7:8:6:6:6:9:8:6:7:7:7:7:7:7:7:10:7:7:7:11:11:22:23:7:7:10:27:26:25:25:28:28 --replay-path '///C:P'",
+      "fresh seed 273008119: pnpm exec pxsim replay --mode safe --seed 273008119 --path 668:1:0:0:0:0:0:1:1:0:0:0:0:0:0:0:0:0:0:0:1:0:0:0:0:0:0:12:8:0:0:6:8:7:7:6:6:8:6:6:7:8:6:6:7:8:6:6:6:9:8:6:7:7:7:7:7:7:7:10:7:7:7:11:11:22:23:7:7:10:27:26:25:25:28:28 --replay-path '///C:P' " +
+      '(fix, issue 16 item 1: a node brings its engine to now before serving, and a gap between inputs longer than the ' +
+      'heartbeat interval plus the freshness window makes its view stale and drains the frames queued during the pause)',
     schedule: {
       seed: 1,
       witness: true,
@@ -54,10 +49,6 @@ const OPEN: Array<{ found: string; schedule: Schedule }> = [
 
 describe('regression schedules (safe mode)', () => {
   it.each(REGRESSIONS)('$found', async ({ schedule }) => {
-    const { violations } = await runSchedule('safe', schedule);
-    expect(violations).toEqual([]);
-  });
-  it.fails.each(OPEN)('$found', async ({ schedule }) => {
     const { violations } = await runSchedule('safe', schedule);
     expect(violations).toEqual([]);
   });
