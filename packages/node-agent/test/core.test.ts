@@ -129,9 +129,10 @@ function frameFrom(nodeId: string, sequence: number, sentAtMs: number): Uint8Arr
 }
 
 /** Runs the core with its peer heard every 250 ms and the cluster read every 500 ms, up to `untilMs`. */
+/** The peer heartbeats every 250 ms (its sequence number is the send time, so it only grows across calls). */
 function formCluster(core: AgentCore, fromMs: number, untilMs: number): void {
-  for (let atMs = fromMs, sequence = 1; atMs <= untilMs; atMs += 250, sequence++) {
-    core.step({ type: 'frame', atMs, bytes: frameFrom(PEER, sequence, atMs) });
+  for (let atMs = fromMs; atMs <= untilMs; atMs += 250) {
+    core.step({ type: 'frame', atMs, bytes: frameFrom(PEER, atMs, atMs) });
     if (atMs % 500 === 0) core.step({ type: 'read', atMs, readStartMs: atMs, revision: 4, kvs: CLUSTER });
   }
 }
