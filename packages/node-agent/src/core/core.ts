@@ -127,7 +127,8 @@ export class AgentCore {
   private readonly rejections = new RejectionLog();
   /** The heartbeat key, from the cluster info record: none yet, no frame is sent or accepted. */
   private frameKey: FrameKey | undefined;
-  private readonly accepted = new AcceptedFrames();
+  /** What the frame filter asks of this core: made once, not per frame (the simulator's hot path). */
+  private readonly frameFilter: FrameFilterContext;
   private readonly peers: PeerList;
   private current: AgentStatus | undefined;
   /** The current snapshot is right but for its counters (a frame came in). */
@@ -138,6 +139,12 @@ export class AgentCore {
   eventsWanted = false;
 
   constructor(options: AgentCoreOptions) {
+    this.frameFilter = {
+      clusterId: options.config.clusterId,
+      nodeId: options.nodeId,
+      listening: (atMs) => this.self.phase === 'running' && !this.pauses.draining(atMs),
+      accepted: new AcceptedFrames(),
+    };
     this.config = options.config;
     this.nodeId = options.nodeId;
     this.random = options.random;
@@ -369,19 +376,10 @@ export class AgentCore {
 
   private onFrame(bytes: Uint8Array, atMs: number): void {
     this.countersMoved = true;
-    const verdict = frameVerdict(decodeFrame(bytes, this.frameKey), this.frameFilter(atMs));
+    const verdict = frameVerdict(decodeFrame(bytes, this.frameKey), this.frameFilter, atMs);
     this.counters[verdict.counter] += 1;
     if (verdict.frame === undefined) return;
     this.stepEngine({ type: 'heartbeat', atMs, from: verdict.frame.nodeId, peerState: verdict.frame.state });
-  }
-
-  private frameFilter(atMs: number): FrameFilterContext {
-    return {
-      clusterId: this.config.clusterId,
-      selfId: this.nodeId,
-      listening: () => this.self.phase === 'running' && !this.pauses.draining(atMs),
-      accepted: this.accepted,
-    };
   }
 
   private stepEngine(input: QuorumInput): void {

@@ -5,23 +5,24 @@ export type FrameVerdict =
   | { counter: 'framesDropped' | 'framesFromOtherClusters' | 'framesUnauthenticated'; frame?: undefined }
   | { counter: 'framesReceived'; frame: HeartbeatFrame };
 
+/** What the filter asks of the receiving core (the core itself: no object is made per frame). */
 export interface FrameFilterContext {
-  clusterId: string;
-  selfId: string;
+  readonly clusterId: string;
+  readonly nodeId: string;
   /** Running, and not draining frames queued during a pause. */
-  listening: () => boolean;
-  accepted: AcceptedFrames;
+  listening(atMs: number): boolean;
+  readonly accepted: AcceptedFrames;
 }
 
 /**
  * The rules a received heartbeat frame passes, in order: well-formed, of this cluster, from another node while this
  * one listens, authentic and not a replay (the replay window is updated only for an authentic frame).
  */
-export function frameVerdict(decoded: DecodeResult, context: FrameFilterContext): FrameVerdict {
+export function frameVerdict(decoded: DecodeResult, context: FrameFilterContext, atMs: number): FrameVerdict {
   if (!decoded.ok) return { counter: 'framesDropped' };
   const frame = decoded.frame;
   if (frame.clusterId !== context.clusterId) return { counter: 'framesFromOtherClusters' };
-  if (frame.nodeId === context.selfId || !context.listening()) return { counter: 'framesDropped' };
+  if (frame.nodeId === context.nodeId || !context.listening(atMs)) return { counter: 'framesDropped' };
   if (!decoded.authentic || !context.accepted.isNew(frame)) return { counter: 'framesUnauthenticated' };
   return { counter: 'framesReceived', frame };
 }
