@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
-import { encodeFrame, FRAME_TAG_BYTES, frameKey, newFrameSecret } from '@pxsim/node-agent';
+import { clusterTagOf, encodeFrame, FRAME_TAG_BYTES, frameKey, newFrameSecret } from '@pxsim/node-agent';
 import { FAST_TIMING } from '@pxsim/quorum';
 import { topology } from '@pxsim/sim-harness';
 import type { Figure } from './figures.js';
@@ -138,8 +138,8 @@ async function processFigures(etcdEndpoint: string, root: string): Promise<Figur
 export async function agentFigures(): Promise<Figure[]> {
   const frameBytes = encodeFrame(
     {
-      v: 1,
-      clusterId: 'px-dr-cluster',
+      v: 2,
+      clusterTag: clusterTagOf('c'.repeat(63)),
       nodeId: '04de0858-4081-47c3-a2ab-f0835b788738',
       generation: 3,
       sequence: 123_456,
@@ -157,7 +157,7 @@ export async function agentFigures(): Promise<Figure[]> {
         name: 'agent.heartbeat_frame_bytes',
         value: frameBytes,
         unit: 'bytes',
-        note: `msgpack 7-field array (UUID node ID, the seed cluster ID, wall-clock time) + ${FRAME_TAG_BYTES}-byte HMAC-SHA256 tag; target ≤ 96`,
+        note: `msgpack 7-field array (UUID node ID, 8-byte tag of a 63-character cluster ID: the size does not depend on the ID, wall-clock time) + ${FRAME_TAG_BYTES}-byte HMAC-SHA256 tag; target ≤ 96`,
       },
       {
         name: 'cli.pxctl_help_ms',

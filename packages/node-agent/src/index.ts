@@ -35,6 +35,8 @@ export {
   newFrameSecret,
   FRAME_BYTES_MAX,
   FRAME_TAG_BYTES,
+  FRAME_BYTES_UUID_MAX,
+  clusterTagOf,
   type FrameKey,
   type HeartbeatFrame,
   type DecodeResult,

@@ -4,6 +4,7 @@ import { timingProfile } from '@pxsim/quorum';
 import {
   AgentCore,
   decodeFrame,
+  clusterTagOf,
   encodeFrame,
   frameKey,
   FRAME_TAG_BYTES,
@@ -123,7 +124,7 @@ function transcript(core: AgentCore, inputs: AgentInput[]): string {
 
 function frameFrom(nodeId: string, sequence: number, sentAtMs: number): Uint8Array {
   return encodeFrame(
-    { v: 1, clusterId: 'px-dr-cluster', nodeId, generation: 1, sequence, sentAtMs, state: 'UP' },
+    { v: 2, clusterTag: clusterTagOf('px-dr-cluster'), nodeId, generation: 1, sequence, sentAtMs, state: 'UP' },
     frameKey(SECRET),
   );
 }
@@ -234,7 +235,13 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     const genuine = frameFrom(PEER, 2, 29);
     core.step({ type: 'frame', atMs: 30, bytes: genuine });
     core.step({ type: 'frame', atMs: 31, bytes: Uint8Array.from(genuine) }); // replayed
-    const forgedFields = { v: 1, clusterId: 'px-dr-cluster', nodeId: PEER, generation: 1, sentAtMs: 40 } as const;
+    const forgedFields = {
+      v: 2,
+      clusterTag: clusterTagOf('px-dr-cluster'),
+      nodeId: PEER,
+      generation: 1,
+      sentAtMs: 40,
+    } as const;
     const wrongKey = frameKey('b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0x');
     core.step({ type: 'frame', atMs: 40, bytes: encodeFrame({ ...forgedFields, sequence: 9, state: 'UP' }, wrongKey) });
     const untagged = frameFrom(PEER, 10, 41).subarray(0, -FRAME_TAG_BYTES);
@@ -254,8 +261,8 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     const wrongKey = frameKey('b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0x');
     for (let atMs = 500, sequence = 1; atMs <= 12_000; atMs += 250, sequence++) {
       const fields = {
-        v: 1,
-        clusterId: 'px-dr-cluster',
+        v: 2,
+        clusterTag: clusterTagOf('px-dr-cluster'),
         nodeId: PEER,
         generation: 1,
         sequence,

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { createHmac } from 'node:crypto';
+import { unpack } from 'msgpackr';
 import {
   decodeFrame,
   encodeFrame,
   FRAME_BYTES_MAX,
   FRAME_TAG_BYTES,
+  FRAME_BYTES_UUID_MAX,
+  clusterTagOf,
   frameKey,
   newFrameSecret,
   type HeartbeatFrame,
@@ -14,8 +18,8 @@ const key = frameKey(newFrameSecret());
 const otherKey = frameKey(newFrameSecret());
 
 const frame = (sequence: number): HeartbeatFrame => ({
-  v: 1,
-  clusterId: 'px-dr-cluster',
+  v: 2,
+  clusterTag: clusterTagOf('px-dr-cluster'),
   nodeId: '3f1b2c4d-0000-4000-8000-000000000001',
   generation: 2,
   sequence,
@@ -66,17 +70,48 @@ describe('heartbeat frames', () => {
     });
   });
 
-  it('fit in 96 bytes: a UUID node ID, a 20-character cluster ID, the longest state, wall-clock times, 65535 restarts', () => {
-    const worst: HeartbeatFrame = {
-      v: 1,
-      clusterId: 'c'.repeat(20),
-      nodeId: '3f1b2c4d-0000-4000-8000-000000000001',
-      generation: 2 ** 16 - 1,
-      sequence: 2 ** 32 - 1,
-      sentAtMs: Date.UTC(2100, 0, 1),
-      state: 'SUSPECT_NOT_IN_QUORUM',
-    };
-    expect(encodeFrame(worst, key).length).toBeLessThanOrEqual(96);
+  it('fit in 96 bytes whatever the cluster ID: a UUID node ID, the longest state, the largest numbers', () => {
+    for (const clusterId of ['c', 'px-dr-cluster', 'c'.repeat(63)]) {
+      const worst: HeartbeatFrame = {
+        v: 2,
+        clusterTag: clusterTagOf(clusterId),
+        nodeId: '3f1b2c4d-0000-4000-8000-000000000001',
+        generation: 2 ** 32 - 1,
+        sequence: Number.MAX_SAFE_INTEGER,
+        sentAtMs: Date.UTC(2100, 0, 1) + 0.5,
+        state: 'SUSPECT_NOT_IN_QUORUM',
+      };
+      expect(encodeFrame(worst, key).length).toBe(FRAME_BYTES_UUID_MAX);
+    }
+    expect(FRAME_BYTES_UUID_MAX).toBeLessThanOrEqual(96);
+  });
+
+  it("carry node:crypto's HMAC-SHA256 of their body under the secret, truncated (fast-check over secrets and frames)", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 100 }),
+        fc.string({ maxLength: 64 }),
+        (secretBytes, nodeId) => {
+          const secret = Buffer.from(secretBytes).toString('base64url');
+          const bytes = encodeFrame({ ...frame(6), nodeId }, frameKey(secret));
+          const body = bytes.subarray(0, bytes.length - FRAME_TAG_BYTES);
+          const expected = createHmac('sha256', Buffer.from(secretBytes))
+            .update(body)
+            .digest()
+            .subarray(0, FRAME_TAG_BYTES);
+          expect(Buffer.from(bytes.subarray(body.length))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('name their cluster by a tag of 8 bytes: one per ID, another for another ID', () => {
+    expect(clusterTagOf('px-dr-cluster')).toMatch(/^[0-9a-f]{16}$/);
+    expect(clusterTagOf('px-dr-cluster')).toBe(clusterTagOf('px-dr-cluster'));
+    expect(clusterTagOf('px-dr-cluster')).not.toBe(clusterTagOf('px-dr-cluster2'));
+    const untagged = encodeFrame({ ...frame(5), clusterTag: 'px-dr-cluster' }, key);
+    expect(decodeFrame(untagged, key)).toEqual({ ok: false, problem: 'bad cluster tag: not 8 bytes' });
   });
 
   it('reject garbage, wrong shapes and oversized frames with a message naming the problem', () => {
@@ -100,15 +135,34 @@ describe('heartbeat frames', () => {
 
   it("answer from the sender's memory exactly what decoding the bytes gives (fast-check, odd strings and numbers)", () => {
     const text = fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 70 }), fc.uuid());
-    const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 0, 2 ** 53, 1.5, Number.NaN));
+    const number = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(-0, 0, 2 ** 32, 2 ** 53, 1.5, Number.NaN, Date.UTC(2026, 10, 22), Number.MAX_SAFE_INTEGER),
+    );
     fc.assert(
-      fc.property(text, text, number, number, number, fc.constantFrom('UP', 'NOT_IN_QUORUM', 'DOWN'), (...fields) => {
-        const [clusterId, nodeId, generation, sequence, sentAtMs, state] = fields;
-        const sent = { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state } as unknown as HeartbeatFrame;
-        const bytes = encodeFrame(sent, key);
-        const fresh = decodeFrame(Uint8Array.from(bytes), key); // another array: decoded from the bytes
-        expect(decodeFrame(bytes, key)).toEqual(fresh);
-      }),
+      fc.property(
+        text,
+        text,
+        number,
+        number,
+        number,
+        fc.constantFrom('UP', 'NOT_IN_QUORUM', 'DOWN'),
+        fc.boolean(),
+        (...fields) => {
+          const [cluster, nodeId, generation, sequence, sentAtMs, state, tagged] = fields;
+          const clusterTag = tagged ? clusterTagOf(cluster) : cluster; // a string not a tag: refused either way
+          const sent = { v: 2, clusterTag, nodeId, generation, sequence, sentAtMs, state } as unknown as HeartbeatFrame;
+          const bytes = encodeFrame(sent, key);
+          const fresh = decodeFrame(Uint8Array.from(bytes), key); // another array: decoded from the bytes
+          expect(decodeFrame(bytes, key)).toEqual(fresh);
+          // The hand-written msgpack (wire/frame-writer.ts) reads back, by msgpackr, as the values written.
+          const fieldsRead: unknown = unpack(bytes.subarray(0, bytes.length - FRAME_TAG_BYTES));
+          const tagRead = tagged ? Buffer.from(clusterTag, 'hex') : clusterTag;
+          const codeRead = ['UP', 'SUSPECT_NOT_IN_QUORUM', 'NOT_IN_QUORUM'].indexOf(state);
+          expect(fieldsRead).toEqual([2, tagRead, nodeId, generation, sequence, sentAtMs, codeRead]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

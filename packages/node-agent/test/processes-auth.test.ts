@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EtcdProcess, findEtcdBinary } from '@pxsim/kvdb-client/etcd-process';
-import { encodeFrame, frameKey, newFrameSecret } from '@pxsim/node-agent';
+import { clusterTagOf, encodeFrame, frameKey, newFrameSecret } from '@pxsim/node-agent';
 import { CHANGE_WITHIN_MS, STARTUP_WITHIN_MS, getJson, spawnNode, until, type NodeProcess } from './processes.js';
 
 const etcdAvailable = findEtcdBinary() !== undefined;
@@ -74,7 +74,7 @@ describe.skipIf(!etcdAvailable)('real px-node processes and a forger on the hear
       let sequence = 1_000_000;
       const forge = (): void => {
         sequence += 1;
-        const fields = { v: 1, clusterId: 'px-auth-cluster', nodeId: victimId, generation: 99 } as const;
+        const fields = { v: 2, clusterTag: clusterTagOf('px-auth-cluster'), nodeId: victimId, generation: 99 } as const;
         const tagged = encodeFrame({ ...fields, sequence, sentAtMs: Date.now(), state: 'UP' }, wrongKey);
         const untagged = tagged.subarray(0, tagged.length - 16);
         for (const socket of sockets) {

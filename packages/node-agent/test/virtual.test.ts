@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, frameKey, newFrameSecret } from '@pxsim/node-agent';
+import { clusterTagOf, encodeFrame, frameKey, newFrameSecret } from '@pxsim/node-agent';
 import { ADMIN_TOKEN, VirtualCluster } from './virtual-cluster.js';
 
 const A = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
@@ -122,7 +122,13 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
     const view = await cluster.node(B[0] as string).api.inject({ method: 'GET', url: '/v1/cluster' });
     expect(view.body).not.toContain(secret);
     // A genuine frame of the victim's, captured before it dies (its sequence is long past by now).
-    const fields = { v: 1, clusterId: 'px-dr-cluster', nodeId: victimId, generation, sentAtMs: 0 } as const;
+    const fields = {
+      v: 2,
+      clusterTag: clusterTagOf('px-dr-cluster'),
+      nodeId: victimId,
+      generation,
+      sentAtMs: 0,
+    } as const;
     const captured = encodeFrame({ ...fields, sequence: 1, state: 'UP' }, frameKey(secret));
     await cluster.stop([A[0] as string]);
     const attacker = cluster.network.transport('127.0.9.9');
@@ -159,8 +165,8 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
       to,
       encodeFrame(
         {
-          v: 1,
-          clusterId: 'other-cluster',
+          v: 2,
+          clusterTag: clusterTagOf('other-cluster'),
           nodeId: 'x',
           generation: 1,
           sequence: 1,
@@ -176,8 +182,8 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
       to,
       encodeFrame(
         {
-          v: 1,
-          clusterId: 'px-dr-cluster',
+          v: 2,
+          clusterTag: clusterTagOf('px-dr-cluster'),
           nodeId: 'x',
           generation: 1,
           sequence: 1,

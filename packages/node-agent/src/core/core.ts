@@ -3,6 +3,7 @@ import { QuorumEngine, type QuorumAction, type QuorumInput, type QuorumTiming, t
 import type { AgentConfig } from '../config.js';
 import {
   AcceptedFrames,
+  clusterTagOf,
   decodeFrame,
   encodeFrame,
   frameKey,
@@ -140,7 +141,7 @@ export class AgentCore {
 
   constructor(options: AgentCoreOptions) {
     this.frameFilter = {
-      clusterId: options.config.clusterId,
+      clusterTag: clusterTagOf(options.config.clusterId),
       nodeId: options.nodeId,
       listening: (atMs) => this.self.phase === 'running' && !this.pauses.draining(atMs),
       accepted: new AcceptedFrames(),
@@ -377,9 +378,12 @@ export class AgentCore {
   private onFrame(bytes: Uint8Array, atMs: number): void {
     this.countersMoved = true;
     const verdict = frameVerdict(decodeFrame(bytes, this.frameKey), this.frameFilter, atMs);
-    this.counters[verdict.counter] += 1;
-    if (verdict.frame === undefined) return;
-    this.stepEngine({ type: 'heartbeat', atMs, from: verdict.frame.nodeId, peerState: verdict.frame.state });
+    if (typeof verdict === 'string') {
+      this.counters[verdict] += 1;
+      return;
+    }
+    this.counters.framesReceived += 1;
+    this.stepEngine({ type: 'heartbeat', atMs, from: verdict.nodeId, peerState: verdict.state });
   }
 
   private stepEngine(input: QuorumInput): void {
@@ -403,8 +407,8 @@ export class AgentCore {
     if (this.self.phase !== 'running' || cluster === undefined || this.frameKey === undefined) return;
     const state = this.view.self.gossipState;
     const frame: HeartbeatFrame = {
-      v: 1,
-      clusterId: this.config.clusterId,
+      v: 2,
+      clusterTag: this.frameFilter.clusterTag,
       nodeId: this.nodeId,
       generation: this.generation,
       sequence: this.sequence++,

@@ -1,13 +1,15 @@
 import type { AcceptedFrames, DecodeResult, HeartbeatFrame } from '../wire/frames.js';
 
-/** Which counter a received frame moves; an accepted frame also carries the heartbeat the engine is told of. */
-export type FrameVerdict =
-  | { counter: 'framesDropped' | 'framesFromOtherClusters' | 'framesUnauthenticated'; frame?: undefined }
-  | { counter: 'framesReceived'; frame: HeartbeatFrame };
+/**
+ * An accepted frame (it moves the `framesReceived` counter and its heartbeat goes to the engine), or the counter a
+ * refused frame moves. No object is made per frame: frames are most of what an agent receives.
+ */
+export type FrameVerdict = HeartbeatFrame | 'framesDropped' | 'framesFromOtherClusters' | 'framesUnauthenticated';
 
 /** What the filter asks of the receiving core (the core itself: no object is made per frame). */
 export interface FrameFilterContext {
-  readonly clusterId: string;
+  /** `clusterTagOf` the cluster's ID. */
+  readonly clusterTag: string;
   readonly nodeId: string;
   /** Running, and not draining frames queued during a pause. */
   listening(atMs: number): boolean;
@@ -19,10 +21,10 @@ export interface FrameFilterContext {
  * one listens, authentic and not a replay (the replay window is updated only for an authentic frame).
  */
 export function frameVerdict(decoded: DecodeResult, context: FrameFilterContext, atMs: number): FrameVerdict {
-  if (!decoded.ok) return { counter: 'framesDropped' };
+  if (!decoded.ok) return 'framesDropped';
   const frame = decoded.frame;
-  if (frame.clusterId !== context.clusterId) return { counter: 'framesFromOtherClusters' };
-  if (frame.nodeId === context.nodeId || !context.listening(atMs)) return { counter: 'framesDropped' };
-  if (!decoded.authentic || !context.accepted.isNew(frame)) return { counter: 'framesUnauthenticated' };
-  return { counter: 'framesReceived', frame };
+  if (frame.clusterTag !== context.clusterTag) return 'framesFromOtherClusters';
+  if (frame.nodeId === context.nodeId || !context.listening(atMs)) return 'framesDropped';
+  if (!decoded.authentic || !context.accepted.isNew(frame)) return 'framesUnauthenticated';
+  return frame;
 }

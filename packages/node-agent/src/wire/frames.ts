@@ -1,12 +1,14 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { SelfGossipState } from '@pxsim/quorum';
+import { writeFixArray } from './frame-writer.js';
 
 /** A heartbeat frame, msgpack-encoded. Nothing per heartbeat is written to the kvdb. */
 export interface HeartbeatFrame {
-  /** Frame format version. */
-  v: 1;
-  clusterId: string;
+  /** Frame format version (2: the cluster named by its tag; 1 carried the cluster ID itself). */
+  v: 2;
+  /** `clusterTagOf(clusterId)`: which cluster the frame is of, in 8 bytes whatever the ID's length. */
+  clusterTag: string;
   nodeId: string;
   /** Incremented on every start of the agent (the node entry's genNumber). */
   generation: number;
@@ -19,6 +21,8 @@ export interface HeartbeatFrame {
 }
 
 export const FRAME_BYTES_MAX = 512;
+/** What a frame of a UUID node ID takes at most, whatever the cluster ID (issue 16: at most 96). */
+export const FRAME_BYTES_UUID_MAX = 90;
 /** The keyed tag after the fields: HMAC-SHA256 over the encoded fields, truncated to this many bytes. */
 export const FRAME_TAG_BYTES = 16;
 
@@ -32,9 +36,14 @@ const STATE_CODES: readonly SelfGossipState[] = ['UP', 'SUSPECT_NOT_IN_QUORUM', 
  * decode cache, which compares keys by identity, is shared by every agent of a cluster in one process (the simulator).
  */
 export interface FrameKey {
-  /** The secret's bytes (a raw key: createHmac with a KeyObject costs about a quarter more per frame). */
-  readonly hmacKey: Buffer;
+  /** The HMAC's inner block: the key XOR ipad, then room for a frame's body (RFC 2104). */
+  readonly inner: Buffer;
+  /** The HMAC's outer block: the key XOR opad, then room for the inner digest. */
+  readonly outer: Buffer;
 }
+
+const SHA256_BLOCK_BYTES = 64;
+const SHA256_BYTES = 32;
 
 /** A new cluster heartbeat secret: 32 random bytes from the OS, base64url (43 characters). */
 export function newFrameSecret(): string {
@@ -49,58 +58,121 @@ export function frameKey(secret: string): FrameKey {
   let key = keys.get(secret);
   if (key === undefined) {
     if (keys.size >= KEYS_MAX) keys.clear();
-    key = Object.freeze({ hmacKey: Buffer.from(secret, 'base64url') });
+    key = hmacBlocks(Buffer.from(secret, 'base64url'));
     keys.set(secret, key);
   }
   return key;
 }
 
-function tagOf(key: FrameKey, body: Uint8Array): Buffer {
-  return createHmac('sha256', key.hmacKey).update(body).digest().subarray(0, FRAME_TAG_BYTES);
+/** A cluster's tag: the first 8 bytes of SHA-256 of its ID, as 16 hex digits (one answer per ID, remembered). */
+export function clusterTagOf(clusterId: string): string {
+  let tag = clusterTags.get(clusterId);
+  if (tag === undefined) {
+    if (clusterTags.size >= KEYS_MAX) clusterTags.clear();
+    tag = createHash('sha256')
+      .update(clusterId)
+      .digest('hex')
+      .slice(0, 2 * CLUSTER_TAG_BYTES);
+    clusterTags.set(clusterId, tag);
+  }
+  return tag;
+}
+
+const CLUSTER_TAG_BYTES = 8;
+const clusterTags = new Map<string, string>();
+/** A cluster tag's bytes, by its hex (encoding packs bytes; bounded as `clusterTags`). */
+const clusterTagBytes = new Map<string, Buffer>();
+
+/** A cluster tag's bytes; none for a string that is not a tag. */
+function clusterTagBytesOf(tag: string): Buffer | undefined {
+  let bytes = clusterTagBytes.get(tag);
+  if (bytes === undefined) {
+    if (!HEX16.test(tag)) return undefined;
+    if (clusterTagBytes.size >= KEYS_MAX) clusterTagBytes.clear();
+    bytes = Buffer.from(tag, 'hex');
+    clusterTagBytes.set(tag, bytes);
+  }
+  return bytes;
+}
+
+function hmacBlocks(secret: Buffer): FrameKey {
+  const keyBytes = secret.length > SHA256_BLOCK_BYTES ? createHash('sha256').update(secret).digest() : secret;
+  const inner = Buffer.alloc(SHA256_BLOCK_BYTES + FRAME_BYTES_MAX);
+  const outer = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_BYTES);
+  for (let index = 0; index < SHA256_BLOCK_BYTES; index++) {
+    inner[index] = (keyBytes[index] ?? 0) ^ 0x36;
+    outer[index] = (keyBytes[index] ?? 0) ^ 0x5c;
+  }
+  return Object.freeze({ inner, outer });
+}
+
+/**
+ * The HMAC-SHA256 (RFC 2104: H(K^opad || H(K^ipad || body))) of `body` under the key, truncated to
+ * `FRAME_TAG_BYTES`, as a latin1 string (one byte a character). Made of two one-shot native SHA-256 calls over the
+ * key's prepared blocks: `createHmac` builds a native object per frame, whose creation and finalisation cost about as
+ * much again as the hashing (the simulator tags a frame per node per heartbeat round); `frames.test.ts` checks the
+ * tags equal `createHmac`'s.
+ */
+function tagOf(key: FrameKey, body: Uint8Array): string {
+  const inner =
+    body.length <= FRAME_BYTES_MAX ? key.inner : Buffer.concat([key.inner.subarray(0, SHA256_BLOCK_BYTES), body]);
+  inner.set(body, SHA256_BLOCK_BYTES);
+  const innerDigest = hash('sha256', inner.subarray(0, SHA256_BLOCK_BYTES + body.length), 'binary');
+  latin1Write(key.outer, innerDigest, SHA256_BLOCK_BYTES, SHA256_BYTES);
+  return hash('sha256', key.outer, 'binary').slice(0, FRAME_TAG_BYTES);
+}
+
+/** Buffer's own latin1 writer (what `write(…, 'latin1')` ends in, without the argument checks it runs per call). */
+const latin1Writer = (Buffer.prototype as Buffer & { latin1Write?: LatinWriter }).latin1Write;
+type LatinWriter = (this: Buffer, text: string, offset: number, length: number) => number;
+
+function latin1Write(buffer: Buffer, text: string, offset: number, length: number): void {
+  if (latin1Writer === undefined) buffer.write(text, offset, length, 'latin1');
+  else latin1Writer.call(buffer, text, offset, length);
 }
 
 /** Whether the last `FRAME_TAG_BYTES` of `bytes` are the tag of the bytes before them (constant-time compare). */
 function tagIsRight(key: FrameKey | undefined, bytes: Uint8Array): boolean {
-  if (key === undefined || bytes.length <= FRAME_TAG_BYTES) return false;
+  if (key === undefined || bytes.length <= FRAME_TAG_BYTES || bytes.length > FRAME_BYTES_MAX) return false;
   const bodyBytes = bytes.length - FRAME_TAG_BYTES;
-  return timingSafeEqual(tagOf(key, bytes.subarray(0, bodyBytes)), bytes.subarray(bodyBytes));
+  return timingSafeEqual(Buffer.from(tagOf(key, bytes.subarray(0, bodyBytes)), 'latin1'), bytes.subarray(bodyBytes));
 }
 
 /**
- * On the wire a frame is a msgpack array in field order ([v, clusterId, nodeId, generation, sequence, sentAtMs,
- * state code]): no field names to encode or decode; then the `FRAME_TAG_BYTES`-byte tag of that array under the
- * cluster's key. Encoded once per heartbeat round (every peer gets the same bytes): one HMAC per round.
+ * On the wire a frame is a msgpack array in field order ([v, cluster tag (8 bytes), nodeId, generation, sequence,
+ * sentAtMs, state code]): no field names to encode or decode; then the `FRAME_TAG_BYTES`-byte tag of that array under
+ * the cluster's key. Encoded once per heartbeat round (every peer gets the same bytes): one HMAC per round.
  */
 export function encodeFrame(frame: HeartbeatFrame, key: FrameKey): Uint8Array {
-  const fields = [
+  const code = STATE_CODES.indexOf(frame.state);
+  const tagBytes = clusterTagBytesOf(frame.clusterTag) ?? frame.clusterTag;
+  const fields = [frame.v, tagBytes, frame.nodeId, frame.generation, frame.sequence, frame.sentAtMs, code];
+  const { out: bytes, bodyBytes } = writeFixArray(fields, FRAME_TAG_BYTES);
+  latin1Write(bytes, tagOf(key, bytes.subarray(0, bodyBytes)), bodyBytes, FRAME_TAG_BYTES);
+  // What decoding these bytes gives is known when the fields pass the decoder's checks and survive msgpack unchanged
+  // (no surrogates, no -0): remember it, so that peers in this process (the simulator) need not decode it.
+  const checked = checkFields(
     frame.v,
-    frame.clusterId,
+    frame.clusterTag,
     frame.nodeId,
     frame.generation,
     frame.sequence,
     frame.sentAtMs,
-    STATE_CODES.includes(frame.state) ? STATE_CODES.indexOf(frame.state) : frame.state,
-  ];
-  const body = packr.pack(fields);
-  const bytes = new Uint8Array(body.length + FRAME_TAG_BYTES);
-  bytes.set(body);
-  bytes.set(tagOf(key, body), body.length);
-  // What decoding these bytes gives is known when the fields pass the decoder's checks and survive msgpack unchanged
-  // (no surrogates, no -0): remember it, so that peers in this process (the simulator) need not decode it.
-  const checked = checkFields(fields);
+    code,
+  );
   if (
     checked.ok &&
     bytes.length <= FRAME_BYTES_MAX &&
-    !SURROGATE.test(frame.clusterId) &&
     !SURROGATE.test(frame.nodeId) &&
     !Object.is(frame.generation, -0) &&
     !Object.is(frame.sequence, -0) &&
     !Object.is(frame.sentAtMs, -0)
   )
-    remember(bytes, key, { ...checked, authentic: true });
+    remember(bytes, key, { ok: true, frame: checked.frame, authentic: true });
   return bytes;
 }
 
+const HEX16 = /^[0-9a-f]{16}$/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
@@ -137,7 +209,7 @@ export function decodeFrame(bytes: Uint8Array, key: FrameKey | undefined): Decod
 function remember(bytes: Uint8Array, key: FrameKey | undefined, result: DecodeResult): void {
   if (result.ok) Object.freeze(result.frame);
   if (recent.length >= RECENT_MAX) recent.pop();
-  recent.unshift({ source: bytes, bytes: bytes.slice(), key, result: Object.freeze(result) });
+  recent.unshift({ source: bytes, bytes: Buffer.from(bytes), key, result: Object.freeze(result) });
 }
 
 function decodeUncached(bytes: Uint8Array, key: FrameKey | undefined): DecodeResult {
@@ -150,18 +222,30 @@ function decodeUncached(bytes: Uint8Array, key: FrameKey | undefined): DecodeRes
   } catch (error) {
     return { ok: false, problem: `malformed frame: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const checked = checkFields(value);
-  return checked.ok ? { ...checked, authentic: tagIsRight(key, bytes) } : checked;
-}
-
-/** The decoder's checks on an unpacked frame. */
-function checkFields(value: unknown): { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string } {
   if (!Array.isArray(value) || value.length !== 7)
     return { ok: false, problem: 'malformed frame: not a 7-field array' };
-  const [v, clusterId, nodeId, generation, sequence, sentAtMs, state] = value as unknown[];
-  if (v !== 1) return { ok: false, problem: `unsupported frame version ${String(v)}` };
-  if (typeof clusterId !== 'string' || clusterId === '' || clusterId.length > 64)
-    return { ok: false, problem: 'bad clusterId' };
+  const [v, tag, nodeId, generation, sequence, sentAtMs, state] = value as unknown[];
+  const clusterTag =
+    tag instanceof Uint8Array && tag.length === CLUSTER_TAG_BYTES
+      ? Buffer.from(tag.buffer, tag.byteOffset, tag.length).toString('hex')
+      : undefined;
+  const checked = checkFields(v, clusterTag, nodeId, generation, sequence, sentAtMs, state);
+  return checked.ok ? { ok: true, frame: checked.frame, authentic: tagIsRight(key, bytes) } : checked;
+}
+
+/** The decoder's checks on an unpacked frame's fields (the cluster tag already as hex). */
+function checkFields(
+  v: unknown,
+  clusterTag: unknown,
+  nodeId: unknown,
+  generation: unknown,
+  sequence: unknown,
+  sentAtMs: unknown,
+  state: unknown,
+): { ok: true; frame: HeartbeatFrame } | { ok: false; problem: string } {
+  if (v !== 2) return { ok: false, problem: `unsupported frame version ${String(v)}` };
+  if (typeof clusterTag !== 'string' || !(clusterTagBytes.has(clusterTag) || HEX16.test(clusterTag)))
+    return { ok: false, problem: `bad cluster tag: not ${CLUSTER_TAG_BYTES} bytes` };
   if (typeof nodeId !== 'string' || nodeId === '' || nodeId.length > 64) return { ok: false, problem: 'bad nodeId' };
   if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0)
     return { ok: false, problem: 'bad generation' };
@@ -171,7 +255,7 @@ function checkFields(value: unknown): { ok: true; frame: HeartbeatFrame } | { ok
     return { ok: false, problem: 'bad sentAtMs' };
   const named = typeof state === 'number' ? STATE_CODES[state] : undefined;
   if (named === undefined) return { ok: false, problem: `bad state ${String(state)}` };
-  return { ok: true, frame: { v: 1, clusterId, nodeId, generation, sequence, sentAtMs, state: named } };
+  return { ok: true, frame: { v: 2, clusterTag, nodeId, generation, sequence, sentAtMs, state: named } };
 }
 
 /** Senders whose newest accepted frame is kept: only authentic senders (cluster members) get an entry. */
