@@ -44,12 +44,19 @@ export const COVERAGE_CASES = {
 
 export type CoverageCase = keyof typeof COVERAGE_CASES;
 
-/** The cases a schedule reaches (the witness bridge needs a witness, so it is classified here too). */
-export function classify(schedule: { witness: boolean; steps: Step[] }): string[] {
+/** Counted from the run, not the steps: a node took client writes only on resuming from a pause (S3 judged them). */
+export const QUEUED_WRITES_CASE = 'writes queued across a pause';
+
+/**
+ * The cases a schedule reaches (the witness bridge needs a witness, so it is classified here too; `queuedWrites`: how
+ * many client writes a node took only on resuming, which only the run can tell).
+ */
+export function classify(schedule: { witness: boolean; steps: Step[] }, queuedWrites = 0): string[] {
   const reached: string[] = Object.entries(COVERAGE_CASES)
     .filter(([, reaches]) => reaches(schedule.steps))
     .map(([name]) => name);
   if (schedule.witness && schedule.steps.some((s) => s.kind === 'witness-bridge')) reached.push('witness bridge');
+  if (queuedWrites > 0) reached.push(QUEUED_WRITES_CASE);
   return reached;
 }
 
@@ -63,6 +70,7 @@ export const COVERAGE_FLOORS: Readonly<Record<string, number>> = {
   'one-way cut of a whole domain': 0.1,
   'long schedule (8+ steps)': 0.25,
   'witness bridge': 0.1,
+  [QUEUED_WRITES_CASE]: 0.1,
 };
 
 /** The cases below their floor, as "name: share < floor". */

@@ -20,7 +20,7 @@ export {
   type Violation,
 } from '@pxsim/checkers';
 export { applyStep, resolveStep, type Step } from './nemesis.js';
-export { COVERAGE_CASES, COVERAGE_FLOORS, classify, coverageShortfalls } from './coverage.js';
+export { COVERAGE_CASES, COVERAGE_FLOORS, QUEUED_WRITES_CASE, classify, coverageShortfalls } from './coverage.js';
 export {
   checkSchedules,
   runSchedule,
@@ -31,6 +31,7 @@ export {
   stepArbitrary,
   type Schedule,
   type CheckOptions,
+  type SimulationVariant,
   type CheckResult,
   type ScheduleResult,
 } from './property.js';

@@ -1,14 +1,20 @@
 import {
   checkInactiveFenced,
   checkSplitBrain,
+  HearingLog,
   SafetyWatch,
   ViolationLog,
+  type DomainNode,
   type Finding,
   type SafetyBoundsMs,
+  type SplitBrainRule,
   type Violation,
 } from '@pxsim/checkers';
 import type { Scheduler, Timer } from '@pxsim/runtime';
+import type { MemStore } from '@pxsim/kvdb-client';
 import type { NodeSpec } from './cluster.js';
+import { watchDomainKeys } from './domain-watch.js';
+import type { SimNetwork } from './network.js';
 import type { NodeLifecycle } from './lifecycle.js';
 
 /** Bound-expiry checks waiting at once (a schedule that cuts and heals in a loop cannot pile up more). */
@@ -17,13 +23,16 @@ const CHECK_EVERY_MS = 500;
 
 /**
  * Runs the safety checkers S1 and S2 over the cluster: on every state change, when a bound expires, and every 500
- * ms of virtual time (UP -> SUSPECT_NOT_IN_QUORUM raises no status event). Findings go to `onViolation`.
+ * ms of virtual time (UP -> SUSPECT_NOT_IN_QUORUM raises no status event). Findings go to `onViolation`. S1 reads who
+ * heard whom from the network's deliveries (`hearing`, fed by the host).
  */
 export class SafetyMonitor {
   readonly watch: SafetyWatch;
+  readonly hearing = new HearingLog();
   readonly log = new ViolationLog();
   private periodic: Timer | undefined;
   private checkTimers = 0;
+  private readonly members: DomainNode[];
 
   constructor(
     bounds: SafetyBoundsMs,
@@ -31,8 +40,10 @@ export class SafetyMonitor {
     private readonly specs: readonly NodeSpec[],
     private readonly lifecycle: NodeLifecycle,
     private readonly onViolation: (violation: Violation) => void,
+    private readonly splitBrainRule: SplitBrainRule = 'quorum-and-domains',
   ) {
     this.watch = new SafetyWatch(bounds);
+    this.members = specs.map((spec) => ({ node: spec.ip, domain: spec.domain }));
   }
 
   get violations(): Violation[] {
@@ -44,17 +55,22 @@ export class SafetyMonitor {
     if (violation !== undefined) this.onViolation(violation);
   }
 
-  /** The link faults changed: re-read which domain pairs are cut off both ways. */
-  updateCuts(group: (name: string) => string[], isCut: (from: string, to: string) => boolean): void {
-    const domains = [...new Set(this.specs.map((spec) => spec.domain))];
-    const newlyCut = this.watch.updateCuts(this.scheduler.nowMs(), domains, group, isCut);
-    for (let pair = 0; pair < newlyCut.length; pair++) this.checkAfter(this.watch.bounds.splitBrainMs + 1);
+  /**
+   * Feeds the checkers from the system itself: who heard whom from the network's deliveries, S2's windows from the
+   * domain keys' changes in the kvdb. Returns the function that stops the kvdb watch.
+   */
+  listen(network: SimNetwork, store: MemStore, clusterId: string): () => void {
+    network.onDelivered = (to, from, sentAtMs) => this.hearing.received(to, from, sentAtMs);
+    return watchDomainKeys(store, clusterId, (domain, active, revision) =>
+      this.domainChanged(domain, active, revision),
+    );
   }
 
-  /** The operator's ClusterDomainUpdate took effect. */
-  domainChanged(domain: string, active: boolean): void {
-    this.watch.setDomainActive(domain, active, this.scheduler.nowMs());
-    this.checkAfter(this.watch.bounds.inactiveDomainMs + 1);
+  /** A domain's key changed in the kvdb (at this instant, at `revision`). */
+  domainChanged(domain: string, active: boolean, revision: number): void {
+    const wasInactive = this.watch.inactiveSinceMs.has(domain);
+    this.watch.setDomainActive(domain, active, this.scheduler.nowMs(), revision);
+    if (!active && !wasInactive) this.checkAfter(this.watch.bounds.inactiveDomainMs + 1);
   }
 
   startPeriodic(): void {
@@ -91,12 +107,39 @@ export class SafetyMonitor {
     return ips;
   }
 
+  /**
+   * The storage nodes that serve now (a crashed or paused process serves nothing; a witness stores nothing). Read from
+   * the states the agents reported, so that checking does not step the agents (their order of work within an instant
+   * stays theirs); `confirm` asks an agent itself (its status brings it to now) before a finding is reported.
+   */
+  private servingNodes(): DomainNode[] {
+    const serving: DomainNode[] = [];
+    for (const spec of this.specs) {
+      const node = this.lifecycle.nodes.get(spec.ip);
+      if (spec.storageless || node?.state !== 'Online' || node.clock?.paused === true) continue;
+      serving.push({ node: spec.ip, domain: spec.domain });
+    }
+    return serving;
+  }
+
+  private confirmServing(ip: string): boolean {
+    const node = this.lifecycle.nodes.get(ip);
+    return node?.agent !== undefined && node.clock?.paused !== true && node.agent.status().node.serving;
+  }
+
   check(): void {
     const nowMs = this.scheduler.nowMs();
-    for (const finding of checkSplitBrain(this.watch, nowMs, (domain) =>
-      this.nodesIn(domain, (node) => node.gossipState === 'UP'),
-    ))
-      this.report(finding);
+    const s1 = {
+      nowMs,
+      boundMs: this.watch.bounds.splitBrainMs,
+      hearing: this.hearing,
+      members: this.members,
+      rule: this.splitBrainRule,
+    };
+    if (checkSplitBrain({ ...s1, serving: this.servingNodes() }).length > 0) {
+      const confirmed = this.servingNodes().filter((node) => this.confirmServing(node.node));
+      for (const finding of checkSplitBrain({ ...s1, serving: confirmed })) this.report(finding);
+    }
     for (const finding of checkInactiveFenced(this.watch, nowMs, (domain) =>
       this.nodesIn(domain, (node) => node.serving),
     ))

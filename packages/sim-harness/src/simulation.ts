@@ -1,6 +1,13 @@
-import { checkLiveness, type CheckName, type Finding, type HistoryEvent, type Violation } from '@pxsim/checkers';
+import {
+  checkLiveness,
+  type CheckName,
+  type Finding,
+  type HistoryEvent,
+  type SplitBrainRule,
+  type Violation,
+} from '@pxsim/checkers';
 import { MemStore } from '@pxsim/kvdb-client';
-import { aliveTtlMs, type NodeAgent } from '@pxsim/node-agent';
+import { aliveTtlMs, type AgentRuntime, type NodeAgent } from '@pxsim/node-agent';
 import { safetyBounds, timingProfile, type QuorumMode, type SafetyBounds, type TimingProfileName } from '@pxsim/quorum';
 import {
   derivedRandom,
@@ -41,11 +48,28 @@ export interface SimulationOptions {
   rangeAnswerCache?: boolean;
   /** The scheduler's event budget (default `DEFAULT_EVENT_BUDGET`): running out fails the run naming it and the seed. */
   eventBudget?: Partial<EventBudget>;
+  /** Which statement of S1 to check (default `quorum-and-domains`, what safe mode keeps; see the checkers README). */
+  splitBrainRule?: SplitBrainRule;
+  /** Makes each agent's quorum engine (default: the real one; the sensitivity test gives deliberately broken ones). */
+  quorumEngine?: AgentRuntime['quorumEngine'];
 }
 
 export type { NodeState } from './lifecycle.js';
 
 const ADMIN_TOKEN = 'simulation-admin-token';
+
+/** What every simulated node shares: the embedded kvdb, the admin token, data dirs and host names by IP. */
+function simulationPlan(clusterId: string, quorumMode: QuorumMode, timing: TimingProfileName): ClusterPlan {
+  return {
+    clusterId,
+    kvdb: 'mem://',
+    quorumMode,
+    timing,
+    adminToken: ADMIN_TOKEN,
+    dataDir: (spec) => `/sim/${spec.ip}`,
+    hostSuffix: '.sim.internal',
+  };
+}
 
 /**
  * A whole cluster in one deterministic thread: the real node agents, quorum engine and MemKvdb on a virtual clock,
@@ -72,6 +96,8 @@ export class Simulation {
   private readonly workload: Workload;
   /** Domains the operator left active (the liveness phase expects their nodes to serve). */
   private readonly domainStates = new Map<string, 'Active' | 'Inactive'>();
+  /** Stops the watch on the domain keys (S2's window starts at their change in the kvdb). */
+  private readonly stopDomainWatch: () => void;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
@@ -87,15 +113,7 @@ export class Simulation {
     );
     this.recorder = new HistoryRecorder(options.historyMax ?? 100_000);
     this.store = new MemStore({ clock: this.scheduler, rangeAnswerCache: options.rangeAnswerCache ?? true });
-    const plan: ClusterPlan = {
-      clusterId: this.clusterId,
-      kvdb: 'mem://',
-      quorumMode: this.quorumMode,
-      timing: this.timingName,
-      adminToken: ADMIN_TOKEN,
-      dataDir: (spec) => `/sim/${spec.ip}`,
-      hostSuffix: '.sim.internal',
-    };
+    const plan = simulationPlan(this.clusterId, this.quorumMode, this.timingName);
     const endpoints = new Map<string, Endpoint>();
     this.network = new SimNetwork(
       this.scheduler,
@@ -110,23 +128,29 @@ export class Simulation {
       store: this.store,
       plan,
       kvdbLatencyMs: options.kvdbLatencyMs ?? 1,
+      ...(options.quorumEngine === undefined ? {} : { quorumEngine: options.quorumEngine }),
+      onStarted: (ip) => this.monitor.hearing.started(ip, this.nowMs),
       onState: (node, from, reason) => {
         this.record({ atMs: this.nowMs, kind: 'state', node: node.spec.ip, from, to: node.state, reason });
         this.monitor.check();
       },
     });
     for (const [ip, node] of this.lifecycle.nodes) endpoints.set(ip, node);
-    this.monitor = new SafetyMonitor(this.bounds, this.scheduler, this.specs, this.lifecycle, (violation) =>
-      this.record({ atMs: violation.atMs, kind: 'check', check: violation.check, detail: violation.detail }),
+    this.monitor = new SafetyMonitor(
+      this.bounds,
+      this.scheduler,
+      this.specs,
+      this.lifecycle,
+      (violation) =>
+        this.record({ atMs: violation.atMs, kind: 'check', check: violation.check, detail: violation.detail }),
+      options.splitBrainRule,
     );
+    this.stopDomainWatch = this.monitor.listen(this.network, this.store, this.clusterId);
     this.operator = new Operator(this.lifecycle, this.network, {
       nowMs: () => this.nowMs,
       settle: (work, withinMs) => this.settle(work, withinMs),
       record: (event) => this.record(event),
-      domainChanged: (domain, active) => {
-        this.domainStates.set(domain, active ? 'Active' : 'Inactive');
-        this.monitor.domainChanged(domain, active);
-      },
+      domainChanged: (domain, active) => this.domainStates.set(domain, active ? 'Active' : 'Inactive'),
     });
     this.workload = new Workload(
       this.scheduler,
@@ -165,6 +189,11 @@ export class Simulation {
 
   get writesAcknowledged(): number {
     return this.workload.writesAcknowledged;
+  }
+
+  /** Client writes a node took only on resuming from a pause, and how many of them it acknowledged (S3 judged each). */
+  get writesQueuedAcrossPause(): { taken: number; acknowledged: number } {
+    return { ...this.workload.queuedAcrossPause };
   }
 
   /** Latency above the 500 ms metro limit is refused unless this is set (to show what the limit protects against). */
@@ -236,11 +265,6 @@ export class Simulation {
     );
     for (const fault of resolved) this.applyResolved(fault);
     this.record({ atMs: this.nowMs, kind: 'fault', faults: resolved, ...(label === undefined ? {} : { label }) });
-    // Only cuts and heal change which domains are cut off; re-reading after any fault keeps the rule simple.
-    this.monitor.updateCuts(
-      (name) => this.group(name),
-      (from, to) => this.faults.isCut(from, to),
-    );
   }
 
   private resolve(name: string): string[] {
@@ -397,6 +421,7 @@ export class Simulation {
   async dispose(): Promise<void> {
     this.workload.stop();
     this.monitor.stop();
+    this.stopDomainWatch();
     await this.lifecycle.dispose();
   }
 }
