@@ -1,5 +1,6 @@
 import {
   checkInactiveFenced,
+  checkLatencyStability,
   checkSplitBrain,
   HearingLog,
   SafetyWatch,
@@ -10,11 +11,12 @@ import {
   type SplitBrainRule,
   type Violation,
 } from '@pxsim/checkers';
-import type { Scheduler, Timer } from '@pxsim/runtime';
+import { isNetworkFault, type Fault, type Scheduler, type Timer } from '@pxsim/runtime';
 import type { MemStore } from '@pxsim/kvdb-client';
 import type { NodeSpec } from './cluster.js';
 import { watchDomainKeys } from './domain-watch.js';
 import type { SimNetwork } from './network.js';
+import { StabilityWatch } from './stability.js';
 import type { NodeLifecycle } from './lifecycle.js';
 
 /** Bound-expiry checks waiting at once (a schedule that cuts and heals in a loop cannot pile up more). */
@@ -32,7 +34,12 @@ export class SafetyMonitor {
   readonly log = new ViolationLog();
   private periodic: Timer | undefined;
   private checkTimers = 0;
+  private stopDomainWatch: () => void = () => undefined;
   private readonly members: DomainNode[];
+  /** L2's latency-only windows. */
+  readonly stability: StabilityWatch;
+  /** The nodes that should serve (of domains the operator left active); the host sets it. */
+  activeNodes: () => string[];
 
   constructor(
     bounds: SafetyBoundsMs,
@@ -41,9 +48,30 @@ export class SafetyMonitor {
     private readonly lifecycle: NodeLifecycle,
     private readonly onViolation: (violation: Violation) => void,
     private readonly splitBrainRule: SplitBrainRule = 'quorum-and-domains',
+    stabilitySettleMs = 0,
   ) {
     this.watch = new SafetyWatch(bounds);
     this.members = specs.map((spec) => ({ node: spec.ip, domain: spec.domain }));
+    this.activeNodes = () => specs.map((spec) => spec.ip);
+    this.stability = new StabilityWatch(stabilitySettleMs);
+  }
+
+  /** Faults are about to act: L2's windows close first (a crash changes states at once); a heal clears the cuts. */
+  faultsApplying(faults: readonly Fault[]): void {
+    for (const fault of faults) {
+      if (fault.kind === 'heal') this.stability.healed();
+      else if (fault.kind !== 'latency') this.stability.disturbed(this.scheduler.nowMs(), isNetworkFault(fault));
+    }
+  }
+
+  /** A node's state changed: inside an L2 window, leaving Online is a violation. */
+  stateChanged(node: string, from: string, to: string, reason: string): void {
+    const since = this.stability.openSince;
+    if (since === undefined || from !== 'Online' || to === 'Online') return;
+    const atMs = this.scheduler.nowMs();
+    const finding = checkLatencyStability([{ atMs, kind: 'state', node, from, to, reason }]);
+    if (finding !== undefined)
+      this.report({ ...finding, detail: `${finding.detail} (only latency since ${since} ms, all Online then)` });
   }
 
   get violations(): Violation[] {
@@ -57,11 +85,11 @@ export class SafetyMonitor {
 
   /**
    * Feeds the checkers from the system itself: who heard whom from the network's deliveries, S2's windows from the
-   * domain keys' changes in the kvdb. Returns the function that stops the kvdb watch.
+   * domain keys' changes in the kvdb (the watch ends with `stop`).
    */
-  listen(network: SimNetwork, store: MemStore, clusterId: string): () => void {
+  listen(network: SimNetwork, store: MemStore, clusterId: string): void {
     network.onDelivered = (to, from, sentAtMs) => this.hearing.received(to, from, sentAtMs);
-    return watchDomainKeys(store, clusterId, (domain, active, revision) =>
+    this.stopDomainWatch = watchDomainKeys(store, clusterId, (domain, active, revision) =>
       this.domainChanged(domain, active, revision),
     );
   }
@@ -70,6 +98,7 @@ export class SafetyMonitor {
   domainChanged(domain: string, active: boolean, revision: number): void {
     const wasInactive = this.watch.inactiveSinceMs.has(domain);
     this.watch.setDomainActive(domain, active, this.scheduler.nowMs(), revision);
+    this.stability.disturbed(this.scheduler.nowMs());
     if (!active && !wasInactive) this.checkAfter(this.watch.bounds.inactiveDomainMs + 1);
   }
 
@@ -84,6 +113,7 @@ export class SafetyMonitor {
 
   stop(): void {
     this.periodic?.cancel();
+    this.stopDomainWatch();
   }
 
   private checkAfter(delayMs: number): void {
@@ -129,6 +159,10 @@ export class SafetyMonitor {
 
   check(): void {
     const nowMs = this.scheduler.nowMs();
+    this.stability.update(
+      nowMs,
+      this.activeNodes().every((ip) => this.lifecycle.nodes.get(ip)?.state === 'Online'),
+    );
     const s1 = {
       nowMs,
       boundMs: this.watch.bounds.splitBrainMs,

@@ -251,8 +251,8 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
     }
     done += 1;
     tally.schedules += 1;
-    const queued = sim.writesQueuedAcrossPause.taken;
-    for (const name of classify({ witness, steps }, queued)) tally.coverage[name] = (tally.coverage[name] ?? 0) + 1;
+    for (const name of classify({ witness, steps }, sim.runCounts))
+      tally.coverage[name] = (tally.coverage[name] ?? 0) + 1;
     const now = Date.now();
     const relevant = sim.violations.filter((violation) => failOn.has(violation.check));
     if (relevant.length > 0) failures += 1;
