@@ -12,7 +12,8 @@ export {
   type Violation,
 } from './history.js';
 export { SafetyWatch, ViolationLog, type SafetyBoundsMs } from './watch.js';
-export { checkSplitBrain } from './s1-split-brain.js';
+export { HearingLog } from './hearing.js';
+export { checkSplitBrain, type DomainNode, type SplitBrainInput, type SplitBrainRule } from './s1-split-brain.js';
 export { checkInactiveFenced } from './s2-inactive-fenced.js';
 export { checkWriteAcknowledgement } from './s3-write-ack.js';
 export { checkLiveness } from './l1-liveness.js';

@@ -1,23 +1,70 @@
 import type { Finding } from './history.js';
-import type { SafetyWatch } from './watch.js';
+import type { HearingLog } from './hearing.js';
+
+/** A node and its cluster domain. */
+export interface DomainNode {
+  node: string;
+  domain: string;
+}
 
 /**
- * S1, no split brain: of two domains cut off from each other both ways for longer than the bound, the nodes of at
- * most one are UP. `upIn(domain)`: the domain's nodes whose engine says UP (crashed and paused nodes never count).
+ * Which statement of S1 to check (see the package README for the argument):
+ * - `any-pair`: two nodes serving at the same instant, one of which has heard nothing from the other for longer than
+ *   the bound, is a split brain (the strictest statement; no quorum rule that keeps a majority serving through the
+ *   loss of one link can meet it).
+ * - `quorum-and-domains`: what the safe mode keeps. Two nodes serving at the same instant (1) have a node both have
+ *   heard from within the bound (a node hears itself: their majorities intersect in what they actually heard), and
+ *   (2) when they are in different domains, each has heard from some node of the other's domain within the bound.
  */
-export function checkSplitBrain(watch: SafetyWatch, nowMs: number, upIn: (domain: string) => string[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const [pair, sinceMs] of watch.pairCutSinceMs) {
-    if (nowMs <= sinceMs + watch.bounds.splitBrainMs) continue;
-    const [a, b] = pair.split('|') as [string, string];
-    const upA = upIn(a);
-    if (upA.length === 0) continue;
-    const upB = upIn(b);
-    if (upB.length === 0) continue;
-    findings.push({
-      check: 'S1',
-      detail: `split brain: ${a} and ${b} cut off both ways since ${sinceMs} ms, yet ${upA.join(',')} and ${upB.join(',')} are UP`,
-    });
+export type SplitBrainRule = 'any-pair' | 'quorum-and-domains';
+
+export interface SplitBrainInput {
+  nowMs: number;
+  boundMs: number;
+  hearing: HearingLog;
+  /** The storage nodes that serve at this instant (a crashed or paused process serves nothing). */
+  serving: readonly DomainNode[];
+  /** Every node of the cluster (witness included): the nodes two serving nodes may have heard in common. */
+  members: readonly DomainNode[];
+  rule: SplitBrainRule;
+}
+
+/**
+ * S1, no split brain, over who actually heard whom (the network's deliveries, not the faults' description), whatever
+ * the fault's shape: halves, bridges, isolation, majorities rings, one-way cuts, latency, paused nodes. Returns the
+ * first offending pair (in the order `serving` lists them): one is enough to fail a run, and its text stays the same
+ * while the split lasts, so the violation log keeps it once.
+ */
+export function checkSplitBrain(input: SplitBrainInput): Finding[] {
+  const { serving } = input;
+  for (let i = 0; i < serving.length; i++) {
+    for (let j = i + 1; j < serving.length; j++) {
+      const x = serving[i] as DomainNode;
+      const y = serving[j] as DomainNode;
+      const problem = pairProblem(input, x, y);
+      if (problem !== undefined)
+        return [{ check: 'S1', detail: `split brain: ${x.node} and ${y.node} serve, ${problem}` }];
+    }
   }
-  return findings;
+  return [];
+}
+
+function pairProblem(input: SplitBrainInput, x: DomainNode, y: DomainNode): string | undefined {
+  const { nowMs, boundMs, hearing } = input;
+  const hears = (receiver: string, sender: string): boolean => hearing.hears(receiver, sender, nowMs, boundMs);
+  const silence = (receiver: DomainNode, sender: DomainNode): string =>
+    `${receiver.node} has heard nothing from ${sender.node} since ${hearing.silentSinceMs(receiver.node, sender.node)} ms`;
+  if (input.rule === 'any-pair') {
+    if (!hears(x.node, y.node)) return `yet ${silence(x, y)} (bound ${boundMs} ms)`;
+    if (!hears(y.node, x.node)) return `yet ${silence(y, x)} (bound ${boundMs} ms)`;
+    return undefined;
+  }
+  if (!input.members.some((z) => hears(x.node, z.node) && hears(y.node, z.node)))
+    return `yet no node was heard by both within ${boundMs} ms (their majorities do not meet)`;
+  if (x.domain === y.domain) return undefined;
+  const deafTo = (receiver: DomainNode, domain: string): boolean =>
+    !input.members.some((z) => z.domain === domain && hears(receiver.node, z.node));
+  if (deafTo(x, y.domain)) return `yet ${x.node} has heard no node of ${y.domain} within ${boundMs} ms`;
+  if (deafTo(y, x.domain)) return `yet ${y.node} has heard no node of ${x.domain} within ${boundMs} ms`;
+  return undefined;
 }

@@ -1,58 +1,36 @@
 import type { Finding, Violation } from './history.js';
 
 export interface SafetyBoundsMs {
-  /** S1: two domains cut off from each other both ways for longer than this have UP nodes in at most one. */
+  /** S1: a node that has heard nothing from another for longer than this (by send time) no longer hears it. */
   splitBrainMs: number;
   /** S2: this long after a domain is made inactive, none of its nodes serves. */
   inactiveDomainMs: number;
 }
 
 /**
- * The fault bookkeeping S1 and S2 read: since when each unordered pair of domains has been cut off both ways, and
- * since when each domain has been inactive. The simulator and the quorum engine network both keep one.
+ * The bookkeeping S2 reads: since when (virtual time and kvdb revision) each domain has been inactive. The simulator
+ * and the quorum engine network both keep one.
  */
 export class SafetyWatch {
-  /** `a|b` (a < b) → since when cut both ways. Bounded by the number of domain pairs. */
-  readonly pairCutSinceMs = new Map<string, number>();
   /** Domain → since when inactive. Bounded by the number of domains. */
   readonly inactiveSinceMs = new Map<string, number>();
+  /** Domain → the kvdb revision that made it inactive (when the host knows it). */
+  readonly inactiveRevision = new Map<string, number>();
 
   constructor(readonly bounds: SafetyBoundsMs) {}
 
   /**
-   * Re-reads which domain pairs are cut off both ways (`isCut(x, y)`: frames from x to y are dropped). Returns the
-   * pairs newly cut, so that the host can check again when the bound expires.
+   * The domain's key changed in the kvdb at `atMs` (at `revision`, when known): the start of S2's window is the
+   * change itself, not when the operator's call returned.
    */
-  updateCuts(
-    nowMs: number,
-    domains: readonly string[],
-    membersOf: (domain: string) => readonly string[],
-    isCut: (from: string, to: string) => boolean,
-  ): string[] {
-    const sorted = [...domains].sort();
-    const newlyCut: string[] = [];
-    for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length; j++) {
-        const a = sorted[i] as string;
-        const b = sorted[j] as string;
-        const key = `${a}|${b}`;
-        const aNodes = membersOf(a);
-        const bNodes = membersOf(b);
-        const cut = aNodes.every((x) => bNodes.every((y) => isCut(x, y) && isCut(y, x)));
-        if (cut && !this.pairCutSinceMs.has(key)) {
-          this.pairCutSinceMs.set(key, nowMs);
-          newlyCut.push(key);
-        }
-        if (!cut) this.pairCutSinceMs.delete(key);
-      }
+  setDomainActive(domain: string, active: boolean, atMs: number, revision?: number): void {
+    if (active) {
+      this.inactiveSinceMs.delete(domain);
+      this.inactiveRevision.delete(domain);
+    } else if (!this.inactiveSinceMs.has(domain)) {
+      this.inactiveSinceMs.set(domain, atMs);
+      if (revision !== undefined) this.inactiveRevision.set(domain, revision);
     }
-    return newlyCut;
-  }
-
-  /** The operator's decision took effect. */
-  setDomainActive(domain: string, active: boolean, nowMs: number): void {
-    if (active) this.inactiveSinceMs.delete(domain);
-    else if (!this.inactiveSinceMs.has(domain)) this.inactiveSinceMs.set(domain, nowMs);
   }
 }
 

@@ -5,45 +5,100 @@ import {
   checkLiveness,
   checkSplitBrain,
   checkWriteAcknowledgement,
+  HearingLog,
   historyLine,
   SafetyWatch,
   ViolationLog,
   type HistoryEvent,
 } from '@pxsim/checkers';
 
-const members: Record<string, string[]> = { a: ['a1', 'a2'], b: ['b1'], w: ['w1'] };
-const cuts = new Set<string>();
-const isCut = (from: string, to: string): boolean => cuts.has(`${from}>${to}`);
-const cut = (from: string[], to: string[]): void => {
-  for (const x of from) for (const y of to) cuts.add(`${x}>${y}`);
-};
+const nodes = [
+  { node: 'a1', domain: 'a' },
+  { node: 'a2', domain: 'a' },
+  { node: 'b1', domain: 'b' },
+  { node: 'b2', domain: 'b' },
+  { node: 'w1', domain: 'w' },
+];
+function at(name: string): { node: string; domain: string } {
+  const found = nodes.find((n) => n.node === name);
+  if (found === undefined) throw new Error(`no node ${name}`);
+  return found;
+}
+
+/** Everyone started at 0 and heard everyone else at `sentAtMs`, except the (receiver>sender) pairs in `deaf`. */
+function hearingAt(sentAtMs: number, deaf: string[] = []): HearingLog {
+  const hearing = new HearingLog();
+  for (const { node } of nodes) hearing.started(node, 0);
+  for (const { node: receiver } of nodes)
+    for (const { node: sender } of nodes)
+      if (receiver !== sender && !deaf.includes(`${receiver}>${sender}`)) hearing.received(receiver, sender, sentAtMs);
+  return hearing;
+}
 
 describe('the checkers', () => {
-  it('S1: two domains cut both ways past the bound may not both have UP nodes', () => {
-    cuts.clear();
-    const watch = new SafetyWatch({ splitBrainMs: 100, inactiveDomainMs: 50 });
-    cut(members['a'] ?? [], members['b'] ?? []);
-    expect(watch.updateCuts(10, ['b', 'a', 'w'], (d) => members[d] ?? [], isCut)).toEqual([]); // one way only
-    cut(members['b'] ?? [], members['a'] ?? []);
-    expect(watch.updateCuts(20, ['b', 'a', 'w'], (d) => members[d] ?? [], isCut)).toEqual(['a|b']);
-    const up = (domain: string): string[] => members[domain] ?? [];
-    expect(checkSplitBrain(watch, 120, up)).toEqual([]); // within the bound
-    expect(checkSplitBrain(watch, 121, up)).toEqual([
-      { check: 'S1', detail: 'split brain: a and b cut off both ways since 20 ms, yet a1,a2 and b1 are UP' },
+  it('hearing: the latest send time of a frame received, from the receiver process start on', () => {
+    const hearing = new HearingLog();
+    hearing.started('a1', 10);
+    expect(hearing.silentSinceMs('a1', 'b1')).toBe(10);
+    hearing.received('a1', 'b1', 50);
+    hearing.received('a1', 'b1', 40); // overtaken: older
+    expect(hearing.silentSinceMs('a1', 'b1')).toBe(50);
+    expect(hearing.hears('a1', 'b1', 150, 100)).toBe(true);
+    expect(hearing.hears('a1', 'b1', 151, 100)).toBe(false);
+    expect(hearing.hears('a1', 'a1', 10_000, 100)).toBe(true);
+    hearing.started('a1', 200); // a new process remembers nothing
+    expect(hearing.silentSinceMs('a1', 'b1')).toBe(200);
+  });
+
+  it('S1 any-pair: two serving nodes, one deaf to the other past the bound', () => {
+    const serving = [at('a1'), at('b1')];
+    const input = { boundMs: 100, members: nodes, serving, rule: 'any-pair' as const };
+    const oneWay = hearingAt(50, ['b1>a1']);
+    expect(checkSplitBrain({ ...input, nowMs: 100, hearing: oneWay })).toEqual([]); // within the bound
+    expect(checkSplitBrain({ ...input, nowMs: 101, hearing: oneWay })).toEqual([
+      {
+        check: 'S1',
+        detail: 'split brain: a1 and b1 serve, yet b1 has heard nothing from a1 since 0 ms (bound 100 ms)',
+      },
     ]);
-    expect(checkSplitBrain(watch, 121, (domain) => (domain === 'b' ? [] : up(domain)))).toEqual([]);
-    cuts.clear();
-    watch.updateCuts(130, ['a', 'b', 'w'], (d) => members[d] ?? [], isCut);
-    expect(checkSplitBrain(watch, 500, up)).toEqual([]);
+    expect(checkSplitBrain({ ...input, nowMs: 101, hearing: oneWay, serving: [at('a1'), at('a2')] })).toEqual([]);
+  });
+
+  it('S1 quorum-and-domains: majorities that do not meet, or a node deaf to the other domain', () => {
+    const input = { boundMs: 100, nowMs: 150, members: nodes, rule: 'quorum-and-domains' as const };
+    // Halves {a1, b1} | {a2, b2}: no node heard by both of a1 and b2.
+    const halves = ['a1>a2', 'a1>b2', 'b1>a2', 'b1>b2', 'a2>a1', 'a2>b1', 'b2>a1', 'b2>b1', 'w1>a1', 'a1>w1'];
+    halves.push('w1>b2', 'b2>w1', 'w1>a2', 'a2>w1', 'w1>b1', 'b1>w1');
+    expect(checkSplitBrain({ ...input, hearing: hearingAt(100, halves), serving: [at('a1'), at('b2')] })).toEqual([
+      {
+        check: 'S1',
+        detail:
+          'split brain: a1 and b2 serve, yet no node was heard by both within 100 ms (their majorities do not meet)',
+      },
+    ]);
+    // Witness bridge: a and b cut both ways, both hear w1; the majorities meet in w1 but a1 hears nothing of b.
+    const bridge = ['a1>b1', 'a1>b2', 'a2>b1', 'a2>b2', 'b1>a1', 'b1>a2', 'b2>a1', 'b2>a2'];
+    expect(
+      checkSplitBrain({ ...input, hearing: hearingAt(100, bridge), serving: [at('a1'), at('b1')] })[0]?.detail,
+    ).toBe('split brain: a1 and b1 serve, yet a1 has heard no node of b within 100 ms');
+    // One way: b hears nothing of a, a hears b.
+    const oneWay = ['b1>a1', 'b1>a2', 'b2>a1', 'b2>a2'];
+    expect(
+      checkSplitBrain({ ...input, hearing: hearingAt(100, oneWay), serving: [at('a1'), at('b1')] })[0]?.detail,
+    ).toBe('split brain: a1 and b1 serve, yet b1 has heard no node of a within 100 ms');
+    // One broken link inside a connected majority is not a split brain under this statement.
+    expect(
+      checkSplitBrain({ ...input, hearing: hearingAt(100, ['a1>b1', 'b1>a1']), serving: [at('a1'), at('b1')] }),
+    ).toEqual([]);
   });
 
   it('S2: past the bound no node of an inactive domain serves', () => {
     const watch = new SafetyWatch({ splitBrainMs: 100, inactiveDomainMs: 50 });
-    watch.setDomainActive('a', false, 10);
+    watch.setDomainActive('a', false, 10, 7);
     watch.setDomainActive('a', false, 30); // still inactive since 10
     expect(checkInactiveFenced(watch, 60, () => ['a1'])).toEqual([]);
     expect(checkInactiveFenced(watch, 61, () => ['a1'])).toEqual([
-      { check: 'S2', detail: 'domain a inactive since 10 ms, yet a1 serve' },
+      { check: 'S2', detail: 'domain a inactive since 10 ms (kvdb revision 7), yet a1 serve' },
     ]);
     watch.setDomainActive('a', true, 70);
     expect(checkInactiveFenced(watch, 200, () => ['a1'])).toEqual([]);

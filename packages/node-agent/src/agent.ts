@@ -65,7 +65,15 @@ export class NodeAgent {
     const incarnation = uuidFrom(runtime.random);
     this.kvdb = runtime.openKvdb(config.kvdb, namespaceFor(config.clusterId));
     const { nodeId, timing, kvdb } = this;
-    this.core = new AgentCore({ config, nodeId, timing, random: runtime.random, kvdbDescription: kvdb.description });
+    const { quorumEngine: engine } = runtime;
+    this.core = new AgentCore({
+      config,
+      nodeId,
+      timing,
+      random: runtime.random,
+      kvdbDescription: kvdb.description,
+      ...(engine === undefined ? {} : { engine }),
+    });
     const onRejected = (key: string, problem: string, consequence: string): void =>
       this.input({ type: 'valueRejected', atMs: runtime.clock.nowMs(), key, problem, consequence });
     this.registration = new Registration({

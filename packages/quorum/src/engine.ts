@@ -1,5 +1,5 @@
 import { QuorumInputError } from './errors.js';
-import { evaluateQuorum, type QuorumDecision } from './quorum-math.js';
+import { evaluateQuorum, type QuorumDecision, type QuorumMathInput } from './quorum-math.js';
 import { timingProblems, type QuorumTiming } from './timing.js';
 import {
   type ClusterSnapshot,
@@ -130,6 +130,14 @@ export class QuorumEngine {
   private readonly decommissionedSinceMs = new Map<string, number>();
   /** Safe mode: when each claim (by key and revision) was first seen. */
   private readonly claimSeenMs = new Map<string, number>();
+  /**
+   * Safe mode: by domain pair, a claim another domain won that has gone from the snapshots, and the answer time of the
+   * first snapshot without it (its holders may still use it, through older snapshots, for F after its deletion).
+   * Bounded by the number of domain pairs.
+   */
+  private readonly otherClaimGone = new Map<string, { winner: string; atMs: number }>();
+  /** Safe mode: since when this node has had a fresh view, an active domain and quorum without a break. */
+  private quorumSinceMs: number | undefined;
   /** Safe mode: when each action was last asked for, so that it is repeated only after a refresh period. */
   private readonly actionAskedMs = new Map<string, number>();
   private current: QuorumView;
@@ -189,6 +197,7 @@ export class QuorumEngine {
     }
     validateSnapshot(snapshot);
     if (this.snapshot !== undefined && snapshot.revision < this.snapshot.revision) return; // an overtaken read
+    const previousClaims = this.snapshot?.claims ?? [];
     this.snapshot = snapshot;
     this.snapshotReadStartMs = Math.max(
       readStartMs,
@@ -216,6 +225,14 @@ export class QuorumEngine {
       } else {
         this.decommissionedSinceMs.delete(member.nodeId);
       }
+    }
+    const ownDomain = this.members().find((member) => member.nodeId === this.selfId)?.domain;
+    for (const claim of previousClaims) {
+      const stillThere = snapshot.claims.some(
+        (other) => claimKey(other.domains) === claimKey(claim.domains) && other.revision === claim.revision,
+      );
+      if (!stillThere && claim.winner !== ownDomain)
+        this.otherClaimGone.set(claimKey(claim.domains), { winner: claim.winner, atMs });
     }
     const liveClaims = new Set<string>();
     for (const claim of snapshot.claims) {
@@ -369,7 +386,7 @@ export class QuorumEngine {
     const ownDomain = allMembers.find((member) => member.nodeId === this.selfId)?.domain;
     const { members, domains, pending } = this.effective(allMembers, ownDomain);
     const alive = new Set(members.filter((member) => this.isAlive(member.nodeId)).map((member) => member.nodeId));
-    const decision = evaluateQuorum({ selfId: this.selfId, members, domains, alive });
+    const decision = this.decide({ selfId: this.selfId, members, domains, alive });
     const self = members.find((member) => member.nodeId === this.selfId);
     const outcome =
       this.snapshot === undefined || self === undefined
@@ -470,23 +487,29 @@ export class QuorumEngine {
       this.selfState = 'NOT_IN_QUORUM';
       return { status: 'Out of Quorum', reason, actions };
     };
+    // Until the claims below, every refusal breaks the node's run of fresh, active quorum (see quorumSinceMs).
+    const short = (reason: string): Outcome => {
+      this.quorumSinceMs = undefined;
+      return blocked(reason);
+    };
     const freshForMs = this.snapshotReadStartMs + this.timing.snapshotFreshnessMs - this.nowMs;
     if (freshForMs <= 0) {
       const why = this.lastSnapshotError === undefined ? '' : ` (last error: ${this.lastSnapshotError.error})`;
-      return blocked(
+      return short(
         `no fresh view of the domain map: the last good kvdb read was sent ${this.nowMs - this.snapshotReadStartMs} ms ago (limit ${this.timing.snapshotFreshnessMs} ms)${why}`,
       );
     }
-    if (decision.selfDomainInactive) return blocked(`domain ${self.domain} is inactive`);
+    if (decision.selfDomainInactive) return short(`domain ${self.domain} is inactive`);
     const activeSinceMs = this.ownActiveSinceMs ?? this.nowMs;
-    const holdUntilMs = activeSinceMs + this.timing.snapshotFreshnessMs;
+    const holdUntilMs = this.activationHoldEndsMs(activeSinceMs);
     if (this.nowMs < holdUntilMs) {
-      return blocked(
+      return short(
         `domain ${self.domain} became active ${this.nowMs - activeSinceMs} ms ago; serving in ${holdUntilMs - this.nowMs} ms, once no node can still serve on an older domain map`,
       );
     }
     const pendingText = pending.length === 0 ? '' : ` (${pending.join('; ')})`;
-    if (!decision.inQuorum) return blocked(`${this.countReason(decision)}${pendingText}`);
+    if (!decision.inQuorum) return short(`${this.countReason(decision)}${pendingText}`);
+    this.quorumSinceMs ??= this.nowMs;
 
     const claims = this.snapshot?.claims ?? [];
     const actions: QuorumAction[] = [];
@@ -501,6 +524,12 @@ export class QuorumEngine {
       if (!cut) {
         if (claim !== undefined && claim.winner === self.domain) {
           this.ask(actions, { type: 'release', domains: pair, winner: self.domain, revision: claim.revision });
+        } else if (claim !== undefined) {
+          // The other domain claimed the partition: it hears nothing from this one (a one-way cut, since this node
+          // hears it). Hearing is not being heard: a one-way cut fails detection both ways, and the loser stops.
+          problems.push(`domain ${claim.winner} holds the partition claim (it cannot hear ${self.domain})`);
+        } else {
+          problems.push(this.releasedClaimProblem(pair));
         }
         continue;
       }
@@ -510,6 +539,21 @@ export class QuorumEngine {
     if (unresolved.length > 0) return blocked(`${unresolved.join('; ')}${pendingText}`, actions);
     this.selfState = 'UP';
     return { status: 'Online', reason: '', actions };
+  }
+
+  /**
+   * A claim the other domain won, released: its holders may still use it through snapshots read before the release,
+   * until F after it; the loser waits that out ('' when nothing to wait for).
+   */
+  private releasedClaimProblem(pair: readonly [string, string]): string {
+    const gone = this.otherClaimGone.get(claimKey(pair));
+    if (gone === undefined) return '';
+    const untilMs = gone.atMs + this.timing.snapshotFreshnessMs;
+    if (this.nowMs >= untilMs) {
+      this.otherClaimGone.delete(claimKey(pair));
+      return '';
+    }
+    return `domain ${gone.winner} released its partition claim; waiting ${untilMs - this.nowMs} ms more, until no node of it can still use the claim`;
   }
 
   /** What stops this node from serving while `domain` is cut off ('' when a usable claim is held). */
@@ -523,13 +567,19 @@ export class QuorumEngine {
   ): string {
     const cutText = `cannot see any node of active domain ${domain}`;
     if (claim === undefined) {
+      // The other domain released its claim (it hears this one again): wait F before claiming in turn, or a heal would
+      // hand the claim to this side for a moment and fence the other (which hears it) until it is released again.
+      const released = this.releasedClaimProblem(pair);
+      if (released !== '') return `${cutText}; ${released}`;
       const lastHeardMs = Math.max(
         0,
         ...members
           .filter((member) => member.domain === domain)
           .map((member) => this.peers.get(member.nodeId)?.lastHeardMs ?? 0),
       );
-      const cutSinceMs = lastHeardMs + this.timing.suspectAfterMs;
+      // Deaf for suspectAfterMs while in quorum: a node back from a pause or an outage has heard nobody for long, and
+      // must listen again before it speaks for its domain (its claim would fence a domain that hears this one).
+      const cutSinceMs = Math.max(lastHeardMs, this.quorumSinceMs ?? this.nowMs) + this.timing.suspectAfterMs;
       const witness = members
         .filter((member) => member.domain === ownDomain)
         .every((member) => member.storageless === true);
@@ -540,9 +590,28 @@ export class QuorumEngine {
     }
     if (claim.winner !== ownDomain) return `${cutText}; domain ${claim.winner} holds the partition claim`;
     const seenMs = this.claimSeenMs.get(`${claimKey(pair)}@${claim.revision}`) ?? this.nowMs;
-    const usableFromMs = seenMs + this.timing.snapshotFreshnessMs;
+    const usableFromMs = this.claimUsableFromMs(seenMs);
     if (this.nowMs < usableFromMs) return `${cutText}; partition claim won, usable in ${usableFromMs - this.nowMs} ms`;
     return '';
+  }
+
+  // The three rules below are protected, and nothing else, so that the simulator's sensitivity test can run engines
+  // with one of them deliberately broken (test-only subclasses, in the manner of FoundationDB's BUGGIFY) and show that
+  // its random properties catch each. Production code constructs `QuorumEngine` itself.
+
+  /** The quorum rule over what this node sees (`evaluateQuorum`). */
+  protected decide(input: QuorumMathInput): QuorumDecision {
+    return evaluateQuorum(input);
+  }
+
+  /** Safe mode: when the activation hold of an own domain seen Active (without a break) since `activeSinceMs` ends. */
+  protected activationHoldEndsMs(activeSinceMs: number): number {
+    return activeSinceMs + this.timing.snapshotFreshnessMs;
+  }
+
+  /** Safe mode: when a partition claim won by this node's domain, first seen at `seenMs`, becomes usable. */
+  protected claimUsableFromMs(seenMs: number): number {
+    return seenMs + this.timing.snapshotFreshnessMs;
   }
 
   private ask(actions: QuorumAction[], action: QuorumAction): void {
@@ -623,6 +692,11 @@ export class QuorumEngine {
       consider(this.snapshotReadStartMs + this.timing.snapshotFreshnessMs);
       if (this.ownActiveSinceMs !== undefined) consider(this.ownActiveSinceMs + this.timing.snapshotFreshnessMs);
       for (const seenMs of this.claimSeenMs.values()) consider(seenMs + this.timing.snapshotFreshnessMs);
+      for (const gone of this.otherClaimGone.values()) consider(gone.atMs + this.timing.snapshotFreshnessMs);
+      if (this.quorumSinceMs !== undefined) {
+        consider(this.quorumSinceMs + this.timing.suspectAfterMs);
+        consider(this.quorumSinceMs + this.timing.suspectAfterMs + this.timing.snapshotFreshnessMs);
+      }
       for (const sinceMs of this.inactiveSinceMs.values()) consider(sinceMs + this.timing.snapshotFreshnessMs);
       for (const sinceMs of this.decommissionedSinceMs.values()) consider(sinceMs + this.timing.snapshotFreshnessMs);
       for (const member of members) {

@@ -130,3 +130,62 @@ describe('QuorumEngine outputs', () => {
     expect(later.nextDeadlineMs).toBe(later.nowMs + FAST_TIMING.quorumTimeoutMs);
   });
 });
+
+describe('safe mode: one-way cuts and released claims', () => {
+  const claim = { domains: ['us-east-1a', 'us-east-1b'] as [string, string], winner: 'us-east-1b', revision: 5 };
+  const members = [
+    { nodeId: 'a1', domain: 'us-east-1a', quorumMember: true, decommissioned: false },
+    { nodeId: 'a2', domain: 'us-east-1a', quorumMember: true, decommissioned: false },
+    { nodeId: 'b1', domain: 'us-east-1b', quorumMember: true, decommissioned: false },
+  ];
+  /** a1 formed, hearing a2 and b1, at 5 s (past the activation hold). */
+  function formed(): QuorumEngine {
+    const target = engine();
+    target.step({ type: 'snapshot', atMs: 1, readStartMs: 0, snapshot: snapshot({ revision: 3, members }) });
+    for (let atMs = 500; atMs <= 5000; atMs += 500) {
+      target.step({ type: 'heartbeat', atMs, from: 'a2', peerState: 'UP' });
+      target.step({ type: 'heartbeat', atMs, from: 'b1', peerState: 'UP' });
+      target.step({ type: 'snapshot', atMs, readStartMs: atMs - 1, snapshot: snapshot({ revision: 3, members }) });
+    }
+    return target;
+  }
+
+  it('a domain that hears the claim winner stops (the winner cannot hear it: a one-way cut)', () => {
+    const target = formed();
+    expect(target.view().self.serving).toBe(true);
+    const view = target.step({
+      type: 'snapshot',
+      atMs: 5100,
+      readStartMs: 5099,
+      snapshot: snapshot({ revision: 6, members, claims: [claim] }),
+    });
+    expect(view.self.serving).toBe(false);
+    expect(view.self.reason).toBe('domain us-east-1b holds the partition claim (it cannot hear us-east-1a)');
+  });
+
+  it('after the winner releases its claim, the loser waits F before serving or claiming', () => {
+    const target = formed();
+    target.step({
+      type: 'snapshot',
+      atMs: 5100,
+      readStartMs: 5099,
+      snapshot: snapshot({ revision: 6, members, claims: [claim] }),
+    });
+    const released = target.step({
+      type: 'snapshot',
+      atMs: 5200,
+      readStartMs: 5199,
+      snapshot: snapshot({ revision: 7, members }),
+    });
+    expect(released.self.serving).toBe(false);
+    expect(released.self.reason).toMatch(/^domain us-east-1b released its partition claim; waiting 3000 ms more/);
+    expect(released.nextDeadlineMs).toBeLessThanOrEqual(8200);
+    for (let atMs = 5500; atMs <= 8000; atMs += 500) {
+      target.step({ type: 'heartbeat', atMs, from: 'a2', peerState: 'UP' });
+      target.step({ type: 'heartbeat', atMs, from: 'b1', peerState: 'UP' });
+      target.step({ type: 'snapshot', atMs, readStartMs: atMs - 1, snapshot: snapshot({ revision: 7, members }) });
+    }
+    expect(target.step({ type: 'tick', atMs: 8199 }).self.serving).toBe(false);
+    expect(target.step({ type: 'tick', atMs: 8200 }).self.serving).toBe(true);
+  });
+});

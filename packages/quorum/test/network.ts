@@ -14,9 +14,11 @@ import {
 import {
   checkInactiveFenced,
   checkSplitBrain,
+  HearingLog,
   SafetyWatch,
   ViolationLog,
   type Finding,
+  type SplitBrainRule,
   type Violation,
 } from '@pxsim/checkers';
 import { mapTargets, Scheduler, seededRandom, type Fault } from '@pxsim/runtime';
@@ -35,13 +37,14 @@ export type { Violation };
 type Event =
   | { kind: 'heartbeat-send'; node: string }
   | { kind: 'read-send'; node: string }
-  | { kind: 'deliver'; node: string; incarnation: number; input: QuorumInput }
+  | { kind: 'deliver'; node: string; incarnation: number; input: QuorumInput; sentAtMs?: number }
   | { kind: 'tick'; node: string; incarnation: number }
   | { kind: 'kvdb-apply'; action: QuorumAction };
 
 interface SimNode {
   id: string;
   domain: string;
+  storageless: boolean;
   engine: QuorumEngine | undefined;
   incarnation: number;
   lastState: string;
@@ -59,6 +62,8 @@ export interface NetworkOptions {
   mode: QuorumMode;
   timing: QuorumTiming;
   seed?: number;
+  /** Which statement of S1 to check (default `quorum-and-domains`). */
+  splitBrainRule?: SplitBrainRule;
 }
 
 export class EngineNetwork {
@@ -92,9 +97,12 @@ export class EngineNetwork {
   latencyMaxMs = 1;
   readonly transitions: Transition[] = [];
   private readonly violationLog = new ViolationLog();
-  /** Since when each unordered domain pair has been cut both ways (S1), and each domain inactive (S2). */
+  /** Since when each domain has been inactive (S2). */
   private readonly watch: SafetyWatch;
+  /** Who heard whom (S1): the heartbeats each engine was actually given, by send time. */
+  private readonly hearing = new HearingLog();
   readonly bounds;
+  private readonly splitBrainRule: SplitBrainRule;
   eventsProcessed = 0;
 
   constructor(options: NetworkOptions) {
@@ -105,6 +113,7 @@ export class EngineNetwork {
     this.random = seededRandom(options.seed ?? 1);
     this.bounds = safetyBounds(options.timing);
     this.watch = new SafetyWatch(this.bounds);
+    this.splitBrainRule = options.splitBrainRule ?? 'quorum-and-domains';
   }
 
   get nowMs(): number {
@@ -122,7 +131,14 @@ export class EngineNetwork {
       const member: MemberInfo = { nodeId: id, domain, quorumMember: true, decommissioned: false };
       if (options.storageless === true) member.storageless = true;
       this.cluster.members.push(member);
-      this.nodes.set(id, { id, domain, engine: undefined, incarnation: 0, lastState: 'down' });
+      this.nodes.set(id, {
+        id,
+        domain,
+        storageless: options.storageless === true,
+        engine: undefined,
+        incarnation: 0,
+        lastState: 'down',
+      });
     }
     this.cluster.revision += 1;
   }
@@ -146,6 +162,7 @@ export class EngineNetwork {
       if (node.engine !== undefined) continue;
       node.engine = new QuorumEngine({ selfId: id, mode: this.mode, timing: this.timing });
       node.incarnation += 1;
+      this.hearing.started(id, this.nowMs);
       this.record(node, node.engine.view());
       this.schedule(this.nowMs + Math.floor(this.random() * this.timing.heartbeatIntervalMs), {
         kind: 'heartbeat-send',
@@ -185,13 +202,11 @@ export class EngineNetwork {
 
   cut(from: string[], to: string[]): void {
     for (const a of from) for (const b of to) if (a !== b) this.cuts.add(`${a}>${b}`);
-    this.updateCutPairs();
   }
 
   heal(): void {
     this.cuts.clear();
     this.kvdbCut.clear();
-    this.updateCutPairs();
   }
 
   setKvdbCut(ids: string[], cut: boolean): void {
@@ -227,15 +242,6 @@ export class EngineNetwork {
     this.cluster.domains[domain] = state;
     this.cluster.revision += 1;
     this.watch.setDomainActive(domain, state === 'Active', this.nowMs);
-  }
-
-  private updateCutPairs(): void {
-    this.watch.updateCuts(
-      this.nowMs,
-      Object.keys(this.cluster.domains),
-      (domain) => this.group(domain),
-      (from, to) => this.cuts.has(`${from}>${to}`),
-    );
   }
 
   /** Runs every event up to and including `untilMs`. */
@@ -317,6 +323,7 @@ export class EngineNetwork {
             node: peer.id,
             incarnation: peer.incarnation,
             input: { type: 'heartbeat', atMs, from: node.id, peerState: state },
+            sentAtMs: this.nowMs,
           });
         }
         this.schedule(this.nowMs + this.timing.heartbeatIntervalMs, event);
@@ -351,6 +358,8 @@ export class EngineNetwork {
       case 'deliver': {
         const node = this.requireNode(event.node);
         if (node.engine === undefined || node.incarnation !== event.incarnation) return;
+        if (event.input.type === 'heartbeat' && event.sentAtMs !== undefined)
+          this.hearing.received(node.id, event.input.from, event.sentAtMs);
         this.stepNode(node, event.input);
         return;
       }
@@ -436,10 +445,19 @@ export class EngineNetwork {
       .map((node) => node.id);
   }
 
-  /** S1 and S2 (an engine that is UP serves: this network has no data path beyond the engine's verdict). */
+  /**
+   * S1 and S2 (an engine that is UP serves: this network has no data path beyond the engine's verdict; a storage-less
+   * witness serves no data, so S1 pairs only storage nodes).
+   */
   private checkSafety(): void {
     const upIn = (domain: string): string[] => this.upIn(domain);
-    for (const finding of checkSplitBrain(this.watch, this.nowMs, upIn)) this.violate(finding);
+    const all = [...this.nodes.values()];
+    const members = all.map((node) => ({ node: node.id, domain: node.domain }));
+    const serving = all
+      .filter((node) => !node.storageless && node.engine?.view().self.gossipState === 'UP')
+      .map((node) => ({ node: node.id, domain: node.domain }));
+    const s1 = { nowMs: this.nowMs, boundMs: this.bounds.splitBrainMs, hearing: this.hearing, members, serving };
+    for (const finding of checkSplitBrain({ ...s1, rule: this.splitBrainRule })) this.violate(finding);
     for (const finding of checkInactiveFenced(this.watch, this.nowMs, upIn)) this.violate(finding);
   }
 

@@ -44,12 +44,25 @@ export const COVERAGE_CASES = {
 
 export type CoverageCase = keyof typeof COVERAGE_CASES;
 
-/** The cases a schedule reaches (the witness bridge needs a witness, so it is classified here too). */
-export function classify(schedule: { witness: boolean; steps: Step[] }): string[] {
+/** Counted from the run, not the steps: a node took client writes only on resuming from a pause (S3 judged them). */
+export const QUEUED_WRITES_CASE = 'writes queued across a pause';
+/** Counted from the run: L2 was in force for a while (a latency-only window after everything settled). */
+export const L2_WINDOW_CASE = 'L2 window (latency only, settled)';
+
+/**
+ * The cases a schedule reaches (the witness bridge needs a witness, so it is classified here too; what only the run
+ * can tell: how many client writes a node took only on resuming, how many L2 windows opened).
+ */
+export function classify(
+  schedule: { witness: boolean; steps: Step[] },
+  run: { queuedWrites?: number; stabilityWindows?: number } = {},
+): string[] {
   const reached: string[] = Object.entries(COVERAGE_CASES)
     .filter(([, reaches]) => reaches(schedule.steps))
     .map(([name]) => name);
   if (schedule.witness && schedule.steps.some((s) => s.kind === 'witness-bridge')) reached.push('witness bridge');
+  if ((run.queuedWrites ?? 0) > 0) reached.push(QUEUED_WRITES_CASE);
+  if ((run.stabilityWindows ?? 0) > 0) reached.push(L2_WINDOW_CASE);
   return reached;
 }
 
@@ -63,6 +76,8 @@ export const COVERAGE_FLOORS: Readonly<Record<string, number>> = {
   'one-way cut of a whole domain': 0.1,
   'long schedule (8+ steps)': 0.25,
   'witness bridge': 0.1,
+  [QUEUED_WRITES_CASE]: 0.1,
+  [L2_WINDOW_CASE]: 0.1,
 };
 
 /** The cases below their floor, as "name: share < floor". */

@@ -20,7 +20,14 @@ export {
   type Violation,
 } from '@pxsim/checkers';
 export { applyStep, resolveStep, type Step } from './nemesis.js';
-export { COVERAGE_CASES, COVERAGE_FLOORS, classify, coverageShortfalls } from './coverage.js';
+export {
+  COVERAGE_CASES,
+  COVERAGE_FLOORS,
+  L2_WINDOW_CASE,
+  QUEUED_WRITES_CASE,
+  classify,
+  coverageShortfalls,
+} from './coverage.js';
 export {
   checkSchedules,
   runSchedule,
@@ -31,6 +38,7 @@ export {
   stepArbitrary,
   type Schedule,
   type CheckOptions,
+  type SimulationVariant,
   type CheckResult,
   type ScheduleResult,
 } from './property.js';

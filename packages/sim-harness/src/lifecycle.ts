@@ -25,6 +25,10 @@ export interface LifecycleOptions {
   store: MemStore;
   plan: ClusterPlan;
   kvdbLatencyMs: number;
+  /** Makes each agent's quorum engine (default: the real one). */
+  quorumEngine?: AgentRuntime['quorumEngine'];
+  /** A process of the node started (it has heard nothing yet). */
+  onStarted: (ip: string) => void;
   /** A node's state changed (the host records it and runs the checkers). */
   onState: (node: SimNode, from: NodeState, reason: string) => void;
 }
@@ -86,6 +90,7 @@ export class NodeLifecycle {
           delayMs: network.kvdbDelayMs(ip, this.options.kvdbLatencyMs, kvdbRandom),
         }),
       log: () => undefined,
+      ...(this.options.quorumEngine === undefined ? {} : { quorumEngine: this.options.quorumEngine }),
     };
   }
 
@@ -95,6 +100,7 @@ export class NodeLifecycle {
       const node = this.node(ip);
       if (node.agent !== undefined) continue;
       node.incarnation += 1;
+      this.options.onStarted(ip);
       const clock = new NodeClock(this.options.scheduler);
       node.clock = clock;
       const [member] = assembleCluster(

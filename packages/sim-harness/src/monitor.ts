@@ -1,14 +1,22 @@
 import {
   checkInactiveFenced,
+  checkLatencyStability,
   checkSplitBrain,
+  HearingLog,
   SafetyWatch,
   ViolationLog,
+  type DomainNode,
   type Finding,
   type SafetyBoundsMs,
+  type SplitBrainRule,
   type Violation,
 } from '@pxsim/checkers';
-import type { Scheduler, Timer } from '@pxsim/runtime';
+import { isNetworkFault, type Fault, type Scheduler, type Timer } from '@pxsim/runtime';
+import type { MemStore } from '@pxsim/kvdb-client';
 import type { NodeSpec } from './cluster.js';
+import { watchDomainKeys } from './domain-watch.js';
+import type { SimNetwork } from './network.js';
+import { StabilityWatch } from './stability.js';
 import type { NodeLifecycle } from './lifecycle.js';
 
 /** Bound-expiry checks waiting at once (a schedule that cuts and heals in a loop cannot pile up more). */
@@ -17,13 +25,21 @@ const CHECK_EVERY_MS = 500;
 
 /**
  * Runs the safety checkers S1 and S2 over the cluster: on every state change, when a bound expires, and every 500
- * ms of virtual time (UP -> SUSPECT_NOT_IN_QUORUM raises no status event). Findings go to `onViolation`.
+ * ms of virtual time (UP -> SUSPECT_NOT_IN_QUORUM raises no status event). Findings go to `onViolation`. S1 reads who
+ * heard whom from the network's deliveries (`hearing`, fed by the host).
  */
 export class SafetyMonitor {
   readonly watch: SafetyWatch;
+  readonly hearing = new HearingLog();
   readonly log = new ViolationLog();
   private periodic: Timer | undefined;
   private checkTimers = 0;
+  private stopDomainWatch: () => void = () => undefined;
+  private readonly members: DomainNode[];
+  /** L2's latency-only windows. */
+  readonly stability: StabilityWatch;
+  /** The nodes that should serve (of domains the operator left active); the host sets it. */
+  activeNodes: () => string[];
 
   constructor(
     bounds: SafetyBoundsMs,
@@ -31,8 +47,31 @@ export class SafetyMonitor {
     private readonly specs: readonly NodeSpec[],
     private readonly lifecycle: NodeLifecycle,
     private readonly onViolation: (violation: Violation) => void,
+    private readonly splitBrainRule: SplitBrainRule = 'quorum-and-domains',
+    stabilitySettleMs = 0,
   ) {
     this.watch = new SafetyWatch(bounds);
+    this.members = specs.map((spec) => ({ node: spec.ip, domain: spec.domain }));
+    this.activeNodes = () => specs.map((spec) => spec.ip);
+    this.stability = new StabilityWatch(stabilitySettleMs);
+  }
+
+  /** Faults are about to act: L2's windows close first (a crash changes states at once); a heal clears the cuts. */
+  faultsApplying(faults: readonly Fault[]): void {
+    for (const fault of faults) {
+      if (fault.kind === 'heal') this.stability.healed();
+      else if (fault.kind !== 'latency') this.stability.disturbed(this.scheduler.nowMs(), isNetworkFault(fault));
+    }
+  }
+
+  /** A node's state changed: inside an L2 window, leaving Online is a violation. */
+  stateChanged(node: string, from: string, to: string, reason: string): void {
+    const since = this.stability.openSince;
+    if (since === undefined || from !== 'Online' || to === 'Online') return;
+    const atMs = this.scheduler.nowMs();
+    const finding = checkLatencyStability([{ atMs, kind: 'state', node, from, to, reason }]);
+    if (finding !== undefined)
+      this.report({ ...finding, detail: `${finding.detail} (only latency since ${since} ms, all Online then)` });
   }
 
   get violations(): Violation[] {
@@ -44,17 +83,23 @@ export class SafetyMonitor {
     if (violation !== undefined) this.onViolation(violation);
   }
 
-  /** The link faults changed: re-read which domain pairs are cut off both ways. */
-  updateCuts(group: (name: string) => string[], isCut: (from: string, to: string) => boolean): void {
-    const domains = [...new Set(this.specs.map((spec) => spec.domain))];
-    const newlyCut = this.watch.updateCuts(this.scheduler.nowMs(), domains, group, isCut);
-    for (let pair = 0; pair < newlyCut.length; pair++) this.checkAfter(this.watch.bounds.splitBrainMs + 1);
+  /**
+   * Feeds the checkers from the system itself: who heard whom from the network's deliveries, S2's windows from the
+   * domain keys' changes in the kvdb (the watch ends with `stop`).
+   */
+  listen(network: SimNetwork, store: MemStore, clusterId: string): void {
+    network.onDelivered = (to, from, sentAtMs) => this.hearing.received(to, from, sentAtMs);
+    this.stopDomainWatch = watchDomainKeys(store, clusterId, (domain, active, revision) =>
+      this.domainChanged(domain, active, revision),
+    );
   }
 
-  /** The operator's ClusterDomainUpdate took effect. */
-  domainChanged(domain: string, active: boolean): void {
-    this.watch.setDomainActive(domain, active, this.scheduler.nowMs());
-    this.checkAfter(this.watch.bounds.inactiveDomainMs + 1);
+  /** A domain's key changed in the kvdb (at this instant, at `revision`). */
+  domainChanged(domain: string, active: boolean, revision: number): void {
+    const wasInactive = this.watch.inactiveSinceMs.has(domain);
+    this.watch.setDomainActive(domain, active, this.scheduler.nowMs(), revision);
+    this.stability.disturbed(this.scheduler.nowMs());
+    if (!active && !wasInactive) this.checkAfter(this.watch.bounds.inactiveDomainMs + 1);
   }
 
   startPeriodic(): void {
@@ -68,6 +113,7 @@ export class SafetyMonitor {
 
   stop(): void {
     this.periodic?.cancel();
+    this.stopDomainWatch();
   }
 
   private checkAfter(delayMs: number): void {
@@ -91,12 +137,43 @@ export class SafetyMonitor {
     return ips;
   }
 
+  /**
+   * The storage nodes that serve now (a crashed or paused process serves nothing; a witness stores nothing). Read from
+   * the states the agents reported, so that checking does not step the agents (their order of work within an instant
+   * stays theirs); `confirm` asks an agent itself (its status brings it to now) before a finding is reported.
+   */
+  private servingNodes(): DomainNode[] {
+    const serving: DomainNode[] = [];
+    for (const spec of this.specs) {
+      const node = this.lifecycle.nodes.get(spec.ip);
+      if (spec.storageless || node?.state !== 'Online' || node.clock?.paused === true) continue;
+      serving.push({ node: spec.ip, domain: spec.domain });
+    }
+    return serving;
+  }
+
+  private confirmServing(ip: string): boolean {
+    const node = this.lifecycle.nodes.get(ip);
+    return node?.agent !== undefined && node.clock?.paused !== true && node.agent.status().node.serving;
+  }
+
   check(): void {
     const nowMs = this.scheduler.nowMs();
-    for (const finding of checkSplitBrain(this.watch, nowMs, (domain) =>
-      this.nodesIn(domain, (node) => node.gossipState === 'UP'),
-    ))
-      this.report(finding);
+    this.stability.update(
+      nowMs,
+      this.activeNodes().every((ip) => this.lifecycle.nodes.get(ip)?.state === 'Online'),
+    );
+    const s1 = {
+      nowMs,
+      boundMs: this.watch.bounds.splitBrainMs,
+      hearing: this.hearing,
+      members: this.members,
+      rule: this.splitBrainRule,
+    };
+    if (checkSplitBrain({ ...s1, serving: this.servingNodes() }).length > 0) {
+      const confirmed = this.servingNodes().filter((node) => this.confirmServing(node.node));
+      for (const finding of checkSplitBrain({ ...s1, serving: confirmed })) this.report(finding);
+    }
     for (const finding of checkInactiveFenced(this.watch, nowMs, (domain) =>
       this.nodesIn(domain, (node) => node.serving),
     ))

@@ -9,9 +9,14 @@ export interface Endpoint {
 }
 
 interface Frame {
+  from: string;
   to: string;
+  sentAtMs: number;
   bytes: Uint8Array;
 }
+
+/** A node took a frame (the checkers' "heard from" facts): receiver, sender, when the frame was sent. */
+export type DeliveryListener = (to: string, from: string, sentAtMs: number) => void;
 
 /**
  * The virtual network between the agents, and the delay of each agent's kvdb link: the link faults in force (cuts,
@@ -28,6 +33,8 @@ export class SimNetwork {
    * timer set in between joins it. Private to `send`.
    */
   private deliveryBatch: { atMs: number; timersSet: number; frames: Frame[] } | undefined;
+  /** Told of every frame a node takes (when it takes it: a paused node's on resume). */
+  onDelivered: DeliveryListener = () => undefined;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -76,22 +83,30 @@ export class SimNetwork {
       // Frames sent one after another for the same instant (a heartbeat to every peer): one event delivers them in
       // the order sent, exactly as one event each would, since no other timer was set in between.
       if (batch !== undefined && batch.atMs === atMs && batch.timersSet === this.scheduler.timersSet) {
-        batch.frames.push({ to: to.ip, bytes });
+        batch.frames.push({ from: fromIp, to: to.ip, sentAtMs: this.scheduler.nowMs(), bytes });
         continue;
       }
-      const frames = [{ to: to.ip, bytes }];
+      const frames = [{ from: fromIp, to: to.ip, sentAtMs: this.scheduler.nowMs(), bytes }];
       this.scheduler.setTimer(delayMs, () => this.deliver(frames));
       this.deliveryBatch = { atMs, timersSet: this.scheduler.timersSet, frames };
     }
   }
 
   private deliver(frames: readonly Frame[]): void {
-    for (const { to, bytes } of frames) {
+    for (const { from, to, sentAtMs, bytes } of frames) {
       const target = this.endpoints.get(to);
       const clock = target?.clock;
       if (target === undefined || clock === undefined || target.onFrame === undefined) continue;
-      if (clock.running) target.onFrame(bytes);
-      else clock.run(() => target.onFrame?.(bytes));
+      if (clock.running) {
+        this.onDelivered(to, from, sentAtMs);
+        target.onFrame(bytes);
+      } else {
+        clock.run(() => {
+          if (target.onFrame === undefined) return;
+          this.onDelivered(to, from, sentAtMs);
+          target.onFrame(bytes);
+        });
+      }
     }
   }
 }

@@ -3,7 +3,7 @@ import type { QuorumMode } from '@pxsim/quorum';
 import type { EventBudget } from '@pxsim/runtime';
 import { applyStep, type Step } from './nemesis.js';
 import type { CheckName, Violation } from '@pxsim/checkers';
-import { Simulation } from './simulation.js';
+import { Simulation, type SimulationOptions } from './simulation.js';
 import { classify } from './coverage.js';
 
 const nodeIndex = fc.nat({ max: 6 });
@@ -154,13 +154,14 @@ export interface ScheduleResult {
 export async function runSchedule(
   mode: QuorumMode,
   schedule: Schedule,
-  options: { liveness?: boolean; eventBudget?: Partial<EventBudget> } = {},
+  options: { liveness?: boolean; eventBudget?: Partial<EventBudget>; variant?: SimulationVariant } = {},
 ): Promise<ScheduleResult> {
   const sim = new Simulation({
     seed: schedule.seed,
     witness: schedule.witness,
     quorumMode: mode,
     ...(options.eventBudget === undefined ? {} : { eventBudget: options.eventBudget }),
+    ...options.variant,
   });
   try {
     sim.start(sim.group('all'));
@@ -174,8 +175,13 @@ export async function runSchedule(
   }
 }
 
+/** What a property run may change about the simulated system and its checks (tests and `pxsim check` only). */
+export type SimulationVariant = Pick<SimulationOptions, 'splitBrainRule' | 'quorumEngine'>;
+
 export interface CheckOptions {
   mode: QuorumMode;
+  /** Another statement of S1, or (tests) a broken engine: see `SimulationVariant`. */
+  variant?: SimulationVariant;
   numRuns: number;
   /** fast-check's seed and path: replay one exact case. */
   seed?: number;
@@ -232,7 +238,7 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
   let lastProgress = started;
   return fc.asyncProperty(scheduleArbitraryFor(options.replayPath), async ({ seed, witness, commands }) => {
     const steps: Step[] = [];
-    const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options) });
+    const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options), ...options.variant });
     try {
       sim.start(sim.group('all'));
       await sim.run(4000);
@@ -245,7 +251,8 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
     }
     done += 1;
     tally.schedules += 1;
-    for (const name of classify({ witness, steps })) tally.coverage[name] = (tally.coverage[name] ?? 0) + 1;
+    for (const name of classify({ witness, steps }, sim.runCounts))
+      tally.coverage[name] = (tally.coverage[name] ?? 0) + 1;
     const now = Date.now();
     const relevant = sim.violations.filter((violation) => failOn.has(violation.check));
     if (relevant.length > 0) failures += 1;
@@ -298,7 +305,11 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
   let violations: Violation[] = [];
   if (counterexample !== undefined) {
     try {
-      violations = (await runSchedule(options.mode, counterexample, budgetOf(options))).violations;
+      const replayOptions = {
+        ...budgetOf(options),
+        ...(options.variant === undefined ? {} : { variant: options.variant }),
+      };
+      violations = (await runSchedule(options.mode, counterexample, replayOptions)).violations;
     } catch (error) {
       // Not a violation but a failed run (an event budget exhausted, an agent that threw): its message names the
       // simulation seed; the replay command reproduces it.

@@ -1,7 +1,21 @@
-import { checkLiveness, type CheckName, type Finding, type HistoryEvent, type Violation } from '@pxsim/checkers';
+import {
+  checkLiveness,
+  type CheckName,
+  type Finding,
+  type HistoryEvent,
+  type SplitBrainRule,
+  type Violation,
+} from '@pxsim/checkers';
 import { MemStore } from '@pxsim/kvdb-client';
-import { aliveTtlMs, type NodeAgent } from '@pxsim/node-agent';
-import { safetyBounds, timingProfile, type QuorumMode, type SafetyBounds, type TimingProfileName } from '@pxsim/quorum';
+import { aliveTtlMs, type AgentRuntime, type NodeAgent } from '@pxsim/node-agent';
+import {
+  safetyBounds,
+  timingProfile,
+  type QuorumMode,
+  type QuorumTiming,
+  type SafetyBounds,
+  type TimingProfileName,
+} from '@pxsim/quorum';
 import {
   derivedRandom,
   EventBudgetExceeded,
@@ -41,11 +55,38 @@ export interface SimulationOptions {
   rangeAnswerCache?: boolean;
   /** The scheduler's event budget (default `DEFAULT_EVENT_BUDGET`): running out fails the run naming it and the seed. */
   eventBudget?: Partial<EventBudget>;
+  /** Which statement of S1 to check (default `quorum-and-domains`, what safe mode keeps; see the checkers README). */
+  splitBrainRule?: SplitBrainRule;
+  /** Makes each agent's quorum engine (default: the real one; the sensitivity test gives deliberately broken ones). */
+  quorumEngine?: AgentRuntime['quorumEngine'];
 }
 
 export type { NodeState } from './lifecycle.js';
 
 const ADMIN_TOKEN = 'simulation-admin-token';
+
+/**
+ * L2 on every schedule: how long after the last disturbance the cluster must have been left alone before latency
+ * alone is held to "no node leaves Online" (see `StabilityWatch`): the S1 bound (a peer silenced just before the heal
+ * is detected) plus F (a partition claim asked for then is created, seen and released by a winner that hears again).
+ * With no settle time, random schedules break it within 53 (a claim asked before a heal fences the witness after it).
+ */
+function stabilitySettleMs(timing: QuorumTiming): number {
+  return safetyBounds(timing).splitBrainMs + timing.snapshotFreshnessMs;
+}
+
+/** What every simulated node shares: the embedded kvdb, the admin token, data dirs and host names by IP. */
+function simulationPlan(clusterId: string, quorumMode: QuorumMode, timing: TimingProfileName): ClusterPlan {
+  return {
+    clusterId,
+    kvdb: 'mem://',
+    quorumMode,
+    timing,
+    adminToken: ADMIN_TOKEN,
+    dataDir: (spec) => `/sim/${spec.ip}`,
+    hostSuffix: '.sim.internal',
+  };
+}
 
 /**
  * A whole cluster in one deterministic thread: the real node agents, quorum engine and MemKvdb on a virtual clock,
@@ -87,15 +128,7 @@ export class Simulation {
     );
     this.recorder = new HistoryRecorder(options.historyMax ?? 100_000);
     this.store = new MemStore({ clock: this.scheduler, rangeAnswerCache: options.rangeAnswerCache ?? true });
-    const plan: ClusterPlan = {
-      clusterId: this.clusterId,
-      kvdb: 'mem://',
-      quorumMode: this.quorumMode,
-      timing: this.timingName,
-      adminToken: ADMIN_TOKEN,
-      dataDir: (spec) => `/sim/${spec.ip}`,
-      hostSuffix: '.sim.internal',
-    };
+    const plan = simulationPlan(this.clusterId, this.quorumMode, this.timingName);
     const endpoints = new Map<string, Endpoint>();
     this.network = new SimNetwork(
       this.scheduler,
@@ -110,23 +143,32 @@ export class Simulation {
       store: this.store,
       plan,
       kvdbLatencyMs: options.kvdbLatencyMs ?? 1,
+      ...(options.quorumEngine === undefined ? {} : { quorumEngine: options.quorumEngine }),
+      onStarted: (ip) => this.monitor.hearing.started(ip, this.nowMs),
       onState: (node, from, reason) => {
         this.record({ atMs: this.nowMs, kind: 'state', node: node.spec.ip, from, to: node.state, reason });
+        this.monitor.stateChanged(node.spec.ip, from, node.state, reason);
         this.monitor.check();
       },
     });
     for (const [ip, node] of this.lifecycle.nodes) endpoints.set(ip, node);
-    this.monitor = new SafetyMonitor(this.bounds, this.scheduler, this.specs, this.lifecycle, (violation) =>
-      this.record({ atMs: violation.atMs, kind: 'check', check: violation.check, detail: violation.detail }),
+    this.monitor = new SafetyMonitor(
+      this.bounds,
+      this.scheduler,
+      this.specs,
+      this.lifecycle,
+      (violation) =>
+        this.record({ atMs: violation.atMs, kind: 'check', check: violation.check, detail: violation.detail }),
+      options.splitBrainRule,
+      stabilitySettleMs(timingProfile(this.timingName)),
     );
+    this.monitor.activeNodes = () => this.activeNodes();
+    this.monitor.listen(this.network, this.store, this.clusterId);
     this.operator = new Operator(this.lifecycle, this.network, {
       nowMs: () => this.nowMs,
       settle: (work, withinMs) => this.settle(work, withinMs),
       record: (event) => this.record(event),
-      domainChanged: (domain, active) => {
-        this.domainStates.set(domain, active ? 'Active' : 'Inactive');
-        this.monitor.domainChanged(domain, active);
-      },
+      domainChanged: (domain, active) => this.domainStates.set(domain, active ? 'Active' : 'Inactive'),
     });
     this.workload = new Workload(
       this.scheduler,
@@ -165,6 +207,12 @@ export class Simulation {
 
   get writesAcknowledged(): number {
     return this.workload.writesAcknowledged;
+  }
+
+  /** What the coverage counts read from a run: writes a node took only on resuming, L2 windows opened. */
+  get runCounts(): { queuedWrites: number; stabilityWindows: number } {
+    const { workload, monitor } = this;
+    return { queuedWrites: workload.queuedAcrossPause.taken, stabilityWindows: monitor.stability.windowsOpened };
   }
 
   /** Latency above the 500 ms metro limit is refused unless this is set (to show what the limit protects against). */
@@ -234,13 +282,9 @@ export class Simulation {
     const resolved = faults.map((fault) =>
       mapTargets(fault, (targets) => targets.flatMap((name) => this.resolve(name))),
     );
+    this.monitor.faultsApplying(resolved);
     for (const fault of resolved) this.applyResolved(fault);
     this.record({ atMs: this.nowMs, kind: 'fault', faults: resolved, ...(label === undefined ? {} : { label }) });
-    // Only cuts and heal change which domains are cut off; re-reading after any fault keeps the rule simple.
-    this.monitor.updateCuts(
-      (name) => this.group(name),
-      (from, to) => this.faults.isCut(from, to),
-    );
   }
 
   private resolve(name: string): string[] {

@@ -1,13 +1,20 @@
 import { checkWriteAcknowledgement, type Finding } from '@pxsim/checkers';
 import type { Scheduler, Timer } from '@pxsim/runtime';
-import type { NodeLifecycle } from './lifecycle.js';
+import type { NodeLifecycle, SimNode } from './lifecycle.js';
+
+/** One-way delay of a client's request to a node, ms (a write sent just before a pause waits in the node's inbox). */
+const CLIENT_LINK_MS = 1;
 
 /**
- * Client traffic: every `intervalMs`, a 4 KiB write to a random running node with storage. An acknowledgement from
- * a node that is not Online is an S3 violation.
+ * Client traffic: every `intervalMs`, a 4 KiB write sent to a random node with storage and a process (paused ones
+ * included: a paused process's socket still takes requests, and it handles them when it resumes, as SIGCONT does).
+ * S3 judges each acknowledgement at its instant against the now-current view: the node's status brought to the
+ * current time (a node that acknowledges on a view it has not re-checked after a pause is caught).
  */
 export class Workload {
   writesAcknowledged = 0;
+  /** Writes a node took only on resuming (sent before or during its pause), and how many of them it acknowledged. */
+  readonly queuedAcrossPause = { taken: 0, acknowledged: 0 };
   private timer: Timer | undefined;
 
   constructor(
@@ -29,14 +36,33 @@ export class Workload {
 
   private next(): void {
     this.timer = this.scheduler.setTimer(this.intervalMs, () => {
-      const running = this.lifecycle.running().filter((node) => !node.spec.storageless);
-      const target = running[Math.floor(this.random() * running.length)];
-      if (target?.agent !== undefined && target.agent.write(4096).ok) {
-        this.writesAcknowledged += 1;
-        const finding = checkWriteAcknowledgement(target.spec.ip, target.state);
-        if (finding !== undefined) this.report(finding);
-      }
+      const targets = [...this.lifecycle.nodes.values()].filter(
+        (node) => node.agent !== undefined && !node.spec.storageless,
+      );
+      const target = targets[Math.floor(this.random() * targets.length)];
+      if (target !== undefined) this.send(target);
       this.next();
     });
+  }
+
+  private send(target: SimNode): void {
+    const clock = target.clock;
+    const incarnation = target.incarnation;
+    this.scheduler.setTimer(CLIENT_LINK_MS, () => {
+      if (clock === undefined || target.incarnation !== incarnation) return; // the process it was sent to is gone
+      const queued = clock.paused;
+      clock.run(() => this.write(target, queued));
+    });
+  }
+
+  private write(target: SimNode, queued: boolean): void {
+    const agent = target.agent;
+    if (agent === undefined) return;
+    if (queued) this.queuedAcrossPause.taken += 1;
+    if (!agent.write(4096).ok) return;
+    this.writesAcknowledged += 1;
+    if (queued) this.queuedAcrossPause.acknowledged += 1;
+    const finding = checkWriteAcknowledgement(target.spec.ip, agent.status().node.status);
+    if (finding !== undefined) this.report(finding);
   }
 }

@@ -45,6 +45,43 @@ const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
       ],
     },
   },
+  {
+    found:
+      'S1 (over who heard whom): with a witness, a one-way cut us-east-1b -> us-east-1a: us-east-1a, deaf to ' +
+      'us-east-1b, claimed the partition and served, while us-east-1b, which hears us-east-1a, served too ' +
+      '(seed 1, schedule 7) (fix: the loser of a claim stops even when it hears the winner)',
+    schedule: {
+      seed: 1,
+      witness: true,
+      steps: [
+        { kind: 'one-way', from: [3, 4, 5], to: [0, 1, 2] },
+        { kind: 'run', ms: 1271 },
+        { kind: 'activate', domain: 0 },
+      ],
+    },
+  },
+  {
+    found:
+      "S1 (over who heard whom): 127.0.2.1, paused across the release of its domain's partition claim, served on it " +
+      'after resuming, deaf to us-east-1a, while us-east-1a served on hearing the rest of us-east-1b (shard 1, seed ' +
+      '0x5eed1) (fix: the loser waits F after the winner releases its claim)',
+    schedule: {
+      seed: 26,
+      witness: true,
+      steps: [
+        { kind: 'witness-bridge' },
+        { kind: 'run', ms: 4785 },
+        { kind: 'heal' },
+        { kind: 'latency', ms: 0, jitterMs: 0 },
+        { kind: 'run', ms: 344 },
+        { kind: 'pause', node: 3 },
+        { kind: 'domain-split' },
+        { kind: 'run', ms: 200 },
+        { kind: 'resume', node: 3 },
+        { kind: 'run', ms: 200 },
+      ],
+    },
+  },
 ];
 
 describe('regression schedules (safe mode)', () => {

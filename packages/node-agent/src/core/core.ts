@@ -93,6 +93,8 @@ export interface AgentCoreOptions {
   /** Uniform in [0, 1): the core's only source of randomness (retry jitter, the first heartbeat's offset). */
   random: () => number;
   kvdbDescription: string;
+  /** Makes the quorum engine (default: the real `QuorumEngine`; tests give deliberately broken ones). */
+  engine?: (options: ConstructorParameters<typeof QuorumEngine>[0]) => QuorumEngine;
 }
 
 /**
@@ -152,7 +154,8 @@ export class AgentCore {
     this.poolCapacityBytes = poolCapacityBytesOf(options.config);
     this.pauses = new PauseWatch(options.timing);
     this.peers = new PeerList(options.nodeId);
-    this.engine = new QuorumEngine({ selfId: options.nodeId, mode: options.config.quorumMode, timing: options.timing });
+    const engineOptions = { selfId: options.nodeId, mode: options.config.quorumMode, timing: options.timing };
+    this.engine = options.engine?.(engineOptions) ?? new QuorumEngine(engineOptions);
     this.view = this.engine.view();
     this.self = { nodeId: options.nodeId, phase: 'starting', phaseReason: '' };
     this.statusBuilder = new StatusBuilder({

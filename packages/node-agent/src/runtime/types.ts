@@ -1,7 +1,7 @@
 import type { Kvdb } from '@pxsim/kvdb-client';
 import type { Clock, LinkFaults } from '@pxsim/runtime';
 import type { LogLevel } from '../core/types.js';
-import type { PeerAddress } from '../core/core.js';
+import type { AgentCoreOptions, PeerAddress } from '../core/core.js';
 
 export type { PeerAddress };
 
@@ -44,4 +44,6 @@ export interface AgentRuntime {
   log(level: LogLevel, message: string): void;
   /** Faults this node's sending side obeys (user-space injection); exposed to admins at POST /v1/debug/faults. */
   faults?: LinkFaults;
+  /** Makes the quorum engine (default: the real `QuorumEngine`; the simulator's sensitivity test gives broken ones). */
+  quorumEngine?: AgentCoreOptions['engine'];
 }
