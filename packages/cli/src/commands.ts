@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
 import {
   agentStatusSchema,
+  clusterDomainActionSchema,
   clusterDomainUpdateListSchema,
   clusterDomainUpdateSchema,
   DOMAIN_NAME_RULE,
@@ -118,6 +119,25 @@ export function pxctl(io: Io = processIo): Command {
           'json',
         );
       else io.out(renderClusterList(status));
+    });
+  const domains = cluster.command('domains').description('cluster domain commands');
+  domains
+    .command('delete')
+    .description(
+      'remove an empty cluster domain (e.g. one a mistyped --cluster-domain created); refused while any node is in ' +
+        'it, and for the last Active domain',
+    )
+    .requiredOption('--name <domain>', 'the cluster domain to remove')
+    .option('--node <ip[:port]>', 'node to send it to')
+    .option('--token-file <file>', "admin token file (default: the sim's, or PX_ADMIN_TOKEN)")
+    .action(async (options: { name: string; node?: string; tokenFile?: string }) => {
+      const problem = nameProblem(DOMAIN_NAME_RULE, options.name);
+      if (problem !== undefined) throw new CliError(`--name ${problem}`, 2);
+      await call(nodeUrl(options.node), `/v1/clusterdomains/${options.name}`, clusterDomainActionSchema, {
+        method: 'DELETE',
+        token: adminToken(options.tokenFile),
+      });
+      io.out(`cluster domain ${options.name} removed\n`);
     });
   return root;
 }

@@ -8,6 +8,7 @@ import type { AgentEvent, AgentStatus, WriteResult } from './core/types.js';
 import {
   applyClusterDomainUpdate,
   listClusterDomainUpdates,
+  removeDomain,
   setDomainState,
   type DomainCommandContext,
 } from './shell/domains.js';
@@ -135,6 +136,11 @@ export class NodeAgent {
 
   setDomainState(name: string, state: DomainState): Promise<{ name: string; state: DomainState; revision: number }> {
     return setDomainState(this.commands, name, state);
+  }
+
+  /** Removes an empty cluster domain (refusals: see `removeDomain` in shell/domains.ts). */
+  removeDomain(name: string): Promise<{ name: string; revision: number }> {
+    return removeDomain(this.commands, name);
   }
 
   applyClusterDomainUpdate(spec: ClusterDomainUpdateSpec, mode: 'create' | 'apply'): Promise<ClusterDomainUpdate> {

@@ -10,6 +10,7 @@ export {
   type NodeStatusEntry,
   type WriteResult,
 } from './agent.js';
+export { DomainNotEmptyError, LastActiveDomainError } from './shell/domains.js';
 export { pauseGapMsOf } from './core/pause.js';
 export { AgentCore, type AgentCoreOptions, type AgentInput, type AgentReady } from './core/core.js';
 export * from './api/index.js';

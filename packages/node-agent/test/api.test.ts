@@ -161,6 +161,62 @@ describe('the REST API, through inject()', () => {
     expect(await inspect('us-east-1b')).toEqual({ cluster_domain_name: 'us-east-1b', is_active: true });
   });
 
+  it('removes an empty cluster domain on DELETE /v1/clusterdomains/{name}, refusing unknown, non-empty and last Active ones', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(['127.0.1.1', '127.0.2.1']);
+    await cluster.advance(3000);
+    const api = cluster.node(IP).api;
+    // What a mistyped --cluster-domain leaves behind: an Active domain with no nodes (and a claim naming it).
+    const raw = cluster.rawKvdb();
+    await raw.put(
+      'cluster/domains/us-east-1x',
+      JSON.stringify({ name: 'us-east-1x', state: 'Active', updatedAtMs: 1 }),
+    );
+    const claimKey = 'cluster/claims/us-east-1a|us-east-1x';
+    await raw.put(claimKey, JSON.stringify({ domains: ['us-east-1a', 'us-east-1x'], winner: 'us-east-1a' }));
+    const remove = async (name: string, headers: Record<string, string> = ADMIN) =>
+      api.inject({ method: 'DELETE', url: `/v1/clusterdomains/${name}`, headers });
+    const action = async (verb: 'activate' | 'deactivate', name: string) =>
+      expect(
+        (await api.inject({ method: 'POST', url: `/v1/clusterdomains/${verb}/${name}`, headers: ADMIN })).statusCode,
+      ).toBe(200);
+    const domainKeys = async () => (await raw.range('cluster/domains/')).kvs.map((kv) => `${kv.key}@${kv.modRevision}`);
+    const before = await domainKeys();
+
+    expectError(await remove('us-east-1x', {}), 'UNAUTHORIZED');
+    expectError(await remove('us-east-1x', { authorization: 'Bearer wrong' }), 'FORBIDDEN');
+    expect(expectError(await remove('eu-west-1'), 'DOMAIN_NOT_FOUND')).toBe(
+      'unknown cluster domain "eu-west-1"; known domains: us-east-1a, us-east-1b, us-east-1x',
+    );
+    expectError(await remove('us-east-1x..'), 'INVALID_REQUEST');
+    const nodeB = cluster.node('127.0.2.1').agent.nodeId;
+    expect(expectError(await remove('us-east-1b'), 'DOMAIN_NOT_EMPTY')).toBe(
+      `cluster domain "us-east-1b" still has 1 node (${nodeB}); only a domain with no nodes can be removed`,
+    );
+    expect(await domainKeys()).toEqual(before);
+
+    // With both data domains deactivated, the empty one is the last Active domain.
+    await action('deactivate', 'us-east-1a');
+    await action('deactivate', 'us-east-1b');
+    expect(expectError(await remove('us-east-1x'), 'LAST_ACTIVE_DOMAIN')).toBe(
+      'cluster domain "us-east-1x" is the last Active domain; activate another domain before removing it',
+    );
+    expect((await raw.get('cluster/domains/us-east-1x')).kv).toBeDefined();
+
+    await action('activate', 'us-east-1a');
+    const removed = await remove('us-east-1x');
+    expect(removed.statusCode).toBe(200);
+    expect(clusterDomainActionSchema.parse(removed.json())).toEqual({});
+    expect((await raw.range('cluster/domains/us-east-1x')).kvs).toEqual([]);
+    expect((await raw.range(claimKey)).kvs).toEqual([]);
+    await cluster.advance(1000);
+    const list = await api.inject({ method: 'GET', url: '/v1/clusterdomains' });
+    expect(clusterDomainsEnumerateSchema.parse(list.json())).toEqual({
+      cluster_domain_names: ['us-east-1a', 'us-east-1b'],
+    });
+    expectError(await remove('us-east-1x'), 'DOMAIN_NOT_FOUND');
+  });
+
   it('answers bodies that parse with the exported response schemas', async () => {
     const api = await oneNode();
     const get = async (url: string, headers = {}): Promise<unknown> =>

@@ -3,6 +3,7 @@ import type { DomainState } from '@pxsim/quorum';
 import { isKvdbError } from '@pxsim/kvdb-client';
 import type { z } from 'zod';
 import { DomainNotFoundError } from '../agent.js';
+import { DomainNotEmptyError, LastActiveDomainError } from '../shell/domains.js';
 import { DOMAIN_NAME_RULE, nameJsonSchema } from '../wire/names.js';
 import type { PreHandler } from './auth.js';
 import { API_ERRORS, sendError } from './errors.js';
@@ -44,8 +45,28 @@ function domainAction(agent: AgentApiPort, state: DomainState) {
 }
 
 /**
+ * Removes an empty domain: `{}`; refused with DOMAIN_NOT_FOUND, DOMAIN_NOT_EMPTY, LAST_ACTIVE_DOMAIN (nothing
+ * changed), or the kvdb's failure (CONFLICT when the domains changed meanwhile).
+ */
+function removeAction(agent: AgentApiPort) {
+  return async (request: NameRequest, reply: FastifyReply) => {
+    try {
+      await agent.removeDomain(request.params.name);
+      return {};
+    } catch (error) {
+      if (error instanceof DomainNotFoundError) return unknownDomain(reply, error.domain, error.known);
+      if (error instanceof DomainNotEmptyError) return sendError(reply, 'DOMAIN_NOT_EMPTY', error.message);
+      if (error instanceof LastActiveDomainError) return sendError(reply, 'LAST_ACTIVE_DOMAIN', error.message);
+      return kvdbFailure(reply, error);
+    }
+  };
+}
+
+/**
  * openstorage's SDK REST gateway for cluster domains (`OpenStorageClusterDomains`), at its paths with its JSON
- * names: enumerate, inspect (from the status snapshot) and the admin-only activate / deactivate (no body).
+ * names: enumerate, inspect (from the status snapshot) and the admin-only activate / deactivate (no body). The
+ * gateway has no way to remove a domain; `DELETE /v1/clusterdomains/{name}` (admin only) follows its convention for
+ * deleting an object by name (as `DELETE /v1/volumes/{volume_id}`) and removes an empty one.
  */
 export function registerDomainRoutes(app: FastifyInstance, agent: AgentApiPort, admin: PreHandler): void {
   app.get('/v1/clusterdomains', async (): Promise<z.infer<typeof clusterDomainsEnumerateSchema>> => ({
@@ -71,4 +92,5 @@ export function registerDomainRoutes(app: FastifyInstance, agent: AgentApiPort, 
     options,
     domainAction(agent, 'Inactive'),
   );
+  app.delete<{ Params: { name: string } }>('/v1/clusterdomains/:name', options, removeAction(agent));
 }

@@ -15,6 +15,14 @@ export const API_ERRORS = {
     message: 'admin endpoints are disabled: the node was started without an admin token',
   },
   DOMAIN_NOT_FOUND: { statusCode: 404, message: 'unknown cluster domain' },
+  DOMAIN_NOT_EMPTY: {
+    statusCode: 409,
+    message: 'the cluster domain still has nodes; only a domain with no nodes can be removed',
+  },
+  LAST_ACTIVE_DOMAIN: {
+    statusCode: 409,
+    message: 'the last Active cluster domain cannot be removed; activate another domain first',
+  },
   FENCED: { statusCode: 503, message: 'storage fenced: the node is not in quorum' },
   NOT_READY: { statusCode: 503, message: 'the node is not running yet' },
   POOL_FULL: { statusCode: 507, message: 'the storage pool is full' },
@@ -23,7 +31,7 @@ export const API_ERRORS = {
     statusCode: 504,
     message: 'the kvdb write may or may not have been applied; read the state again',
   },
-  CONFLICT: { statusCode: 409, message: 'the domain changed concurrently; retry' },
+  CONFLICT: { statusCode: 409, message: 'the cluster domains changed concurrently; retry' },
   ALREADY_EXISTS: { statusCode: 409, message: 'the object already exists' },
   BAD_FAULT: { statusCode: 400, message: 'the fault cannot be applied' },
   INVALID_REQUEST: { statusCode: 400, message: 'the request does not match the route schema' },

@@ -4,12 +4,14 @@ import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../wire/layou
 import type { LinkFaults } from '@pxsim/runtime';
 
 /**
- * What the API needs from an agent: the status snapshot, four commands (set a domain's state, apply a
- * ClusterDomainUpdate, list them, write) and the event feed — never its internals. `NodeAgent` satisfies it.
+ * What the API needs from an agent: the status snapshot, five commands (set a domain's state, remove an empty
+ * domain, apply a ClusterDomainUpdate, list them, write) and the event feed — never its internals. `NodeAgent`
+ * satisfies it.
  */
 export interface AgentApiPort {
   status(): AgentStatus;
   setDomainState(name: string, state: DomainState): Promise<{ name: string; state: DomainState; revision: number }>;
+  removeDomain(name: string): Promise<{ name: string; revision: number }>;
   write(bytes: number): WriteResult;
   applyClusterDomainUpdate(spec: ClusterDomainUpdateSpec, mode: 'create' | 'apply'): Promise<ClusterDomainUpdate>;
   listClusterDomainUpdates(): Promise<ClusterDomainUpdate[]>;

@@ -87,7 +87,10 @@ export const clusterDomainsEnumerateSchema = z.object({ cluster_domain_names: z.
 /** `GET /v1/clusterdomains/inspect/{name}` (openstorage `SdkClusterDomainInspectResponse`). */
 export const clusterDomainInspectSchema = z.object({ cluster_domain_name: z.string(), is_active: z.boolean() });
 
-/** `POST /v1/clusterdomains/{activate,deactivate}/{name}`: `{}`, as openstorage's empty responses. */
+/**
+ * `POST /v1/clusterdomains/{activate,deactivate}/{name}` and `DELETE /v1/clusterdomains/{name}`: `{}`, as
+ * openstorage's empty responses.
+ */
 export const clusterDomainActionSchema = z.strictObject({});
 
 /** `GET /v1/stork/clusterdomainupdates`. (`POST` answers one `clusterDomainUpdateSchema`, from the layout.) */
