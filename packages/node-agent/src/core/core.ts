@@ -1,14 +1,7 @@
 import type { KeyValue } from '@pxsim/kvdb-client';
 import { QuorumEngine, type QuorumAction, type QuorumInput, type QuorumTiming, type QuorumView } from '@pxsim/quorum';
 import type { AgentConfig } from '../config.js';
-import {
-  AcceptedFrames,
-  clusterTagOf,
-  decodeFrame,
-  encodeFrame,
-  frameKey,
-  type FrameKey,
-} from '../wire/frames.js';
+import { AcceptedFrames, clusterTagOf, decodeFrame, encodeFrame, frameKey, type FrameKey } from '../wire/frames.js';
 import { clusterParser, type ParsedCluster } from '../wire/layout.js';
 import { frameVerdict, outgoingFrame, type FrameFilterContext } from './frame-filter.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
