@@ -73,6 +73,7 @@ function seedStatus(): AgentStatus {
       framesDropped: 0,
       framesFromOtherClusters: 0,
       framesUnauthenticated: 0,
+      framesSent: 0,
       kvdbValuesRejected: 0,
     },
   };

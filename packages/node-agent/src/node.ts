@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { NodeAgent } from './agent.js';
+import type { Kvdb } from '@pxsim/kvdb-client';
+import { NodeAgent, type AgentStatus } from './agent.js';
+import type { ClusterDomainUpdate } from './wire/layout.js';
 import { buildApi, buildHealthApi } from './api/index.js';
 import { READINESS_PORT, type AgentConfig } from './config.js';
+import { AgentMetrics, meterKvdb } from './metrics.js';
 import type { AgentRuntime } from './runtime/types.js';
 
 export interface RunningNode {
@@ -38,9 +41,18 @@ export async function startNode(
   runtime: AgentRuntime,
   options: StartNodeOptions = {},
 ): Promise<RunningNode> {
-  const agent = new NodeAgent(config, runtime);
+  // The metrics read the agent at each scrape; the agent's kvdb calls are timed into them as they happen.
+  const metrics: AgentMetrics = new AgentMetrics({
+    status: (): AgentStatus => agent.status(),
+    listClusterDomainUpdates: (): Promise<ClusterDomainUpdate[]> => agent.listClusterDomainUpdates(),
+  });
+  const agent: NodeAgent = new NodeAgent(config, {
+    ...runtime,
+    openKvdb: (endpoints, namespace): Kvdb => meterKvdb(runtime.openKvdb(endpoints, namespace), metrics, runtime.clock),
+  });
   const api = await buildApi(agent, {
     adminToken: config.adminToken,
+    metrics,
     ...(runtime.faults === undefined ? {} : { faults: runtime.faults }),
   });
   const health = options.listenApi === true ? buildHealthApi(agent) : undefined;

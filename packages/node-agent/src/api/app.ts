@@ -7,6 +7,7 @@ import { registerDomainRoutes } from './domain-routes.js';
 import { registerEventsRoute } from './events-route.js';
 import { registerFaultRoutes } from './fault-routes.js';
 import { registerIoRoutes } from './io-routes.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import type { AgentApiPort, ApiOptions } from './port.js';
 import { registerHealthRoute, registerStatusRoutes } from './status-routes.js';
 import { registerStorkRoutes } from './stork-routes.js';
@@ -68,6 +69,7 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
   const faults = options.faults;
   if (faults !== undefined) registerFaultRoutes(app, faults, () => agent.status().node.ip, admin);
   registerEventsRoute(app, agent);
+  if (options.metrics !== undefined) registerMetricsRoute(app, options.metrics);
   return app;
 }
 

@@ -2,6 +2,7 @@ import type { DomainState } from '@pxsim/quorum';
 import type { AgentEvent, AgentStatus, WriteResult } from '../agent.js';
 import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../wire/layout.js';
 import type { LinkFaults } from '@pxsim/runtime';
+import type { AgentMetrics } from '../metrics.js';
 
 /**
  * What the API needs from an agent: the status snapshot, five commands (set a domain's state, remove an empty
@@ -22,6 +23,8 @@ export interface ApiOptions {
   adminToken: string | undefined;
   /** When given, admins can inject faults on this node's sending side (POST /v1/debug/faults). */
   faults?: LinkFaults;
+  /** When given, `GET /metrics` answers them in Prometheus's text format. */
+  metrics?: AgentMetrics;
   /** fastify's request logging (off by default: px-node logs its own lines). */
   logger?: boolean;
 }

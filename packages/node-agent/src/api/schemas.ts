@@ -66,6 +66,7 @@ export const agentStatusSchema = z.object({
     framesDropped: z.number(),
     framesFromOtherClusters: z.number(),
     framesUnauthenticated: z.number(),
+    framesSent: z.number(),
     kvdbValuesRejected: z.number(),
   }),
 });

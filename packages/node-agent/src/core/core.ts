@@ -1,17 +1,9 @@
 import type { KeyValue } from '@pxsim/kvdb-client';
 import { QuorumEngine, type QuorumAction, type QuorumInput, type QuorumTiming, type QuorumView } from '@pxsim/quorum';
 import type { AgentConfig } from '../config.js';
-import {
-  AcceptedFrames,
-  clusterTagOf,
-  decodeFrame,
-  encodeFrame,
-  frameKey,
-  type FrameKey,
-  type HeartbeatFrame,
-} from '../wire/frames.js';
+import { AcceptedFrames, clusterTagOf, decodeFrame, encodeFrame, frameKey, type FrameKey } from '../wire/frames.js';
 import { clusterParser, type ParsedCluster } from '../wire/layout.js';
-import { frameVerdict, type FrameFilterContext } from './frame-filter.js';
+import { frameVerdict, outgoingFrame, type FrameFilterContext } from './frame-filter.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
 import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
 import { AliveRecordWatch } from './alive.js';
@@ -125,6 +117,7 @@ export class AgentCore {
     framesDropped: 0,
     framesFromOtherClusters: 0,
     framesUnauthenticated: 0,
+    framesSent: 0,
     kvdbValuesRejected: 0,
   };
   private readonly rejections = new RejectionLog();
@@ -381,12 +374,9 @@ export class AgentCore {
   private onFrame(bytes: Uint8Array, atMs: number): void {
     this.countersMoved = true;
     const verdict = frameVerdict(decodeFrame(bytes, this.frameKey), this.frameFilter, atMs);
-    if (typeof verdict === 'string') {
-      this.counters[verdict] += 1;
-      return;
-    }
-    this.counters.framesReceived += 1;
-    this.stepEngine({ type: 'heartbeat', atMs, from: verdict.nodeId, peerState: verdict.state });
+    this.counters[typeof verdict === 'string' ? verdict : 'framesReceived'] += 1;
+    if (typeof verdict !== 'string')
+      this.stepEngine({ type: 'heartbeat', atMs, from: verdict.nodeId, peerState: verdict.state });
   }
 
   private stepEngine(input: QuorumInput): void {
@@ -408,17 +398,18 @@ export class AgentCore {
   private heartbeat(atMs: number): void {
     const cluster = this.cluster;
     if (this.self.phase !== 'running' || cluster === undefined || this.frameKey === undefined) return;
-    const state = this.view.self.gossipState;
-    const frame: HeartbeatFrame = {
-      v: 2,
-      clusterTag: this.frameFilter.clusterTag,
-      nodeId: this.nodeId,
-      generation: this.generation,
-      sequence: this.sequence++,
-      sentAtMs: atMs,
-      state: state === 'UP' || state === 'SUSPECT_NOT_IN_QUORUM' ? state : 'NOT_IN_QUORUM',
-    };
-    this.ready().frame = { bytes: encodeFrame(frame, this.frameKey), to: this.peers.of(cluster) };
+    const frame = outgoingFrame(
+      this.frameFilter.clusterTag,
+      this.nodeId,
+      this.generation,
+      this.sequence++,
+      atMs,
+      this.view.self.gossipState,
+    );
+    const to = this.peers.of(cluster);
+    this.counters.framesSent += to.length;
+    this.countersMoved = true;
+    this.ready().frame = { bytes: encodeFrame(frame, this.frameKey), to };
   }
 
   private onRead(atMs: number, readStartMs: number, revision: number, kvs: readonly KeyValue[]): void {

@@ -1,3 +1,4 @@
+import type { GossipState } from '@pxsim/quorum';
 import type { AcceptedFrames, DecodeResult, HeartbeatFrame } from '../wire/frames.js';
 
 /**
@@ -27,4 +28,17 @@ export function frameVerdict(decoded: DecodeResult, context: FrameFilterContext,
   if (frame.nodeId === context.nodeId || !context.listening(atMs)) return 'framesDropped';
   if (!decoded.authentic || !context.accepted.isNew(frame)) return 'framesUnauthenticated';
   return frame;
+}
+
+/** The frame a node sends about itself (a state its peers can hear: UP, suspecting, or not in quorum). */
+export function outgoingFrame(
+  clusterTag: string,
+  nodeId: string,
+  generation: number,
+  sequence: number,
+  sentAtMs: number,
+  gossipState: GossipState,
+): HeartbeatFrame {
+  const state = gossipState === 'UP' || gossipState === 'SUSPECT_NOT_IN_QUORUM' ? gossipState : 'NOT_IN_QUORUM';
+  return { v: 2, clusterTag, nodeId, generation, sequence, sentAtMs, state };
 }

@@ -37,6 +37,7 @@ function copyCounters(counters: AgentStatus['counters']): AgentStatus['counters'
     framesDropped: counters.framesDropped,
     framesFromOtherClusters: counters.framesFromOtherClusters,
     framesUnauthenticated: counters.framesUnauthenticated,
+    framesSent: counters.framesSent,
     kvdbValuesRejected: counters.kvdbValuesRejected,
   };
 }

@@ -47,6 +47,8 @@ export interface AgentStatus {
     framesFromOtherClusters: number;
     /** Frames of this cluster whose tag is missing or wrong, or that replay one already accepted: forged, dropped. */
     framesUnauthenticated: number;
+    /** Frames sent: one per peer per heartbeat round. */
+    framesSent: number;
     kvdbValuesRejected: number;
   };
 }
