@@ -37,11 +37,16 @@ export interface SplitBrainInput {
  */
 export function checkSplitBrain(input: SplitBrainInput): Finding[] {
   const { serving } = input;
+  // What each serving node heard within the bound, once per check (not once per pair): `heard[i][k]` says whether
+  // serving[i] heard members[k].
+  const heard = serving.map((x) =>
+    input.members.map((z) => input.hearing.hears(x.node, z.node, input.nowMs, input.boundMs)),
+  );
   for (let i = 0; i < serving.length; i++) {
     for (let j = i + 1; j < serving.length; j++) {
       const x = serving[i] as DomainNode;
       const y = serving[j] as DomainNode;
-      const problem = pairProblem(input, x, y);
+      const problem = pairProblem(input, x, y, heard[i] ?? [], heard[j] ?? []);
       if (problem !== undefined)
         return [{ check: 'S1', detail: `split brain: ${x.node} and ${y.node} serve, ${problem}` }];
     }
@@ -49,22 +54,31 @@ export function checkSplitBrain(input: SplitBrainInput): Finding[] {
   return [];
 }
 
-function pairProblem(input: SplitBrainInput, x: DomainNode, y: DomainNode): string | undefined {
-  const { nowMs, boundMs, hearing } = input;
-  const hears = (receiver: string, sender: string): boolean => hearing.hears(receiver, sender, nowMs, boundMs);
-  const silence = (receiver: DomainNode, sender: DomainNode): string =>
-    `${receiver.node} has heard nothing from ${sender.node} since ${hearing.silentSinceMs(receiver.node, sender.node)} ms`;
+/** Why `x` and `y` may not both serve, given what each heard (`xHeard[k]`: x heard members[k] within the bound). */
+function pairProblem(
+  input: SplitBrainInput,
+  x: DomainNode,
+  y: DomainNode,
+  xHeard: readonly boolean[],
+  yHeard: readonly boolean[],
+): string | undefined {
+  const { nowMs, boundMs, hearing, members } = input;
   if (input.rule === 'any-pair') {
-    if (!hears(x.node, y.node)) return `yet ${silence(x, y)} (bound ${boundMs} ms)`;
-    if (!hears(y.node, x.node)) return `yet ${silence(y, x)} (bound ${boundMs} ms)`;
+    for (const [receiver, sender] of [
+      [x, y],
+      [y, x],
+    ] as const) {
+      if (!hearing.hears(receiver.node, sender.node, nowMs, boundMs))
+        return `yet ${receiver.node} has heard nothing from ${sender.node} since ${hearing.silentSinceMs(receiver.node, sender.node)} ms (bound ${boundMs} ms)`;
+    }
     return undefined;
   }
-  if (!input.members.some((z) => hears(x.node, z.node) && hears(y.node, z.node)))
+  if (!members.some((_, k) => xHeard[k] === true && yHeard[k] === true))
     return `yet no node was heard by both within ${boundMs} ms (their majorities do not meet)`;
   if (x.domain === y.domain) return undefined;
-  const deafTo = (receiver: DomainNode, domain: string): boolean =>
-    !input.members.some((z) => z.domain === domain && hears(receiver.node, z.node));
-  if (deafTo(x, y.domain)) return `yet ${x.node} has heard no node of ${y.domain} within ${boundMs} ms`;
-  if (deafTo(y, x.domain)) return `yet ${y.node} has heard no node of ${x.domain} within ${boundMs} ms`;
+  if (!members.some((z, k) => z.domain === y.domain && xHeard[k] === true))
+    return `yet ${x.node} has heard no node of ${y.domain} within ${boundMs} ms`;
+  if (!members.some((z, k) => z.domain === x.domain && yHeard[k] === true))
+    return `yet ${y.node} has heard no node of ${x.domain} within ${boundMs} ms`;
   return undefined;
 }

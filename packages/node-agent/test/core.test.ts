@@ -293,6 +293,32 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     expect(core.write(2 * 1024 ** 3)).toMatchObject({ ok: false, code: 'POOL_FULL' });
   });
 
+  it('builds the same status from remembered parts (read after every input) as from scratch (read once at the end)', () => {
+    const watched = makeCore();
+    const fresh = makeCore();
+    for (const core of [watched, fresh]) running(core);
+    const inputs = (atMs: number): AgentInput[] => [
+      { type: 'frame', atMs, bytes: frameFrom(PEER, atMs, atMs) },
+      { type: 'read', atMs, readStartMs: atMs, revision: 4, kvs: CLUSTER },
+      { type: 'tick', atMs: atMs + 1 },
+    ];
+    for (let atMs = 500; atMs <= 14_000; atMs += 500) {
+      for (const input of inputs(atMs)) {
+        watched.step(input);
+        fresh.step(input);
+        watched.status(input.atMs);
+      }
+      // Writes move this node's used bytes only (the builder patches that entry); a frame moves only counters.
+      for (const core of [watched, fresh]) core.write(1000 + atMs);
+      watched.status(atMs + 1);
+    }
+    expect(watched.status(14_001)).toEqual(fresh.status(14_001));
+    expect(watched.status(14_001).node.usedBytes).toBeGreaterThan(0);
+    expect(watched.status(14_001).nodes.find((node) => node.thisNode)?.usedBytes).toBe(
+      watched.status(14_001).node.usedBytes,
+    );
+  });
+
   it('advances to now before serving: a paused agent refuses writes and reports the stale view at once', () => {
     const core = makeCore();
     running(core);

@@ -83,15 +83,24 @@ export class StatusBuilder {
     const { self, view, cluster, usedBytes } = inputs;
     const last = this.built;
     const clusterSame = last !== undefined && last.cluster === cluster;
-    const nodesSame =
-      clusterSame && last.view.nodes === view.nodes && last.self === self && last.usedBytes === usedBytes;
-    const nodes = nodesSame ? last.status.nodes : this.nodesPart(inputs);
+    const othersSame = clusterSame && last.view.nodes === view.nodes && last.self === self;
+    const nodesSame = othersSame && last.usedBytes === usedBytes;
+    // A write moves only this node's used bytes: its entry is replaced, the others are shared.
+    const nodes = nodesSame
+      ? last.status.nodes
+      : othersSame
+        ? last.status.nodes.map((node) => (node.thisNode ? { ...node, usedBytes } : node))
+        : this.nodesPart(inputs);
     const nodeSame = nodesSame && last.view.self === view.self;
     const status: AgentStatus = {
       phase: self.phase,
       phaseReason: self.phaseReason,
       nowMs,
-      node: nodeSame ? last.status.node : this.nodePart(inputs, nodes),
+      node: nodeSame
+        ? last.status.node
+        : othersSame && last.view.self === view.self
+          ? { ...last.status.node, usedBytes }
+          : this.nodePart(inputs, nodes),
       cluster: clusterSame ? last.status.cluster : this.clusterPart(cluster),
       quorum: last !== undefined && last.view.quorum === view.quorum ? last.status.quorum : this.quorumPart(view),
       nodes,
