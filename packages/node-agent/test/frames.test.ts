@@ -106,6 +106,20 @@ describe('heartbeat frames', () => {
     );
   });
 
+  it("write each sender's repeated fields once and still each frame's own values (-0 apart from 0, senders apart)", () => {
+    const fieldsOf = (sent: HeartbeatFrame): unknown => {
+      const bytes = encodeFrame(sent, key);
+      return unpack(bytes.subarray(0, bytes.length - FRAME_TAG_BYTES));
+    };
+    const other = { ...frame(7), nodeId: '3f1b2c4d-0000-4000-8000-000000000002' };
+    for (const sent of [frame(7), other, { ...frame(8), generation: 0 }, { ...frame(9), generation: -0 }, frame(10)]) {
+      const read = fieldsOf(sent) as unknown[];
+      expect(read[2]).toBe(sent.nodeId);
+      expect(Object.is(read[3], sent.generation)).toBe(true);
+      expect(read[4]).toBe(sent.sequence);
+    }
+  });
+
   it('name their cluster by a tag of 8 bytes: one per ID, another for another ID', () => {
     expect(clusterTagOf('px-dr-cluster')).toMatch(/^[0-9a-f]{16}$/);
     expect(clusterTagOf('px-dr-cluster')).toBe(clusterTagOf('px-dr-cluster'));

@@ -76,16 +76,35 @@ function writeNumber(out: Buffer, offset: number, value: number): number {
 }
 
 /**
- * The msgpack array of `fields` (at most 15) followed by `trailerBytes` bytes left for the caller, in a buffer from
- * Node's pool (a typed array of over 64 bytes made with `new` gets a backing store of its own outside the heap: an
- * allocation and a finalizer per frame). Returns the buffer and where the trailer starts.
+ * The start of a msgpack array of `arrayLength` elements (at most 15) whose first elements are `fields`: what a sender
+ * repeats in every frame, written once (see `writeFixArray`'s `prefix`).
  */
-export function writeFixArray(fields: readonly FieldValue[], trailerBytes: number): { out: Buffer; bodyBytes: number } {
-  let bodyBytes = 1;
+export function arrayPrefix(arrayLength: number, fields: readonly FieldValue[]): Buffer {
+  let bytes = 1;
+  for (const field of fields) bytes += fieldBytes(field);
+  const out = Buffer.alloc(bytes);
+  out[0] = 0x90 | arrayLength;
+  let at = 1;
+  for (const field of fields) at = writeField(out, at, field);
+  return out;
+}
+
+/**
+ * The msgpack array that starts with `prefix` (from `arrayPrefix`) and goes on with `fields`, followed by
+ * `trailerBytes` bytes left for the caller, in a buffer from Node's pool (a typed array of over 64 bytes made with
+ * `new` gets a backing store of its own outside the heap: an allocation and a finalizer per frame). Returns the buffer
+ * and where the trailer starts.
+ */
+export function writeFixArray(
+  prefix: Buffer,
+  fields: readonly FieldValue[],
+  trailerBytes: number,
+): { out: Buffer; bodyBytes: number } {
+  let bodyBytes = prefix.length;
   for (const field of fields) bodyBytes += fieldBytes(field);
   const out = Buffer.allocUnsafe(bodyBytes + trailerBytes);
-  out[0] = 0x90 | fields.length;
-  let at = 1;
+  prefix.copy(out, 0);
+  let at = prefix.length;
   for (const field of fields) at = writeField(out, at, field);
   return { out, bodyBytes };
 }

@@ -1,7 +1,7 @@
 import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { SelfGossipState } from '@pxsim/quorum';
-import { writeFixArray } from './frame-writer.js';
+import { arrayPrefix, writeFixArray } from './frame-writer.js';
 
 /** A heartbeat frame, msgpack-encoded. Nothing per heartbeat is written to the kvdb. */
 export interface HeartbeatFrame {
@@ -145,9 +145,8 @@ function tagIsRight(key: FrameKey | undefined, bytes: Uint8Array): boolean {
  */
 export function encodeFrame(frame: HeartbeatFrame, key: FrameKey): Uint8Array {
   const code = STATE_CODES.indexOf(frame.state);
-  const tagBytes = clusterTagBytesOf(frame.clusterTag) ?? frame.clusterTag;
-  const fields = [frame.v, tagBytes, frame.nodeId, frame.generation, frame.sequence, frame.sentAtMs, code];
-  const { out: bytes, bodyBytes } = writeFixArray(fields, FRAME_TAG_BYTES);
+  const prefix = senderPrefix(frame);
+  const { out: bytes, bodyBytes } = writeFixArray(prefix, [frame.sequence, frame.sentAtMs, code], FRAME_TAG_BYTES);
   latin1Write(bytes, tagOf(key, bytes.subarray(0, bodyBytes)), bodyBytes, FRAME_TAG_BYTES);
   // What decoding these bytes gives is known when the fields pass the decoder's checks and survive msgpack unchanged
   // (no surrogates, no -0): remember it, so that peers in this process (the simulator) need not decode it.
@@ -173,6 +172,32 @@ export function encodeFrame(frame: HeartbeatFrame, key: FrameKey): Uint8Array {
 }
 
 const HEX16 = /^[0-9a-f]{16}$/;
+
+/**
+ * The first four fields (version, cluster tag, node ID, generation) are the same in every frame of one sender's
+ * generation: their msgpack is written once and copied. Bounded: `PREFIXES_MAX` senders (one per agent in this
+ * process), the oldest forgotten first.
+ */
+const PREFIXES_MAX = 16;
+const prefixes: Array<{ v: number; clusterTag: string; nodeId: string; generation: number; bytes: Buffer }> = [];
+
+function senderPrefix(frame: HeartbeatFrame): Buffer {
+  const { v, clusterTag, nodeId, generation } = frame;
+  for (const entry of prefixes) {
+    // Object.is: -0 and 0 are written differently (a float and an integer), and a NaN generation matches itself.
+    const same =
+      entry.nodeId === nodeId &&
+      Object.is(entry.generation, generation) &&
+      entry.clusterTag === clusterTag &&
+      Object.is(entry.v, v);
+    if (same) return entry.bytes;
+  }
+  const tagBytes = clusterTagBytesOf(clusterTag) ?? clusterTag;
+  const bytes = arrayPrefix(7, [v, tagBytes, nodeId, generation]);
+  if (prefixes.length >= PREFIXES_MAX) prefixes.shift();
+  prefixes.push({ v, clusterTag, nodeId, generation, bytes });
+  return bytes;
+}
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
