@@ -182,7 +182,7 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
       > heartbeatDue @1850
         frame NOT_IN_QUORUM seq 0 to 127.0.1.2:9002
       > frame @1900
-        tick at 4400
+        tick at 4350
         event node-a2 Offline -> Online ()
       > frame @2400
       > read @2410"
@@ -331,7 +331,7 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     expect(describeReady(ready)).toEqual([
       `log warn no input for 15000 ms (the process was paused or its clock jumped): the view is stale until a kvdb read sent after ${pausedUntilMs} ms; frames before ${pausedUntilMs + 1000} ms are not counted`,
       expect.stringMatching(/^event node-a1 Online -> Out of Quorum \(no fresh view of the domain map: .*paused/),
-      `event node-a2 Online -> Offline (silent for 15000 ms)`,
+      `event node-a2 Online -> Offline (silent for 15250 ms)`,
     ]);
     expect(core.write(1)).toMatchObject({ ok: false, code: 'FENCED' });
     const status = core.status(pausedUntilMs);
@@ -356,7 +356,9 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     const core = makeCore();
     running(core);
     formCluster(core, 500, 12_000);
-    const deadlineMs = core.status(12_000).nowMs + 2500; // the peer's suspicion deadline (suspectAfterMs)
+    // The peer's suspicion deadline (suspectAfterMs after its last frame, at 12,000 ms, which shows it alive as of the
+    // core's previous input, at 11,750 ms: the frame may have waited in the socket since then).
+    const deadlineMs = 11_750 + 2500;
     core.step({ type: 'heartbeatDue', atMs: deadlineMs - 1 }); // inputs keep coming, but not the peer's frames
     core.step({ type: 'read', atMs: deadlineMs - 1, readStartMs: deadlineMs - 2, revision: 4, kvs: CLUSTER });
     expect(core.status(deadlineMs).quorum.up).toBe(2); // the view as of the last input

@@ -169,7 +169,10 @@ export class QuorumEngine {
     if (atMs < this.nowMs) {
       throw new QuorumInputError(`time went backwards: ${input.type} at ${atMs} ms after ${this.nowMs} ms`);
     }
-    if (input.type === 'heartbeat' && this.routineHeartbeat(input.from, input.peerState, atMs)) return this.current;
+    const heardAtMs =
+      input.type === 'heartbeat' ? Math.min(atMs, checkTime(input.heardAtMs ?? atMs, 'heardAtMs')) : atMs;
+    if (input.type === 'heartbeat' && this.routineHeartbeat(input.from, input.peerState, atMs, heardAtMs))
+      return this.current;
     if (input.type === 'snapshot' && this.routineSnapshot(input.snapshot, input.readStartMs, atMs)) return this.current;
     switch (input.type) {
       case 'snapshot':
@@ -179,7 +182,7 @@ export class QuorumEngine {
         this.lastSnapshotError = { atMs, error: String(input.error) };
         break;
       case 'heartbeat':
-        this.acceptHeartbeat(input.from, input.peerState, atMs);
+        this.acceptHeartbeat(input.from, input.peerState, heardAtMs);
         break;
       case 'tick':
         break;
@@ -248,13 +251,13 @@ export class QuorumEngine {
    * that peer's suspicion deadline later. Record it and keep the current view; the next evaluation (at the latest at
    * the view's deadline, which the host ticks) sees it. This keeps the cost per heartbeat constant.
    */
-  private routineHeartbeat(from: unknown, peerState: unknown, atMs: number): boolean {
+  private routineHeartbeat(from: unknown, peerState: unknown, atMs: number, heardAtMs: number): boolean {
     if (typeof from !== 'string') return false;
     const peer = this.peers.get(from);
     if (peer === undefined || peer.reportedState !== peerState || atMs - peer.lastHeardMs >= this.timing.suspectAfterMs)
       return false;
     if (this.current.nextDeadlineMs !== undefined && atMs >= this.current.nextDeadlineMs) return false;
-    peer.lastHeardMs = atMs;
+    peer.lastHeardMs = Math.max(peer.lastHeardMs, heardAtMs);
     this.nowMs = atMs;
     return true;
   }
@@ -279,7 +282,7 @@ export class QuorumEngine {
     return true;
   }
 
-  private acceptHeartbeat(from: unknown, peerState: unknown, atMs: number): void {
+  private acceptHeartbeat(from: unknown, peerState: unknown, heardAtMs: number): void {
     if (typeof from !== 'string' || from === '') throw new QuorumInputError('a heartbeat has no sender ID');
     if (from === this.selfId) throw new QuorumInputError(`a heartbeat from this node itself (${from})`);
     if (typeof peerState !== 'string' || !SELF_STATES.has(peerState)) {
@@ -289,7 +292,9 @@ export class QuorumEngine {
     }
     const known = this.members().some((member) => member.nodeId === from);
     if (!known && !this.peers.has(from) && this.peers.size >= this.members().length + UNKNOWN_PEERS_MAX) return;
-    this.peers.set(from, { lastHeardMs: atMs, reportedState: peerState as SelfGossipState, left: undefined });
+    // A frame that may have waited (heard earlier than received) never moves the sender's last-heard time back.
+    const lastHeardMs = Math.max(this.peers.get(from)?.lastHeardMs ?? Number.NEGATIVE_INFINITY, heardAtMs);
+    this.peers.set(from, { lastHeardMs, reportedState: peerState as SelfGossipState, left: undefined });
   }
 
   /** Membership in force: the snapshot's, plus (safe mode) members that vanished without being decommissioned. */

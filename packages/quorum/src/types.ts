@@ -59,8 +59,13 @@ export type QuorumInput =
   | { type: 'snapshot'; atMs: number; readStartMs: number; snapshot: ClusterSnapshot }
   /** A kvdb read that failed (kvdb unreachable, timeout). */
   | { type: 'snapshotFailed'; atMs: number; error: string }
-  /** A heartbeat received from a peer, carrying the state the peer reports about itself. */
-  | { type: 'heartbeat'; atMs: number; from: string; peerState: SelfGossipState }
+  /**
+   * A heartbeat received from a peer, carrying the state the peer reports about itself. `heardAtMs` (at most `atMs`;
+   * `atMs` when left out) is the latest time the frame shows its sender alive at: a host that may have left the frame
+   * waiting (a process that took no input for a while: paused, stalled) gives the time it last took input before it,
+   * since the frame may have arrived then and was sent at most `latencyMaxMs` before arriving.
+   */
+  | { type: 'heartbeat'; atMs: number; from: string; peerState: SelfGossipState; heardAtMs?: number }
   /** Time passes; the engine re-evaluates its timers. */
   | { type: 'tick'; atMs: number };
 

@@ -189,3 +189,31 @@ describe('safe mode: one-way cuts and released claims', () => {
     expect(target.step({ type: 'tick', atMs: 8200 }).self.serving).toBe(true);
   });
 });
+
+describe('a heartbeat that may have waited (heardAtMs)', () => {
+  /** b1 heard at 1,000 ms by an engine fed a snapshot; returns the time b1's suspicion deadline makes it not up. */
+  const downAtMs = (heartbeat: QuorumInput): number => {
+    const target = engine();
+    target.step({ type: 'snapshot', atMs: 1000, readStartMs: 1000, snapshot: snapshot() });
+    target.step(heartbeat);
+    for (let atMs = 1000; atMs <= 10_000; atMs += 1) {
+      if (target.step({ type: 'tick', atMs }).quorum.up < 2) return atMs;
+    }
+    return Number.POSITIVE_INFINITY;
+  };
+
+  it('shows its sender alive as of heardAtMs, never later than its arrival, never moving an earlier hearing back', () => {
+    const arrived = downAtMs({ type: 'heartbeat', atMs: 1000, from: 'b1', peerState: 'UP' });
+    expect(arrived).toBe(1000 + FAST_TIMING.suspectAfterMs);
+    expect(downAtMs({ type: 'heartbeat', atMs: 1000, from: 'b1', peerState: 'UP', heardAtMs: 600 })).toBe(
+      arrived - 400,
+    );
+    expect(downAtMs({ type: 'heartbeat', atMs: 1000, from: 'b1', peerState: 'UP', heardAtMs: 5000 })).toBe(arrived);
+    rejects({ type: 'heartbeat', atMs: 1000, from: 'b1', peerState: 'UP', heardAtMs: -1 }, /heardAtMs must be a time/);
+    const target = engine();
+    target.step({ type: 'snapshot', atMs: 1000, readStartMs: 1000, snapshot: snapshot() });
+    target.step({ type: 'heartbeat', atMs: 1000, from: 'b1', peerState: 'UP' });
+    target.step({ type: 'heartbeat', atMs: 1100, from: 'b1', peerState: 'UP', heardAtMs: 0 }); // an old frame
+    expect(target.step({ type: 'tick', atMs: 1000 + FAST_TIMING.suspectAfterMs - 1 }).quorum.up).toBe(2);
+  });
+});

@@ -8,6 +8,30 @@ import { runSchedule, type Schedule } from '@pxsim/sim-harness';
 const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
   {
     found:
+      'S1: 127.0.2.3, paused for 453 ms (under the pause gap, so unnoticed) across a domain split with 500 ms latency ' +
+      'and 22% loss, took on resume frames of us-east-1a that had waited in its socket (sent 697 and 517 ms before) ' +
+      'and credited them with their arrival: it served 17 ms past the bound of what it had heard. Found by the CI ' +
+      'shard 2 fresh seed 2003806380: pnpm exec pxsim replay --mode safe --seed 2003806380 --path ' +
+      "3069:3:4:33:32:29:3:1:0:6:2:0:4:3:0:7:8:14:10:15:14:15:15:15:15:15:15 --replay-path '/I:D' " +
+      "(fix: a heartbeat shows its sender alive as of the agent's previous input, not its arrival: heardAtMs)",
+    schedule: {
+      seed: 1629162284,
+      witness: false,
+      steps: [
+        { kind: 'loss', percent: 22 },
+        { kind: 'latency', ms: 500, jitterMs: 0 },
+        { kind: 'run', ms: 6189 },
+        { kind: 'pause', node: 5 },
+        { kind: 'domain-split' },
+        { kind: 'run', ms: 453 },
+        { kind: 'resume', node: 5 },
+        { kind: 'run', ms: 200 },
+        { kind: 'resume', node: 0 },
+      ],
+    },
+  },
+  {
+    found:
       'L1: a restarted node whose join failed half-way (kvdb cut after its live record was written) later took its own ' +
       'record for a twin and refused to start (fix: keep the held claim across retries; recognise our own record)',
     schedule: {

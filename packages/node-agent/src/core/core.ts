@@ -94,6 +94,17 @@ export interface AgentCoreOptions {
  * an `AgentReady` value saying what to do; it does no I/O, reads no clock, sets no timer, and draws random numbers
  * only from the source it is given. It drives the quorum engine, keeps the status snapshot and diffs the events.
  */
+function zeroCounters(): AgentStatus['counters'] {
+  return {
+    framesReceived: 0,
+    framesDropped: 0,
+    framesFromOtherClusters: 0,
+    framesUnauthenticated: 0,
+    framesSent: 0,
+    kvdbValuesRejected: 0,
+  };
+}
+
 export class AgentCore {
   /** The ready value of an input that asks for nothing (most frames): shared, frozen. */
   static readonly NOTHING: AgentReady = Object.freeze({});
@@ -112,14 +123,7 @@ export class AgentCore {
   private sequence = 0;
   private joinRetryDelayMs = RETRY_DELAY_MS_MIN;
   private readonly alive = new AliveRecordWatch();
-  private readonly counters = {
-    framesReceived: 0,
-    framesDropped: 0,
-    framesFromOtherClusters: 0,
-    framesUnauthenticated: 0,
-    framesSent: 0,
-    kvdbValuesRejected: 0,
-  };
+  private readonly counters = zeroCounters();
   private readonly rejections = new RejectionLog();
   /** The heartbeat key, from the cluster info record: none yet, no frame is sent or accepted. */
   private frameKey: FrameKey | undefined;
@@ -375,8 +379,9 @@ export class AgentCore {
     this.countersMoved = true;
     const verdict = frameVerdict(decodeFrame(bytes, this.frameKey), this.frameFilter, atMs);
     this.counters[typeof verdict === 'string' ? verdict : 'framesReceived'] += 1;
-    if (typeof verdict !== 'string')
-      this.stepEngine({ type: 'heartbeat', atMs, from: verdict.nodeId, peerState: verdict.state });
+    if (typeof verdict === 'string') return;
+    const heardAtMs = this.pauses.heardAtMs(atMs); // it may have waited since the previous input: see PauseWatch
+    this.stepEngine({ type: 'heartbeat', atMs, from: verdict.nodeId, peerState: verdict.state, heardAtMs });
   }
 
   private stepEngine(input: QuorumInput): void {
