@@ -1,10 +1,10 @@
 import { QuorumInputError } from './errors.js';
 import { evaluateQuorum, type QuorumDecision, type QuorumMathInput } from './quorum-math.js';
+import { PeerTable } from './peers.js';
 import { timingProblems, type QuorumTiming } from './timing.js';
 import {
   type ClusterSnapshot,
   type DomainState,
-  type GossipState,
   type MemberInfo,
   type NodeView,
   type PartitionClaim,
@@ -36,13 +36,6 @@ export function safetyBounds(timing: QuorumTiming): SafetyBounds {
   const splitBrainMs = timing.suspectAfterMs + timing.latencyMaxMs;
   const inactiveDomainMs = timing.snapshotFreshnessMs;
   return { splitBrainMs, inactiveDomainMs, detectionBoundMs: Math.max(splitBrainMs, inactiveDomainMs) };
-}
-
-interface PeerRecord {
-  lastHeardMs: number;
-  reportedState: SelfGossipState;
-  /** Set when the peer was first seen silent for suspectAfterMs. */
-  left: { atMs: number; domainMatesAlive: boolean } | undefined;
 }
 
 const NO_DOMAINS: Readonly<Record<string, DomainState>> = Object.freeze({});
@@ -118,7 +111,7 @@ export class QuorumEngine {
   private lastSnapshotError: { atMs: number; error: string } | undefined;
   /** Safe mode: members ever seen, so that a registration that vanishes still counts (hazard H5). */
   private readonly durableMembers = new Map<string, MemberInfo>();
-  private readonly peers = new Map<string, PeerRecord>();
+  private readonly peers: PeerTable;
   /** Membership in force, sorted by domain then node ID; rebuilt when a snapshot changes it. */
   private membersCache: MemberInfo[] | undefined;
   private selfState: SelfGossipState = 'NOT_IN_QUORUM';
@@ -157,6 +150,7 @@ export class QuorumEngine {
     this.mode = options.mode;
     this.timing = options.timing;
     this.bounds = safetyBounds(options.timing);
+    this.peers = new PeerTable(options.selfId, options.timing);
     this.current = this.evaluate();
   }
 
@@ -291,10 +285,9 @@ export class QuorumEngine {
       );
     }
     const known = this.members().some((member) => member.nodeId === from);
-    if (!known && !this.peers.has(from) && this.peers.size >= this.members().length + UNKNOWN_PEERS_MAX) return;
-    // A frame that may have waited (heard earlier than received) never moves the sender's last-heard time back.
-    const lastHeardMs = Math.max(this.peers.get(from)?.lastHeardMs ?? Number.NEGATIVE_INFINITY, heardAtMs);
-    this.peers.set(from, { lastHeardMs, reportedState: peerState as SelfGossipState, left: undefined });
+    if (!known && this.peers.get(from) === undefined && this.peers.size >= this.members().length + UNKNOWN_PEERS_MAX)
+      return;
+    this.peers.heard(from, peerState as SelfGossipState, heardAtMs);
   }
 
   /** Membership in force: the snapshot's, plus (safe mode) members that vanished without being decommissioned. */
@@ -305,36 +298,6 @@ export class QuorumEngine {
         left.domain === right.domain ? (left.nodeId < right.nodeId ? -1 : 1) : left.domain < right.domain ? -1 : 1,
     );
     return this.membersCache;
-  }
-
-  private isAlive(nodeId: string): boolean {
-    const peer = this.peers.get(nodeId);
-    return peer !== undefined && this.nowMs - peer.lastHeardMs < this.timing.suspectAfterMs;
-  }
-
-  /** Records, for every peer that has just gone silent, whether its domain-mates still answer (the reference's pings). */
-  private notePeersThatLeft(members: MemberInfo[]): void {
-    for (const [nodeId, peer] of this.peers) {
-      if (peer.left !== undefined || this.isAlive(nodeId)) continue;
-      const domain = members.find((member) => member.nodeId === nodeId)?.domain;
-      const domainMatesAlive = members.some(
-        (member) =>
-          member.domain === domain &&
-          member.nodeId !== nodeId &&
-          member.nodeId !== this.selfId &&
-          this.isAlive(member.nodeId),
-      );
-      peer.left = { atMs: peer.lastHeardMs + this.timing.suspectAfterMs, domainMatesAlive };
-    }
-  }
-
-  private peerGossipState(nodeId: string): GossipState {
-    if (nodeId === this.selfId) return this.selfState;
-    const peer = this.peers.get(nodeId);
-    if (peer === undefined) return 'NEVER_GOSSIPED';
-    if (this.isAlive(nodeId)) return peer.reportedState;
-    if (peer.left === undefined || peer.left.domainMatesAlive) return 'DOWN';
-    return this.nowMs < peer.left.atMs + this.timing.suspectDownProbationMs ? 'SUSPECT_DOWN' : 'DOWN';
   }
 
   /** Safe mode: whether a change that relaxes the rule (a deactivation, a decommission) seen at `sinceMs` is in force. */
@@ -387,10 +350,12 @@ export class QuorumEngine {
 
   private evaluate(): QuorumView {
     const allMembers = this.members();
-    this.notePeersThatLeft(allMembers);
+    this.peers.noteLeft(allMembers, this.nowMs);
     const ownDomain = allMembers.find((member) => member.nodeId === this.selfId)?.domain;
     const { members, domains, pending } = this.effective(allMembers, ownDomain);
-    const alive = new Set(members.filter((member) => this.isAlive(member.nodeId)).map((member) => member.nodeId));
+    const alive = new Set(
+      members.filter((member) => this.peers.isAlive(member.nodeId, this.nowMs)).map((member) => member.nodeId),
+    );
     const decision = this.decide({ selfId: this.selfId, members, domains, alive });
     const self = members.find((member) => member.nodeId === this.selfId);
     const outcome =
@@ -639,9 +604,9 @@ export class QuorumEngine {
           lastHeardMs: undefined,
         };
       }
-      const gossipState = this.peerGossipState(member.nodeId);
+      const gossipState = this.peers.gossipState(member.nodeId, this.nowMs);
       const peer = this.peers.get(member.nodeId);
-      const { status, reason } = this.peerStatus(member, gossipState, peer);
+      const { status, reason } = this.peers.status(member, gossipState, this.nowMs);
       return {
         nodeId: member.nodeId,
         domain: member.domain,
@@ -655,43 +620,12 @@ export class QuorumEngine {
     return views;
   }
 
-  private peerStatus(
-    member: MemberInfo,
-    state: GossipState,
-    peer: PeerRecord | undefined,
-  ): { status: UserStatus; reason: string } {
-    if (member.decommissioned) return { status: 'Offline', reason: 'decommissioned' };
-    switch (state) {
-      case 'UP':
-        return { status: 'Online', reason: '' };
-      case 'SUSPECT_NOT_IN_QUORUM':
-        return { status: 'Online', reason: 'reports it is losing quorum' };
-      case 'NOT_IN_QUORUM':
-        return { status: 'Out of Quorum', reason: 'reports it is not in quorum' };
-      case 'NEVER_GOSSIPED':
-        return { status: 'Offline', reason: 'never heard from' };
-      case 'SUSPECT_DOWN':
-        return {
-          status: 'Offline',
-          reason: `silent for ${this.nowMs - (peer?.lastHeardMs ?? 0)} ms and so is its domain ${member.domain}: suspected down (partition?)`,
-        };
-      case 'DOWN':
-        return { status: 'Offline', reason: `silent for ${this.nowMs - (peer?.lastHeardMs ?? 0)} ms` };
-    }
-  }
-
   private nextDeadline(members: MemberInfo[]): number | undefined {
     let earliest = Number.POSITIVE_INFINITY;
     const consider = (atMs: number): void => {
       if (atMs > this.nowMs && atMs < earliest) earliest = atMs;
     };
-    for (const member of members) {
-      const peer = this.peers.get(member.nodeId);
-      if (peer === undefined) continue;
-      consider(peer.lastHeardMs + this.timing.suspectAfterMs);
-      if (peer.left !== undefined && !peer.left.domainMatesAlive)
-        consider(peer.left.atMs + this.timing.suspectDownProbationMs);
-    }
+    this.peers.deadlines(members, consider);
     if (this.suspectDeadlineMs !== undefined) consider(this.suspectDeadlineMs);
     if (this.mode === 'safe' && this.snapshot !== undefined) {
       consider(this.snapshotReadStartMs + this.timing.snapshotFreshnessMs);
