@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
 import { z } from 'zod';
 import {
   FAULT_KINDS,
@@ -13,9 +14,10 @@ import {
 } from '@pxsim/runtime';
 import { adminOnly, createApiApp, faultSummarySchema, sendError } from '@pxsim/node-agent';
 import type { SimNodeSpec } from './sim.js';
+import { registerDashboard, type DashboardTarget } from './dashboard.js';
 
 /** What the control API drives: the running sim's faults, nodes and topology. */
-export interface ControlTarget {
+export interface ControlTarget extends DashboardTarget {
   readonly faults: LinkFaults;
   readonly specs: readonly SimNodeSpec[];
   readonly kvdbEndpoint: string;
@@ -111,11 +113,14 @@ function resolveGroups(target: ControlTarget, fault: Fault): Fault {
  * The sim's control API (what `pxsim fault` and `pxsim scenario` talk to): its topology and its faults, in the one
  * fault vocabulary (`POST /faults` takes `@pxsim/runtime`'s Fault JSON). Every route needs the sim's admin token — the
  * topology and fault state too: they tell a local process where to aim and are not needed without the token — and
- * every error is the agents' one `{error:{code,message}}` shape (the same fastify set-up as the agents' API).
+ * every error is the agents' one `{error:{code,message}}` shape (the same fastify set-up as the agents' API). It also
+ * serves the live dashboard (`GET /`, see `dashboard.ts`), whose data routes need the token as well.
  */
 export function buildControlApi(target: ControlTarget): FastifyInstance {
   const app = createApiApp(false);
   const admin = adminOnly(target.adminToken);
+  void app.register(websocket, { options: { maxPayload: 4096 } });
+  const feeds = registerDashboard(app, target, admin);
   app.get('/sim', { preHandler: admin }, async () => simState(target));
   app.post<{ Querystring: { allowOverMetroLimit?: string } }>(
     '/faults',
@@ -135,6 +140,7 @@ export function buildControlApi(target: ControlTarget): FastifyInstance {
       try {
         const applied = resolveGroups(target, parsed.fault);
         await applyControlFault(target, applied, request.query.allowOverMetroLimit === 'true');
+        feeds.faultApplied(parsed.fault); // as asked (its groups' names), the clearer line on the dashboard
         const state = simState(target);
         const running = state.nodes.filter((node) => node.running).map((node) => node.ip);
         const answer: ControlFaultAnswer = { applied, text: formatFault(applied), running, faults: state.faults };

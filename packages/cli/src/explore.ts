@@ -1,14 +1,19 @@
-import { checkSchedules, eventText, runSchedule, type CheckResult } from '@pxsim/sim-harness';
+import { join } from 'node:path';
+import { checkSchedules, eventText, runSchedule, timelineNodes, type CheckResult } from '@pxsim/sim-harness';
 import type { QuorumMode } from '@pxsim/quorum';
 import { CliError } from './client.js';
 import type { Io } from './commands.js';
+import { checkHtmlDir, checkHtmlPath, writeTimeline } from './timeline-file.js';
+
+/** Where a failure's HTML timeline goes: a file (`replay --html`) or a directory (`check --html-dir`). */
+type HtmlTarget = { file: string } | { dir: string } | undefined;
 
 function parseMode(mode: string): QuorumMode {
   if (mode !== 'safe' && mode !== 'reference') throw new CliError(`--mode ${mode}: use safe or reference`, 2);
   return mode;
 }
 
-async function report(io: Io, mode: QuorumMode, result: CheckResult): Promise<void> {
+async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: HtmlTarget): Promise<void> {
   if (!result.failed || result.counterexample === undefined) {
     io.out(`${result.numRuns} schedule(s) passed (mode ${mode}, seed ${result.seed})\n`);
     return;
@@ -27,15 +32,31 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult): Promise<vo
     `violations:\n${violations.map((violation) => `  ${violation.check} at ${violation.atMs} ms: ${violation.detail}`).join('\n')}\n`,
   );
   io.out(`replay: ${result.replay ?? ''}\n`);
+  if (html !== undefined) {
+    const file = 'file' in html ? html.file : join(html.dir, `failure-${mode}-seed${result.seed}.html`);
+    await writeTimeline(file, {
+      title: `pxsim: a ${mode}-mode schedule that fails (${violations.map((violation) => violation.check).join(', ')})`,
+      subtitle: [
+        `fast-check seed ${result.seed}, path ${result.path ?? ''}; simulation seed ${result.counterexample.seed}`,
+        `schedule: ${JSON.stringify(result.counterexample.steps)}`,
+        `replay: ${result.replay ?? ''}`,
+      ],
+      nodes: timelineNodes(sim.specs),
+      history: sim.history,
+      endMs: sim.nowMs,
+    });
+    io.out(`timeline: ${file}\n`);
+  }
   throw new CliError(`${violations.length} violation(s)`);
 }
 
 /** `pxsim replay`: the exact failing case of a property run, with its history. */
 export async function replay(
   io: Io,
-  options: { seed: string; path: string; mode: string; replayPath?: string },
+  options: { seed: string; path: string; mode: string; replayPath?: string; html?: string },
 ): Promise<void> {
   const mode = parseMode(options.mode);
+  const html = options.html === undefined ? undefined : { file: checkHtmlPath(options.html, '--html') };
   const seed = Number(options.seed);
   if (!Number.isInteger(seed)) throw new CliError(`--seed ${options.seed} is not a whole number`, 2);
   if (!/^\d+(:\d+)*$/.test(options.path))
@@ -49,12 +70,16 @@ export async function replay(
     path: options.path,
     ...(options.replayPath === undefined ? {} : { replayPath: options.replayPath }),
   });
-  await report(io, mode, result);
+  await report(io, mode, result, html);
 }
 
 /** `pxsim check`: random fault schedules against the real agents in virtual time, with a progress line. */
-export async function check(io: Io, options: { runs: string; mode: string; seed?: string }): Promise<void> {
+export async function check(
+  io: Io,
+  options: { runs: string; mode: string; seed?: string; htmlDir?: string },
+): Promise<void> {
   const mode = parseMode(options.mode);
+  const html = options.htmlDir === undefined ? undefined : { dir: checkHtmlDir(options.htmlDir, '--html-dir') };
   const runs = Number(options.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new CliError(`--runs ${options.runs} must be a whole number of 1 or more`, 2);
@@ -68,5 +93,5 @@ export async function check(io: Io, options: { runs: string; mode: string; seed?
     onProgress: (line) => io.err(`${line}\n`),
     progressEveryMs: 5000,
   });
-  await report(io, mode, result);
+  await report(io, mode, result, html);
 }

@@ -98,6 +98,7 @@ export async function up(io: Io, flags: UpFlags, until?: Promise<void>): Promise
   }
   lines.push(
     `  control      http://${options.controlHost}:${options.controlPort}`,
+    `  dashboard    http://${options.controlHost}:${options.controlPort}/#token=${sim.adminToken}`,
     `admin token: ${sim.adminTokenFile}`,
     'try next:',
     '  pnpm exec pxctl status',
@@ -160,7 +161,8 @@ export function pxsim(io: Io = processIo): Command {
     .option('--runs <n>', 'how many schedules', '200')
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
     .option('--seed <n>', 'fast-check seed (default: random, printed)')
-    .action(async (options: { runs: string; mode: string; seed?: string }) =>
+    .option('--html-dir <dir>', "write a failure's timeline (one HTML page per failing schedule) into this directory")
+    .action(async (options: { runs: string; mode: string; seed?: string; htmlDir?: string }) =>
       (await import('./explore.js')).check(io, options),
     );
   root
@@ -170,7 +172,8 @@ export function pxsim(io: Io = processIo): Command {
     .requiredOption('--path <path>', 'the path printed with the failure')
     .option('--replay-path <text>', 'the replay path printed with a shrunk failure')
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
-    .action(async (options: { seed: string; path: string; mode: string; replayPath?: string }) =>
+    .option('--html <file>', "write the run's timeline as one self-contained HTML page")
+    .action(async (options: { seed: string; path: string; mode: string; replayPath?: string; html?: string }) =>
       (await import('./explore.js')).replay(io, options),
     );
   root
@@ -181,13 +184,15 @@ export function pxsim(io: Io = processIo): Command {
     .option('--domain <name>', 'the domain to lose', 'us-east-1a')
     .option('--timeout <seconds>', 'longest wait for each step', '60')
     .option('--token-file <file>', 'admin token file')
-    .action(async (options: { domain: string; timeout: string; tokenFile?: string }) => {
+    .option('--html <file>', "also write the run's timeline as one self-contained HTML page")
+    .action(async (options: { domain: string; timeout: string; tokenFile?: string; html?: string }) => {
       const seconds = Number(options.timeout);
       if (!(seconds > 0)) throw new CliError(`--timeout ${options.timeout} must be a number of seconds above 0`, 2);
       await failoverScenario(io, {
         domain: options.domain,
         timeoutMs: seconds * 1000,
         ...(options.tokenFile === undefined ? {} : { tokenFile: options.tokenFile }),
+        ...(options.html === undefined ? {} : { html: options.html }),
       });
     });
   return root;

@@ -1,7 +1,9 @@
 import { agentStatusSchema, clusterDomainUpdateSchema } from '@pxsim/node-agent';
+import type { HistoryEvent } from '@pxsim/sim-harness';
 import { sendFault } from './fault-command.js';
 import { adminToken, call, CliError, readSimInfo, type SimInfo } from './client.js';
 import type { Io } from './commands.js';
+import { checkHtmlPath, writeTimeline } from './timeline-file.js';
 
 interface NodeState {
   status: string;
@@ -25,6 +27,8 @@ interface FailoverOptions {
   domain: string;
   timeoutMs: number;
   tokenFile?: string;
+  /** Write the run's timeline as one self-contained HTML page here (also when the run stops early). */
+  html?: string;
 }
 
 function everyNode(nodes: SimNode[], status: string): StatesCheck {
@@ -39,6 +43,8 @@ async function sleep(ms: number): Promise<void> {
 class FailoverRun {
   private readonly startedMs = Date.now();
   private readonly seen = new Map<string, string>();
+  /** What happened, as the simulator's typed history (times in ms since the start): the HTML timeline draws it. */
+  readonly history: HistoryEvent[] = [];
   readonly lost: SimNode[];
   readonly survivors: SimNode[];
 
@@ -50,6 +56,11 @@ class FailoverRun {
   ) {
     this.lost = info.nodes.filter((node) => node.domain === options.domain);
     this.survivors = info.nodes.filter((node) => node.domain !== options.domain && !node.storageless);
+  }
+
+  /** Milliseconds since the run started. */
+  at(): number {
+    return Date.now() - this.startedMs;
   }
 
   private stamp(): string {
@@ -72,6 +83,14 @@ class FailoverRun {
       const before = this.seen.get(node.ip);
       if (before === text) continue;
       this.seen.set(node.ip, text);
+      this.history.push({
+        atMs: this.at(),
+        kind: 'state',
+        node: node.ip,
+        from: before ?? 'not started',
+        to: text,
+        reason: state.reason,
+      });
       const reason = state.reason === '' || text === 'Online' ? '' : ` (${state.reason})`;
       this.io.out(
         `${this.stamp()}  ${node.ip.padEnd(10)} ${node.domain.padEnd(11)} ${before === undefined ? '' : `${before} -> `}${text}${reason}\n`,
@@ -127,6 +146,15 @@ class FailoverRun {
       { method: 'POST', token: this.token, body: { name, clusterDomain: domain, active }, timeoutMs: 15_000 },
     );
     this.step(`ClusterDomainUpdate ${name}: ${result.status}${result.reason === '' ? '' : ` (${result.reason})`}`);
+    this.history.push({
+      atMs: this.at(),
+      kind: 'operator',
+      action: active ? 'activate' : 'deactivate',
+      domain,
+      via: via.ip,
+      outcome: result.status,
+      reason: result.reason,
+    });
     if (result.status !== 'Successful') throw new CliError(`ClusterDomainUpdate ${name} failed: ${result.reason}`);
   }
 
@@ -135,6 +163,7 @@ class FailoverRun {
     const domain = this.options.domain;
     this.step(`disaster: every node of ${domain} is killed`);
     await sendFault({ kind: 'crash', nodes: [domain] });
+    this.history.push({ atMs: this.at(), kind: 'fault', faults: [{ kind: 'crash', nodes: [domain] }] });
     const lostIds = new Set<string>();
     await this.waitFor(`${domain} stops answering`, everyNode(this.lost, 'down'));
     await this.waitForSurvivors('notice', (lostNodes) => {
@@ -153,6 +182,7 @@ class FailoverRun {
     const domain = this.options.domain;
     this.step(`${domain} comes back (still inactive)`);
     await sendFault({ kind: 'restart', nodes: [domain] });
+    this.history.push({ atMs: this.at(), kind: 'fault', faults: [{ kind: 'restart', nodes: [domain] }] });
     await this.waitFor(`${domain} is up and Out of Quorum (inactive)`, everyNode(this.lost, 'Out of Quorum'));
     // As Stork's failback waits for the domain to be in sync, wait until every survivor hears the returning nodes.
     await this.waitForSurvivors(
@@ -183,9 +213,23 @@ export async function failoverScenario(io: Io, options: FailoverOptions): Promis
       2,
     );
   }
+  const html = options.html === undefined ? undefined : checkHtmlPath(options.html, '--html');
   const run = new FailoverRun(io, info, options, adminToken(options.tokenFile));
   run.step(`failover and failback of ${options.domain} on cluster ${info.clusterId}`);
-  await run.waitFor('every node Online', everyNode(info.nodes, 'Online'));
-  await run.failover();
-  await run.failback();
+  try {
+    await run.waitFor('every node Online', everyNode(info.nodes, 'Online'));
+    await run.failover();
+    await run.failback();
+  } finally {
+    if (html !== undefined) {
+      await writeTimeline(html, {
+        title: `pxsim scenario failover ${options.domain} (cluster ${info.clusterId})`,
+        subtitle: [`real time against the running sim; times are ms since the scenario started`],
+        nodes: info.nodes.map((node) => ({ id: node.ip, label: `${node.domain} ${node.ip}`, domain: node.domain })),
+        history: run.history,
+        endMs: run.at(),
+      });
+      io.out(`timeline: ${html}\n`);
+    }
+  }
 }

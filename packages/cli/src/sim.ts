@@ -15,6 +15,7 @@ import {
   type AgentConfig,
   type AgentRuntime,
   type LogLevel,
+  type NodeAgent,
   type RunningNode,
 } from '@pxsim/node-agent';
 import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
@@ -235,6 +236,10 @@ export class Sim implements ControlTarget {
 
   isRunning(ip: string): boolean {
     return this.nodes.has(ip);
+  }
+
+  agentOf(ip: string): NodeAgent | undefined {
+    return this.nodes.get(ip)?.agent;
   }
 
   private async startControl(): Promise<void> {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSchedules } from '@pxsim/sim-harness';
@@ -19,10 +21,20 @@ describe('pxsim replay runs the line a failure printed', () => {
       checkSchedules({ mode: 'reference', numRuns: 1000, failOn: ['S1'], seed: 1 }).then((found) => {
         expect(found.failed).toBe(true);
         expect(found.violations.map((v) => v.check)).toContain('S1');
-        const result = spawnSync(join(BIN, 'pxsim'), argvOf(found.replay ?? ''), {
+        const dir = mkdtempSync(join(tmpdir(), 'pxsim-replay-html-'));
+        const html = join(dir, 'replay.html');
+        const result = spawnSync(join(BIN, 'pxsim'), [...argvOf(found.replay ?? ''), '--html', html], {
           encoding: 'utf8',
           timeout: 120_000,
         });
+        // The timeline page: a lane per node, the violation as a finding, the replay line in its header.
+        expect(result.stdout).toContain(`timeline: ${html}`);
+        const page = readFileSync(html, 'utf8');
+        rmSync(dir, { recursive: true, force: true });
+        expect(page.match(/<g class="lane"/g)?.length).toBe(found.counterexample?.witness === true ? 7 : 6);
+        expect(page).toContain('<g class="finding">');
+        expect(page).toContain('VIOLATION S1');
+        expect(page).toContain(`replay: ${(found.replay ?? '').replace(/'/g, '&#39;')}`);
         expect(result.stderr).not.toMatch(/wrong path/);
         expect(result.status).not.toBe(0);
         expect(result.stdout).toContain(JSON.stringify(found.counterexample, null, 2));
@@ -32,4 +44,34 @@ describe('pxsim replay runs the line a failure printed', () => {
       }),
     300_000,
   );
+});
+
+describe('pxsim check --html-dir and replay --html', () => {
+  it('writes one timeline page for the failing schedule, named by mode and seed, and says where', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pxsim-check-html-'));
+    try {
+      const result = spawnSync(
+        join(BIN, 'pxsim'),
+        ['check', '--mode', 'reference', '--runs', '1000', '--seed', '1', '--html-dir', join(dir, 'pages')],
+        { encoding: 'utf8', timeout: 240_000 },
+      );
+      expect(result.status).toBe(1);
+      const file = join(dir, 'pages', 'failure-reference-seed1.html');
+      expect(result.stdout).toContain(`timeline: ${file}`);
+      expect(readFileSync(file, 'utf8')).toContain('<svg');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('refuses an HTML path it cannot write before running anything', () => {
+    const result = spawnSync(
+      join(BIN, 'pxsim'),
+      ['replay', '--seed', '1', '--path', '0', '--html', '/nonexistent-dir/x.html'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--html /nonexistent-dir/x.html: cannot write there');
+    expect(existsSync('/nonexistent-dir')).toBe(false);
+  });
 });

@@ -54,3 +54,13 @@ export {
   type ScenarioRun,
 } from './scenario.js';
 export { runScenarioReal, type RealRunOptions } from './scenario-real.js';
+export {
+  renderTimeline,
+  timelineNodes,
+  escapeHtml,
+  STATE_COLOURS,
+  type TimelineInput,
+  type TimelineNode,
+  type TimelineOp,
+  type TimelineViolation,
+} from './report/timeline.js';
