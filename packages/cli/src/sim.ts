@@ -8,6 +8,8 @@ import { LinkFaults, realClock } from '@pxsim/runtime';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import {
   WebSocketTransport,
+  REPLICATION_CHANNEL,
+  FileBlockStore,
   faultyKvdb,
   faultyTransport,
   fileIdentityStore,
@@ -121,6 +123,14 @@ export class Sim implements ControlTarget {
       clock: realClock,
       random: Math.random,
       transport: faultyTransport(new WebSocketTransport(realClock), spec.ip, this.faults, realClock, Math.random),
+      replicationTransport: faultyTransport(
+        new WebSocketTransport(realClock, REPLICATION_CHANNEL),
+        spec.ip,
+        this.faults,
+        realClock,
+        Math.random,
+      ),
+      blocks: new FileBlockStore(join(config.dataDir, 'blocks')),
       identity: fileIdentityStore(config.dataDir),
       openKvdb: (endpoints, namespace) =>
         faultyKvdb(

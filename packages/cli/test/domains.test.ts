@@ -60,6 +60,7 @@ describe('pxctl cluster domains delete', () => {
         clock: realClock,
         random: Math.random,
         transport: network.transport(IP),
+        replicationTransport: network.transport(IP),
         identity: { load: () => identity, save: (saved) => void (identity = saved) },
         openKvdb: (endpoints, namespace) => createKvdb(endpoints, { namespace, clock: realClock, memStores: stores }),
         log: () => undefined,

@@ -22,6 +22,7 @@ import {
 } from './wire/layout.js';
 import type { AgentRuntime, NodeIdentity } from './runtime/types.js';
 import { loadIdentity } from './shell/identity.js';
+import { VolumeShell } from './shell/volumes.js';
 
 export type { AgentEvent, AgentPhase, AgentStatus, LogLevel, NodeStatusEntry, WriteResult } from './core/types.js';
 export { aliveTtlMs } from './core/join.js';
@@ -54,6 +55,8 @@ export class NodeAgent {
   private readonly timers = new Set<Timer>();
   private tickTimer: { atMs: number; timer: Timer } | undefined;
   private readonly listeners = new Set<(event: AgentEvent) => void>();
+  /** The node's volumes: replication on the replication port, volume records in the kvdb (`shell/volumes.ts`). */
+  readonly volumes: VolumeShell;
   /** Called when the agent cannot go on (another live agent has this node ID). */
   onFatal: (reason: string) => void = () => undefined;
 
@@ -89,6 +92,19 @@ export class NodeAgent {
       onRejected,
     });
     this.commands = { kvdb, clock: runtime.clock, requestRead: () => this.requestRead(), onRejected };
+    this.volumes = new VolumeShell({
+      nodeId,
+      config,
+      kvdb,
+      clock: runtime.clock,
+      random: runtime.random,
+      transport: runtime.replicationTransport,
+      ...(runtime.blocks === undefined ? {} : { store: runtime.blocks }),
+      log: (level, message) => runtime.log(level, message),
+      status: () => this.core.status(runtime.clock.nowMs()),
+      frameKey: () => this.core.key,
+      onRejected,
+    });
   }
 
   /** The status as of now: the engine is brought to the current time first (see `AgentCore.advance`). */
@@ -113,6 +129,7 @@ export class NodeAgent {
     await this.runtime.transport.listen({ ip: this.config.ip, port: this.config.heartbeatPort }, (bytes) =>
       this.perform(this.core.stepFrame(this.runtime.clock.nowMs(), bytes)),
     );
+    await this.volumes.listen();
     this.input({ type: 'started', atMs: this.runtime.clock.nowMs(), kvdbDescription: this.kvdb.description });
   }
 
@@ -128,6 +145,7 @@ export class NodeAgent {
     this.tickTimer?.timer.cancel();
     this.tickTimer = undefined;
     this.watch?.cancel();
+    await this.volumes.stop();
     await this.runtime.transport.close();
     if (options.crash !== true) await this.registration.release();
     await this.kvdb.close();
@@ -181,6 +199,7 @@ export class NodeAgent {
     if (ready.aliveClaimInMs === 0) void this.reclaimAlive();
     else if (ready.aliveClaimInMs !== undefined) this.later(ready.aliveClaimInMs, () => void this.reclaimAlive());
     if (ready.fatal !== undefined) this.onFatal(ready.fatal);
+    this.volumes.statusChanged();
   }
 
   private later(delayMs: number, work: () => void): void {
@@ -274,6 +293,7 @@ export class NodeAgent {
     };
     refresh();
     this.startWatch();
+    this.volumes.start();
   }
 
   private startWatch(): void {

@@ -52,7 +52,12 @@ export {
   fileIdentityStore,
   stderrLogger,
   WebSocketTransport,
+  REPLICATION_CHANNEL,
+  HEARTBEAT_CHANNEL,
   type RealRuntimeOptions,
 } from './runtime/real.js';
 export { faultyTransport, faultyKvdb } from './runtime/faults.js';
 export { memberConfig, type MemberConfigInput } from './member-config.js';
+export { VolumeShell, VolumeError, type VolumeCreateRequest } from './shell/volumes.js';
+export { FileBlockStore } from './runtime/file-blocks.js';
+export { encodeReplication, decodeReplication, REPLICATION_FRAME_BYTES_MAX } from './wire/replication.js';

@@ -54,6 +54,7 @@ export class VirtualCluster {
       clock: this.clock,
       random: this.random,
       transport: this.network.transport(ip),
+      replicationTransport: this.network.transport(ip),
       identity: {
         load: () => this.identities.get(ip),
         save: (identity) => void this.identities.set(ip, identity),

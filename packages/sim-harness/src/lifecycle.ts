@@ -1,6 +1,7 @@
 import { MemKvdb, type MemStore } from '@pxsim/kvdb-client';
 import { faultyKvdb, NodeAgent, type AgentEvent, type AgentRuntime, type NodeIdentity } from '@pxsim/node-agent';
 import { derivedRandom, type Scheduler } from '@pxsim/runtime';
+import { MemoryBlockStore } from '@pxsim/storage';
 import type { UserStatus } from '@pxsim/quorum';
 import { assembleCluster, type ClusterPlan, type NodeSpec } from './cluster.js';
 import type { SimNetwork } from './network.js';
@@ -16,6 +17,9 @@ export interface SimNode {
   identity: NodeIdentity | undefined;
   state: NodeState;
   onFrame: ((bytes: Uint8Array) => void) | undefined;
+  onReplication?: ((bytes: Uint8Array) => void) | undefined;
+  /** The node's disk: its volumes' blocks, kept across its restarts (as its identity is). */
+  blocks: MemoryBlockStore;
 }
 
 export interface LifecycleOptions {
@@ -55,6 +59,7 @@ export class NodeLifecycle {
         identity: undefined,
         state: 'not started',
         onFrame: undefined,
+        blocks: new MemoryBlockStore(),
       });
     }
   }
@@ -79,6 +84,8 @@ export class NodeLifecycle {
       clock,
       random,
       transport: network.transport(ip, node),
+      replicationTransport: network.transport(ip, node, 'replication'),
+      blocks: node.blocks,
       identity: {
         load: () => node.identity,
         save: (identity) => {
@@ -137,6 +144,7 @@ export class NodeLifecycle {
       if (node?.agent === undefined || node.clock === undefined) continue;
       node.clock.dead = true;
       node.onFrame = undefined;
+      node.onReplication = undefined;
       void node.agent.stop({ crash: true });
       node.agent = undefined;
       this.setState(node, 'crashed', '');

@@ -6,9 +6,15 @@ import type { NodeClock } from './node-clock.js';
 export interface Endpoint {
   clock: NodeClock | undefined;
   onFrame: ((bytes: Uint8Array) => void) | undefined;
+  /** The replication port's listener (volume replication goes through the same link faults as heartbeats). */
+  onReplication?: ((bytes: Uint8Array) => void) | undefined;
 }
 
+/** Which of a node's ports a frame is for: only heartbeats count as "heard from" for the checkers. */
+export type Channel = 'heartbeat' | 'replication';
+
 interface Frame {
+  channel: Channel;
   from: string;
   to: string;
   sentAtMs: number;
@@ -51,14 +57,16 @@ export class SimNetwork {
     if (fault.kind === 'heal') this.faults.addLatency({ ms: this.baseLatencyMs, jitterMs: 0 });
   }
 
-  transport(ip: string, endpoint: Endpoint): HeartbeatTransport {
+  transport(ip: string, endpoint: Endpoint, channel: Channel = 'heartbeat'): HeartbeatTransport {
     return {
       listen: async (_address: PeerAddress, onFrame) => {
-        endpoint.onFrame = onFrame;
+        if (channel === 'heartbeat') endpoint.onFrame = onFrame;
+        else endpoint.onReplication = onFrame;
       },
-      send: (to, bytes) => this.send(ip, to, bytes),
+      send: (to, bytes) => this.send(ip, to, bytes, channel),
       close: async () => {
-        endpoint.onFrame = undefined;
+        if (channel === 'heartbeat') endpoint.onFrame = undefined;
+        else endpoint.onReplication = undefined;
       },
     };
   }
@@ -68,8 +76,8 @@ export class SimNetwork {
     return () => kvdbLatencyMs + (this.faults.delivery(ip, 'kvdb', random) ?? 0);
   }
 
-  private send(fromIp: string, to: PeerAddress, bytes: Uint8Array): void {
-    this.framesSent += 1;
+  private send(fromIp: string, to: PeerAddress, bytes: Uint8Array, channel: Channel): void {
+    if (channel === 'heartbeat') this.framesSent += 1;
     const duplicatePercent = this.faults.duplicatePercent;
     const copies = duplicatePercent > 0 && this.random() * 100 < duplicatePercent ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
@@ -83,20 +91,27 @@ export class SimNetwork {
       // Frames sent one after another for the same instant (a heartbeat to every peer): one event delivers them in
       // the order sent, exactly as one event each would, since no other timer was set in between.
       if (batch !== undefined && batch.atMs === atMs && batch.timersSet === this.scheduler.timersSet) {
-        batch.frames.push({ from: fromIp, to: to.ip, sentAtMs: this.scheduler.nowMs(), bytes });
+        batch.frames.push({ channel, from: fromIp, to: to.ip, sentAtMs: this.scheduler.nowMs(), bytes });
         continue;
       }
-      const frames = [{ from: fromIp, to: to.ip, sentAtMs: this.scheduler.nowMs(), bytes }];
+      const frames: Frame[] = [{ channel, from: fromIp, to: to.ip, sentAtMs: this.scheduler.nowMs(), bytes }];
       this.scheduler.setTimer(delayMs, () => this.deliver(frames));
       this.deliveryBatch = { atMs, timersSet: this.scheduler.timersSet, frames };
     }
   }
 
   private deliver(frames: readonly Frame[]): void {
-    for (const { from, to, sentAtMs, bytes } of frames) {
-      const target = this.endpoints.get(to);
+    for (const frame of frames) {
+      const target = this.endpoints.get(frame.to);
       const clock = target?.clock;
-      if (target === undefined || clock === undefined || target.onFrame === undefined) continue;
+      if (target === undefined || clock === undefined) continue;
+      if (frame.channel === 'replication') {
+        if (target.onReplication === undefined) continue;
+        clock.run(() => target.onReplication?.(frame.bytes));
+        continue;
+      }
+      if (target.onFrame === undefined) continue;
+      const { from, to, sentAtMs, bytes } = frame;
       if (clock.running) {
         this.onDelivered(to, from, sentAtMs);
         target.onFrame(bytes);

@@ -38,6 +38,7 @@ describe('the cluster factory', () => {
       clock,
       random: () => 0.5,
       transport: { listen: async () => undefined, send: () => undefined, close: async () => undefined },
+      replicationTransport: { listen: async () => undefined, send: () => undefined, close: async () => undefined },
       identity: { load: () => undefined, save: () => undefined },
       openKvdb: (_endpoints, namespace) => new MemKvdb({ store, namespace }),
       log: () => undefined,

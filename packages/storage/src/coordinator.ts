@@ -62,6 +62,8 @@ export class Coordinator {
   readonly resyncing = new Set<string>();
   private casInFlight = false;
   readonly io = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
+  /** Attach requests that came while this coordinator was attaching or opening: answered with it. */
+  private readonly attachWaiters: number[] = [];
 
   constructor(
     private readonly host: CoordinatorHost,
@@ -103,7 +105,17 @@ export class Coordinator {
   private opened(): void {
     this.phase = 'open';
     this.host.event(`coordinator open at epoch ${this.epoch}`);
-    if (this.attachOpId !== undefined) this.host.reply(this.attachOpId, { ok: true });
+    for (const opId of this.attachRequests()) this.host.reply(opId, { ok: true });
+  }
+
+  /** Another attach request while attaching or opening (bounded by the node's request bound). */
+  joinAttach(opId: number): void {
+    this.attachWaiters.push(opId);
+  }
+
+  private attachRequests(): number[] {
+    const requests = this.attachOpId === undefined ? [] : [this.attachOpId];
+    return [...requests, ...this.attachWaiters.splice(0)];
   }
 
   /** Sends a new message (fresh seq) to `waiting` ∪ `extra` and tracks it. */
@@ -417,8 +429,9 @@ export class Coordinator {
       );
     }
     this.pending.clear();
-    if (wasOpening && this.attachOpId !== undefined)
-      this.host.reply(this.attachOpId, { ok: false, outcome: 'failed', code: 'DISPLACED', reason });
+    if (wasOpening)
+      for (const opId of this.attachRequests())
+        this.host.reply(opId, { ok: false, outcome: 'failed', code: 'DISPLACED', reason });
   }
 
   /** The earliest time a timer of this coordinator is due. */
@@ -434,6 +447,11 @@ export class Coordinator {
       const timeoutMs = pending.sentAtMs + replicaTimeoutMs;
       at(timeoutMs > this.nowMs ? timeoutMs : this.nowMs + retransmitMs);
     }
+    // A create-set replica online but outside the current set and not being resynced: try again (a resync stopped).
+    const waiting = this.record.createSet.some(
+      (id) => !this.record.currentSet.includes(id) && !this.resyncing.has(id) && this.host.online(id),
+    );
+    if (this.phase === 'open' && waiting) at(this.nowMs + retransmitMs);
     return due;
   }
 }

@@ -106,6 +106,22 @@ export class StorageNode {
       if (entry === undefined) coordinator.displace('the volume was deleted');
       else coordinator.recordChanged(entry.record, entry.revision);
     }
+    this.reopenOwn();
+  }
+
+  /**
+   * Volumes the kvdb says are attached here with no coordinator here (this node lost quorum for a while, or
+   * restarted): attached again, with a new epoch, as soon as this node serves, so their I/O resumes by itself.
+   */
+  private reopenOwn(): void {
+    if (!this.serving) return;
+    for (const entry of this.records.values()) {
+      const { record } = entry;
+      if (record.attachedOn !== this.options.nodeId || this.coordinators.has(record.id)) continue;
+      if (!record.currentSet.includes(this.options.nodeId)) continue;
+      this.event(record.id, 'attached here with no coordinator: opening again');
+      this.attach(undefined, record.id);
+    }
   }
 
   private onServing(serving: boolean, online: ReadonlySet<string>, inactive: ReadonlySet<string>): void {
@@ -115,6 +131,8 @@ export class StorageNode {
     if (!serving)
       for (const coordinator of this.coordinators.values()) coordinator.displace('this node does not serve');
     else for (const coordinator of this.coordinators.values()) coordinator.startResyncs(this.nowMs);
+    for (const [id, coordinator] of this.coordinators) if (coordinator.phase === 'gone') this.coordinators.delete(id);
+    this.reopenOwn();
   }
 
   /** A volume by name or ID. */
@@ -222,15 +240,21 @@ export class StorageNode {
     return undefined;
   }
 
-  private attach(opId: number, volume: string): void {
+  /** Attaches a volume here (`opId` undefined: this node reopening its own attachment, nobody to answer). */
+  private attach(opId: number | undefined, volume: string): void {
+    const answer = (result: OpResult): void => {
+      if (opId !== undefined) this.reply(opId, result);
+    };
     const entry = this.find(volume);
-    if (entry === undefined) return this.reply(opId, failed('VOLUME_NOT_FOUND', `no volume ${volume}`));
+    if (entry === undefined) return answer(failed('VOLUME_NOT_FOUND', `no volume ${volume}`));
     const existing = this.coordinators.get(entry.record.id);
-    if (existing?.phase === 'open' && entry.record.attachedOn === this.options.nodeId)
-      return this.reply(opId, { ok: true });
-    if (existing !== undefined) return this.reply(opId, failed('BUSY', `${entry.record.name} is being attached here`));
+    if (existing?.phase === 'open' && entry.record.attachedOn === this.options.nodeId) return answer({ ok: true });
+    if (existing !== undefined) {
+      if (opId === undefined) return;
+      return existing.joinAttach(opId); // answered when the attach in progress here ends
+    }
     const refusal = this.attachRefusal(entry);
-    if (refusal !== undefined) return this.reply(opId, failed(refusal[0], refusal[1]));
+    if (refusal !== undefined) return answer(failed(refusal[0], refusal[1]));
     const epoch = entry.record.attachEpoch + 1;
     const record: VolumeRecord = { ...entry.record, attachedOn: this.options.nodeId, attachEpoch: epoch };
     const coordinator = new Coordinator(this.host(record.id), record, entry.revision, epoch, opId);
@@ -240,10 +264,7 @@ export class StorageNode {
       if (!ok || revision === undefined || coordinator.phase === 'gone') {
         this.coordinators.delete(record.id);
         if (coordinator.phase !== 'gone')
-          this.reply(
-            opId,
-            failed('CONFLICT', `${record.name} changed in the kvdb meanwhile, or the kvdb is unreachable`),
-          );
+          answer(failed('CONFLICT', `${record.name} changed in the kvdb meanwhile, or the kvdb is unreachable`));
         return;
       }
       coordinator.open(this.nowMs, record, revision);

@@ -167,6 +167,11 @@ export class AgentCore {
   }
 
   /** The cluster UUID of the last cluster read (undefined before one, or while the kvdb has no info record). */
+  /** The cluster's frame key, once the cluster record was read (replication frames are sealed with it too). */
+  get key(): FrameKey | undefined {
+    return this.frameKey;
+  }
+
   get clusterUuid(): string | undefined {
     return this.cluster?.info?.clusterUuid;
   }

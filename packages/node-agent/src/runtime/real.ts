@@ -6,6 +6,8 @@ import { createKvdb } from '@pxsim/kvdb-client';
 import { LinkFaults, realClock, type Clock } from '@pxsim/runtime';
 import type { LogLevelSetting } from '../config.js';
 import { FRAME_BYTES_MAX } from '../wire/frames.js';
+import { REPLICATION_FRAME_BYTES_MAX } from '../wire/replication.js';
+import { FileBlockStore } from './file-blocks.js';
 import { faultyKvdb, faultyTransport } from './faults.js';
 import type { AgentRuntime, HeartbeatTransport, IdentityStore, NodeIdentity, PeerAddress } from './types.js';
 
@@ -58,20 +60,36 @@ interface PeerConnection {
   delayMs: number;
 }
 
-/** Heartbeats over WebSocket: a server on the heartbeat port, one client connection per peer. */
+/** A channel of WebSocket frames: its URL path and the largest frame it takes. */
+export interface ChannelOptions {
+  path: string;
+  maxPayloadBytes: number;
+}
+
+export const HEARTBEAT_CHANNEL: ChannelOptions = { path: '/heartbeat', maxPayloadBytes: FRAME_BYTES_MAX * 4 };
+/** Volume replication: a block of 4 KiB with its header, or a digest of 1,024 entries. */
+export const REPLICATION_CHANNEL: ChannelOptions = {
+  path: '/replication',
+  maxPayloadBytes: REPLICATION_FRAME_BYTES_MAX,
+};
+
+/** Frames over WebSocket: a server on the channel's port, one client connection per peer. */
 export class WebSocketTransport implements HeartbeatTransport {
   private server: WebSocketServer | undefined;
   private readonly peers = new Map<string, PeerConnection>();
   private closed = false;
 
-  constructor(private readonly clock: Clock = realClock) {}
+  constructor(
+    private readonly clock: Clock = realClock,
+    private readonly channel: ChannelOptions = HEARTBEAT_CHANNEL,
+  ) {}
 
   async listen(address: PeerAddress, onFrame: (bytes: Uint8Array) => void): Promise<void> {
     const server = new WebSocketServer({
       host: address.ip,
       port: address.port,
-      maxPayload: FRAME_BYTES_MAX * 4,
-      path: '/heartbeat',
+      maxPayload: this.channel.maxPayloadBytes,
+      path: this.channel.path,
     });
     this.server = server;
     server.on('connection', (socket) => {
@@ -110,7 +128,7 @@ export class WebSocketTransport implements HeartbeatTransport {
   }
 
   private connect(key: string, peer: PeerConnection, to: PeerAddress): void {
-    const socket = new WebSocket(`ws://${to.ip}:${to.port}/heartbeat`, { handshakeTimeout: 1000 });
+    const socket = new WebSocket(`ws://${to.ip}:${to.port}${this.channel.path}`, { handshakeTimeout: 1000 });
     peer.socket = socket;
     socket.on('open', () => {
       peer.delayMs = 100;
@@ -175,6 +193,14 @@ export function realRuntime(dataDir: string, ownIp: string, options: RealRuntime
     clock: realClock,
     random: Math.random,
     transport: faultyTransport(new WebSocketTransport(realClock), ownIp, faults, realClock, Math.random),
+    replicationTransport: faultyTransport(
+      new WebSocketTransport(realClock, REPLICATION_CHANNEL),
+      ownIp,
+      faults,
+      realClock,
+      Math.random,
+    ),
+    blocks: new FileBlockStore(join(dataDir, 'blocks')),
     identity: fileIdentityStore(dataDir),
     openKvdb: (endpoints, namespace) =>
       faultyKvdb(createKvdb(endpoints, { namespace, clock: realClock }), ownIp, faults, realClock),

@@ -1,5 +1,6 @@
 import type { Kvdb } from '@pxsim/kvdb-client';
 import type { Clock, LinkFaults } from '@pxsim/runtime';
+import type { BlockStore } from '@pxsim/storage';
 import type { LogLevel } from '../core/types.js';
 import type { AgentCoreOptions, PeerAddress } from '../core/core.js';
 
@@ -38,6 +39,10 @@ export interface AgentRuntime {
   /** Uniform in [0, 1). */
   random: () => number;
   transport: HeartbeatTransport;
+  /** Volume replication frames, on the replication port (same fault layer as heartbeats). */
+  replicationTransport: HeartbeatTransport;
+  /** The node's disk for its volumes' blocks (default: in memory, lost with the process). */
+  blocks?: BlockStore;
   identity: IdentityStore;
   openKvdb(endpoints: string, namespace: string): Kvdb;
   /** One log line; the runtime decides where it goes and which levels it keeps. */

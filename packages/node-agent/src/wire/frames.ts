@@ -139,6 +139,30 @@ function tagIsRight(key: FrameKey | undefined, bytes: Uint8Array): boolean {
 }
 
 /**
+ * Seals any other message under the cluster's key (the replication port's frames): the body, then the same
+ * `FRAME_TAG_BYTES`-byte HMAC tag heartbeat frames carry.
+ */
+export function sealBody(key: FrameKey, body: Uint8Array): Uint8Array {
+  const sealed = new Uint8Array(body.length + FRAME_TAG_BYTES);
+  sealed.set(body, 0);
+  latin1Write(
+    Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length),
+    tagOf(key, body),
+    body.length,
+    FRAME_TAG_BYTES,
+  );
+  return sealed;
+}
+
+/** The body of a sealed message whose tag is right under the key (constant-time compare), else undefined. */
+export function openSealed(key: FrameKey | undefined, bytes: Uint8Array): Uint8Array | undefined {
+  if (key === undefined || bytes.length <= FRAME_TAG_BYTES) return undefined;
+  const body = bytes.subarray(0, bytes.length - FRAME_TAG_BYTES);
+  const tag = Buffer.from(tagOf(key, body), 'latin1');
+  return timingSafeEqual(tag, bytes.subarray(bytes.length - FRAME_TAG_BYTES)) ? body : undefined;
+}
+
+/**
  * On the wire a frame is a msgpack array in field order ([v, cluster tag (8 bytes), nodeId, generation, sequence,
  * sentAtMs, state code]): no field names to encode or decode; then the `FRAME_TAG_BYTES`-byte tag of that array under
  * the cluster's key. Encoded once per heartbeat round (every peer gets the same bytes): one HMAC per round.

@@ -11,6 +11,8 @@ import { CLUSTER_ID_RULE, DOMAIN_NAME_RULE, nameProblem, nameSchema, OBJECT_NAME
  *   cluster/domains/<name>    DomainEntry (Active | Inactive)
  *   cluster/claims/<a>|<b>    ClaimEntry, safe mode's partition claims
  *   alive/<nodeId>            on a lease: one live agent per node ID (not part of the cluster snapshot)
+ *   volumes/<volumeId>        VolumeRecord (@pxsim/storage): replica sets, attachment, epoch
+ *   volume-names/<name>       the volume ID of a name (created with the record in one transaction: names unique)
  */
 export const CLUSTER_PREFIX = 'cluster/';
 export const INFO_KEY = 'cluster/info';
@@ -18,6 +20,8 @@ export const NODES_PREFIX = 'cluster/nodes/';
 export const DOMAINS_PREFIX = 'cluster/domains/';
 export const CLAIMS_PREFIX = 'cluster/claims/';
 export const ALIVE_PREFIX = 'alive/';
+export const VOLUMES_PREFIX = 'volumes/';
+export const VOLUME_NAMES_PREFIX = 'volume-names/';
 /** Stork's ClusterDomainUpdate objects (outside cluster/: not part of the quorum snapshot). */
 export const CDU_PREFIX = 'stork/clusterdomainupdates/';
 
@@ -251,3 +255,17 @@ export const clusterDomainUpdateSchema = clusterDomainUpdateSpecSchema.extend({
   updatedAtMs: z.number().nonnegative(),
 });
 export type ClusterDomainUpdate = z.infer<typeof clusterDomainUpdateSchema>;
+
+/** A volume's record (`volumes/<id>`); its type is @pxsim/storage's `VolumeRecord`. */
+export const volumeRecordSchema = z.object({
+  id: z.string().regex(/^\d{1,20}$/),
+  name: nameSchema(OBJECT_NAME_RULE),
+  sizeBytes: z.number().int().positive(),
+  haLevel: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  createSet: z.array(z.string().min(1)).min(1).max(3),
+  currentSet: z.array(z.string().min(1)).max(3),
+  attachedOn: z.string().min(1).optional(),
+  attachEpoch: z.number().int().nonnegative(),
+  createdAtMs: z.number().nonnegative(),
+  labels: z.record(z.string(), z.string()),
+});
