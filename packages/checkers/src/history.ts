@@ -1,7 +1,10 @@
 import type { Fault } from '@pxsim/runtime';
 
 /** The invariants a run is checked against (see the sim-harness README for each one's statement). */
-export type CheckName = 'S1' | 'S2' | 'S3' | 'L1' | 'L2';
+export type CheckName = 'S1' | 'S2' | 'S3' | 'L1' | 'L2' | 'LIN' | 'RPO' | 'PHANTOM';
+
+/** Every check, in the order reports list them. */
+export const CHECK_NAMES: readonly CheckName[] = ['S1', 'S2', 'S3', 'L1', 'L2', 'LIN', 'RPO', 'PHANTOM'];
 
 export interface Violation {
   atMs: number;

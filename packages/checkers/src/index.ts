@@ -2,6 +2,7 @@ export {
   describeFault,
   eventText,
   historyLine,
+  CHECK_NAMES,
   type CheckName,
   type CheckEvent,
   type FaultEvent,
@@ -18,3 +19,11 @@ export { checkInactiveFenced } from './s2-inactive-fenced.js';
 export { checkWriteAcknowledgement } from './s3-write-ack.js';
 export { checkLiveness } from './l1-liveness.js';
 export { checkLatencyStability } from './l2-latency-stability.js';
+export {
+  checkLinearizable,
+  checkNoLostWrites,
+  checkNoPhantomReads,
+  LIN_STEPS_MAX,
+  type BlockOp,
+  type LinearizabilityResult,
+} from './linearizability.js';

@@ -145,8 +145,8 @@ export class NodeAgent {
     this.tickTimer?.timer.cancel();
     this.tickTimer = undefined;
     this.watch?.cancel();
-    await this.volumes.stop();
     await this.runtime.transport.close();
+    await this.volumes.stop();
     if (options.crash !== true) await this.registration.release();
     await this.kvdb.close();
     this.input({ type: 'stopped', atMs: this.runtime.clock.nowMs() });

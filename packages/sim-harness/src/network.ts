@@ -58,15 +58,18 @@ export class SimNetwork {
   }
 
   transport(ip: string, endpoint: Endpoint, channel: Channel = 'heartbeat'): HeartbeatTransport {
+    let listener: ((bytes: Uint8Array) => void) | undefined;
     return {
       listen: async (_address: PeerAddress, onFrame) => {
+        listener = onFrame;
         if (channel === 'heartbeat') endpoint.onFrame = onFrame;
         else endpoint.onReplication = onFrame;
       },
       send: (to, bytes) => this.send(ip, to, bytes, channel),
+      // Only its own listener: a crashed process's late close must not silence its successor's.
       close: async () => {
-        if (channel === 'heartbeat') endpoint.onFrame = undefined;
-        else endpoint.onReplication = undefined;
+        if (channel === 'heartbeat' && endpoint.onFrame === listener) endpoint.onFrame = undefined;
+        if (channel === 'replication' && endpoint.onReplication === listener) endpoint.onReplication = undefined;
       },
     };
   }
