@@ -33,6 +33,7 @@ import { SafetyMonitor } from './monitor.js';
 import { SimNetwork, type Endpoint } from './network.js';
 import { Operator } from './operator.js';
 import { Workload } from './workload.js';
+import { DEFAULT_VOLUME_IO, VolumeIo, type VolumeIoOptions } from './volume-io.js';
 
 export interface SimulationOptions {
   seed: number;
@@ -49,6 +50,8 @@ export interface SimulationOptions {
   baseLatencyMs?: number;
   /** Client writes to random serving nodes, one per this many ms (0: none). Default 250. */
   writeIntervalMs?: number;
+  /** Volume I/O from clients in both domains (default on, `DEFAULT_VOLUME_IO`); `false`: none. */
+  volumeIo?: Partial<VolumeIoOptions> | false;
   /** History events kept (older ones are dropped from the record, not from the hash). Default 100,000. */
   historyMax?: number;
   /** The MemStore's whole-prefix answer cache (default on; off only to measure it, see `pnpm bench sim`). */
@@ -111,6 +114,8 @@ export class Simulation {
   private readonly monitor: SafetyMonitor;
   private readonly operator: Operator;
   private readonly workload: Workload;
+  /** The volume's application and clients (undefined when the run has no volume I/O). */
+  readonly volumeIo: VolumeIo | undefined;
   /** Domains the operator left active (the liveness phase expects their nodes to serve). */
   private readonly domainStates = new Map<string, 'Active' | 'Inactive'>();
 
@@ -178,6 +183,13 @@ export class Simulation {
       (finding) => this.monitor.report(finding),
     );
     for (const spec of this.specs) this.domainStates.set(spec.domain, 'Active');
+    this.volumeIo =
+      options.volumeIo === false
+        ? undefined
+        : new VolumeIo(this.scheduler, this.lifecycle, this.network.faults, derivedRandom(this.seed, 'volume io'), {
+            ...DEFAULT_VOLUME_IO,
+            ...options.volumeIo,
+          });
   }
 
   get nowMs(): number {
@@ -395,6 +407,7 @@ export class Simulation {
 
   async run(ms: number): Promise<void> {
     this.workload.start();
+    this.volumeIo?.start();
     this.monitor.startPeriodic();
     await this.runScheduler(ms);
   }
@@ -437,8 +450,24 @@ export class Simulation {
     return 2 * (aliveTtlMs(timing) + timing.snapshotFreshnessMs + this.bounds.detectionBoundMs) + 5000;
   }
 
+  /**
+   * The end of the volume I/O (after the liveness phase): the operator activates every domain again (failback), then
+   * every written block is read back and the data checkers run over the whole history.
+   */
+  async finishIo(withinMs = this.livenessBoundMs()): Promise<void> {
+    const io = this.volumeIo;
+    if (io === undefined) return;
+    for (const [domain, state] of this.domainStates) if (state === 'Inactive') await this.setDomain(domain, true);
+    await io.finish(
+      (ms) => this.runScheduler(ms),
+      (finding) => this.monitor.report(finding),
+      withinMs,
+    );
+  }
+
   /** Stops every node (end of a run): releases watchers and timers. */
   async dispose(): Promise<void> {
+    this.volumeIo?.stop();
     this.workload.stop();
     this.monitor.stop();
     await this.lifecycle.dispose();

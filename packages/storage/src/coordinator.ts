@@ -172,10 +172,15 @@ export class Coordinator {
     this.maybeComplete(pending);
   }
 
-  /** A client read: the committed value, once every other current-set replica confirmed this epoch. */
+  /**
+   * A client read: the committed value, once every other current-set replica confirmed this epoch (safe mode; in
+   * reference mode at once, from the local copy).
+   */
   read(nowMs: number, opId: number, block: number): void {
     this.io.reads += 1;
-    const pending = this.dispatch(nowMs, 'check', new Set(this.others()), new Set(), { type: 'check', block, opId });
+    // Reference mode reads the local copy, as Portworx does: nothing but quorum says this coordinator is still it.
+    const confirm = this.host.epochFencing ? new Set(this.others()) : new Set<string>();
+    const pending = this.dispatch(nowMs, 'check', confirm, new Set(), { type: 'check', block, opId });
     this.maybeComplete(pending);
   }
 
