@@ -19,7 +19,6 @@ import {
 import {
   derivedRandom,
   EventBudgetExceeded,
-  isNetworkFault,
   type LinkFaults,
   mapTargets,
   Scheduler,
@@ -33,7 +32,8 @@ import { SafetyMonitor } from './monitor.js';
 import { SimNetwork, type Endpoint } from './network.js';
 import { Operator } from './operator.js';
 import { Workload } from './workload.js';
-import { DEFAULT_VOLUME_IO, VolumeIo, type VolumeIoOptions } from './volume-io.js';
+import { volumeIoFor, type VolumeIo, type VolumeIoOptions } from './volume-io.js';
+import { applyInstantFault, stuckNodes } from './phases.js';
 
 export interface SimulationOptions {
   seed: number;
@@ -183,13 +183,8 @@ export class Simulation {
       (finding) => this.monitor.report(finding),
     );
     for (const spec of this.specs) this.domainStates.set(spec.domain, 'Active');
-    this.volumeIo =
-      options.volumeIo === false
-        ? undefined
-        : new VolumeIo(this.scheduler, this.lifecycle, this.network.faults, derivedRandom(this.seed, 'volume io'), {
-            ...DEFAULT_VOLUME_IO,
-            ...options.volumeIo,
-          });
+    const ioRandom = derivedRandom(this.seed, 'volume io');
+    this.volumeIo = volumeIoFor(options.volumeIo, this.scheduler, this.lifecycle, this.network.faults, ioRandom);
   }
 
   get nowMs(): number {
@@ -295,28 +290,12 @@ export class Simulation {
       mapTargets(fault, (targets) => targets.flatMap((name) => this.resolve(name))),
     );
     this.monitor.faultsApplying(resolved);
-    for (const fault of resolved) this.applyResolved(fault);
+    for (const fault of resolved) applyInstantFault(fault, this.network, this.lifecycle);
     this.record({ atMs: this.nowMs, kind: 'fault', faults: resolved, ...(label === undefined ? {} : { label }) });
   }
 
   private resolve(name: string): string[] {
     return name === '*' ? ['*'] : this.group(name);
-  }
-
-  private applyResolved(fault: Fault): void {
-    if (isNetworkFault(fault)) return this.network.apply(fault);
-    switch (fault.kind) {
-      case 'start':
-        return this.lifecycle.start(fault.nodes);
-      case 'crash':
-        return this.lifecycle.crash(fault.nodes);
-      case 'pause':
-        return this.lifecycle.pause(fault.nodes);
-      case 'resume':
-        return this.lifecycle.resume(fault.nodes);
-      default:
-        throw new RangeError(`the simulator applies "${fault.kind}" through apply(), not at an instant`);
-    }
   }
 
   /** Starts (or restarts, with the same identity) the given nodes. */
@@ -427,15 +406,7 @@ export class Simulation {
       await this.runScheduler(500);
       if (this.activeNodes().every((ip) => this.state(ip) === 'Online')) return;
     }
-    const why = (ip: string): string => {
-      const status = this.agent(ip)?.status();
-      if (status === undefined) return this.state(ip);
-      return `${status.node.status}: ${status.phase === 'running' ? status.node.reason : status.phaseReason}`;
-    };
-    const stuck = this.activeNodes()
-      .filter((ip) => this.state(ip) !== 'Online')
-      .map((node) => ({ node, why: why(node) }));
-    const finding: Finding | undefined = checkLiveness(stuck, boundMs);
+    const finding: Finding | undefined = checkLiveness(stuckNodes(this.activeNodes(), this.lifecycle), boundMs);
     if (finding !== undefined) this.monitor.report(finding);
   }
 

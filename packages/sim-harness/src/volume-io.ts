@@ -106,9 +106,9 @@ export class VolumeClients {
   }
 
   private issue(client: Client): void {
-    client.target ??= this.target.coordinator();
-    const coordinator = client.target;
+    const coordinator = client.target ?? this.target.coordinator();
     if (coordinator === undefined) return; // no application running: nothing to send to
+    client.target = coordinator;
     const block = Math.floor(this.random() * this.options.blocks);
     const write = this.random() >= this.options.readShare;
     const id = this.nextId++;
@@ -476,4 +476,16 @@ export class VolumeIo {
       });
     return final;
   }
+}
+
+/** The run's volume I/O as the simulation options ask for it (default on; `false`: none). */
+export function volumeIoFor(
+  options: Partial<VolumeIoOptions> | false | undefined,
+  scheduler: Scheduler,
+  lifecycle: NodeLifecycle,
+  faults: LinkFaults,
+  random: () => number,
+): VolumeIo | undefined {
+  if (options === false) return undefined;
+  return new VolumeIo(scheduler, lifecycle, faults, random, { ...DEFAULT_VOLUME_IO, ...options });
 }
