@@ -6,11 +6,13 @@ import { formatFigure, type Figure } from './figures.js';
 import { agentFigures } from './agent.js';
 import { kvdbFigures } from './kvdb.js';
 import { simFigures } from './sim.js';
+import { volumeFigures } from './volume.js';
 
 const groups: Record<string, () => Promise<Figure[]>> = {
   kvdb: kvdbFigures,
   agent: agentFigures,
   sim: simFigures,
+  volume: volumeFigures,
 };
 
 const wanted = process.argv.slice(2);

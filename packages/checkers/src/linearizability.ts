@@ -44,7 +44,10 @@ function relevant(ops: readonly BlockOp[]): BlockOp[] {
   return ops.filter((op) => (op.kind === 'write' ? op.outcome !== 'failed' : op.outcome === 'ok'));
 }
 
-/** The doubly linked list of call and return entries in time order (a return before a call at the same instant). */
+/**
+ * The doubly linked list of call and return entries in time order; at the same instant calls come first (an operation
+ * answered in the instant it was invoked, and intervals that touch, count as overlapping).
+ */
 function entriesOf(ops: readonly BlockOp[]): Entry | undefined {
   const first = ops[0];
   if (first === undefined) return undefined;
@@ -71,7 +74,7 @@ function entriesOf(ops: readonly BlockOp[]): Entry | undefined {
     call.match = ret;
     entries.push(call, ret);
   });
-  entries.sort((a, b) => a.timeMs - b.timeMs || Number(a.call) - Number(b.call) || a.index - b.index);
+  entries.sort((a, b) => a.timeMs - b.timeMs || Number(b.call) - Number(a.call) || a.index - b.index);
   // A sentinel before the first entry (never lifted), so that lifting the first entry needs no special case.
   const head: Entry = {
     op: first,

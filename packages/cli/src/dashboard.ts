@@ -65,6 +65,19 @@ export class FaultList {
   }
 }
 
+/** Each volume as the first running node sees it: replication status, where attached, its replicas' state. */
+function volumesOf(target: DashboardTarget): DashboardState['volumes'] {
+  const agent = target.specs.map((spec) => target.agentOf(spec.ip)).find((candidate) => candidate !== undefined);
+  const ipOf = (id: string): string =>
+    target.specs.find((spec) => target.agentOf(spec.ip)?.nodeId === id)?.ip ?? id.slice(0, 8);
+  return (agent?.volumes.list() ?? []).map((view) => ({
+    name: view.record.name,
+    state:
+      `${view.replicationStatus}, ${view.record.attachedOn === undefined ? 'detached' : `attached on ${ipOf(view.record.attachedOn)}`}; ` +
+      `replicas ${view.replicas.map((replica) => `${ipOf(replica.nodeId)} ${replica.state}`).join(', ')}`,
+  }));
+}
+
 /** The whole picture, as each running node reports itself (a node that is down is shown as down). */
 export function dashboardState(target: DashboardTarget, faults: FaultList): DashboardState {
   const nodes = target.specs.map((spec) => {
@@ -91,7 +104,7 @@ export function dashboardState(target: DashboardTarget, faults: FaultList): Dash
     domains: (first?.domains ?? []).map((domain) => ({ name: domain.name, state: domain.state, nodes: domain.nodes })),
     nodes,
     faults: [...faults.lines],
-    volumes: [],
+    volumes: volumesOf(target),
     applications: [],
   };
 }

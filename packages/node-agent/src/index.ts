@@ -61,3 +61,4 @@ export { memberConfig, type MemberConfigInput } from './member-config.js';
 export { VolumeShell, VolumeError, type VolumeCreateRequest } from './shell/volumes.js';
 export { FileBlockStore } from './runtime/file-blocks.js';
 export { encodeReplication, decodeReplication, REPLICATION_FRAME_BYTES_MAX } from './wire/replication.js';
+export { volumeJson } from './api/volume-routes.js';

@@ -4,11 +4,17 @@ import type { Clock } from '@pxsim/runtime';
 import { GOSSIP_STATES } from '@pxsim/quorum';
 import type { AgentStatus } from './core/types.js';
 import type { ClusterDomainUpdate } from './wire/layout.js';
+import type { VolumeView } from '@pxsim/storage';
+
+/** Replication statuses as `px_volume_replication_status` numbers them (Portworx's metrics reference). */
+const REPLICATION_STATUS_CODES = { Up: 0, 'Not in quorum': 1, Resync: 2, Degraded: 3, Detached: 4 } as const;
 
 /** What the metrics read from the agent at each scrape (the API's port offers both). */
 export interface MetricsSource {
   status(): AgentStatus;
   listClusterDomainUpdates(): Promise<ClusterDomainUpdate[]>;
+  /** The volumes as this node sees them (its I/O counters are the coordinator's, on the node attached). */
+  volumes?(): VolumeView[];
 }
 
 const USER_STATUSES = ['Online', 'Out of Quorum', 'Offline', 'Initializing'] as const;
@@ -79,6 +85,35 @@ export class AgentMetrics {
       registers,
     });
     this.cduGauge(source, registers);
+    this.volumeGauges(source, registers);
+  }
+
+  /** Volume I/O and replication, per volume, read from the node's view at each scrape. */
+  private volumeGauges(source: MetricsSource, registers: Registry[]): void {
+    const volumes = (): VolumeView[] => source.volumes?.() ?? [];
+    const io = (name: string, help: string, pick: (view: VolumeView) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['volume'],
+        registers,
+        collect() {
+          this.reset();
+          for (const view of volumes()) this.set({ volume: view.record.name }, pick(view));
+        },
+      });
+    };
+    io('pxsim_volume_reads_total', 'Reads this node coordinated for the volume', (view) => view.io.reads);
+    io('pxsim_volume_writes_total', 'Writes this node coordinated for the volume', (view) => view.io.writes);
+    io('pxsim_volume_read_bytes_total', 'Bytes read through this node', (view) => view.io.bytesRead);
+    io('pxsim_volume_written_bytes_total', 'Bytes written through this node', (view) => view.io.bytesWritten);
+    io('pxsim_volume_ios_in_progress', 'Operations waiting on replicas now', (view) => view.io.inProgress);
+    io('pxsim_volume_used_bytes', "Bytes this node's replica holds", (view) => view.usedBytes);
+    io(
+      'pxsim_volume_replication_status',
+      'Replication status as Portworx numbers it: 0 up, 1 not in quorum, 2 resync, 3 degraded, 4 detached',
+      (view) => REPLICATION_STATUS_CODES[view.replicationStatus],
+    );
   }
 
   /**

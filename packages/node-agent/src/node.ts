@@ -45,6 +45,7 @@ export async function startNode(
   const metrics: AgentMetrics = new AgentMetrics({
     status: (): AgentStatus => agent.status(),
     listClusterDomainUpdates: (): Promise<ClusterDomainUpdate[]> => agent.listClusterDomainUpdates(),
+    volumes: () => agent.volumes.list(),
   });
   const agent: NodeAgent = new NodeAgent(config, {
     ...runtime,

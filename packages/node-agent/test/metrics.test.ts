@@ -108,4 +108,34 @@ describe('GET /metrics (Prometheus text format, prom-client)', () => {
     // The ClusterDomainUpdates cannot be read now: the scrape still answers, with the counts last read.
     expect(value(metrics, 'pxsim_cluster_domain_updates', { status: 'Successful' })).toBe(1);
   });
+
+  it('shows volume I/O and replication status per volume, on the node the volume is attached on', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(SIX);
+    const agent = cluster.node(A1).agent;
+    const formed = (): boolean =>
+      agent.status().node.serving && agent.status().nodes.every((node) => node.status === 'Online');
+    for (let waited = 0; !formed(); waited += 100) {
+      if (waited > 30_000) throw new Error('the cluster did not form');
+      await cluster.advance(100);
+    }
+    await agent.volumes.create({ name: 'metrics-vol', sizeGiB: 1, haLevel: 1, nodes: [agent.nodeId] });
+    const answer = async (start: (done: (result: { ok: boolean }) => void) => void): Promise<boolean> => {
+      let result: { ok: boolean } | undefined;
+      start((value) => (result = value));
+      for (let waited = 0; result === undefined && waited < 10_000; waited += 50) await cluster.advance(50);
+      return result?.ok === true;
+    };
+    await cluster.advance(200);
+    expect(await answer((done) => agent.volumes.attach('metrics-vol', done))).toBe(true);
+    expect(await answer((done) => agent.volumes.write('metrics-vol', 3, new Uint8Array(100), done))).toBe(true);
+    expect(await answer((done) => agent.volumes.read('metrics-vol', 3, done))).toBe(true);
+    const metrics = await scrape(cluster, A1);
+    const volume = { volume: 'metrics-vol' };
+    expect(value(metrics, 'pxsim_volume_writes_total', volume)).toBe(1);
+    expect(value(metrics, 'pxsim_volume_reads_total', volume)).toBe(1);
+    expect(value(metrics, 'pxsim_volume_written_bytes_total', volume)).toBe(100);
+    expect(value(metrics, 'pxsim_volume_used_bytes', volume)).toBe(4096);
+    expect(value(metrics, 'pxsim_volume_replication_status', volume)).toBe(0);
+  });
 });

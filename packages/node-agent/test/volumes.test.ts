@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpResult } from '@pxsim/storage';
 import type { NodeAgent } from '@pxsim/node-agent';
-import { SEED_TOPOLOGY, VirtualCluster } from './virtual-cluster.js';
+import { ADMIN_TOKEN, SEED_TOPOLOGY, VirtualCluster } from './virtual-cluster.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -99,5 +99,52 @@ describe('volumes in the agents (six nodes, virtual time)', () => {
     await expect(agent.volumes.create({ name: 'x', sizeGiB: 1, haLevel: 1 })).rejects.toThrow(/exists already/);
     const missing = await answer(c, (done) => agent.volumes.write('nope', 0, new Uint8Array(1), done));
     expect(missing).toMatchObject({ ok: false, outcome: 'failed', code: 'VOLUME_NOT_FOUND' });
+  }, 60_000);
+
+  it('the REST routes: create, list, inspect, attach, write and read a block, delete; refusals in the one error shape', async () => {
+    const c = (cluster = new VirtualCluster());
+    await c.start();
+    const api = c.node('127.0.1.1').api;
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const first = agentOf(c, '127.0.1.1');
+    await until(
+      c,
+      'formed',
+      () => first.status().node.serving && first.status().nodes.every((n) => n.status === 'Online'),
+    );
+    const call = async (
+      method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+      url: string,
+      payload?: object,
+      headers: Record<string, string> = admin,
+    ) => {
+      const pending = api.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+      let done = false;
+      void pending.then(() => (done = true));
+      for (let waited = 0; !done && waited < 30_000; waited += 50) await c.advance(50);
+      const response = await pending;
+      return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+    };
+    expect((await call('POST', '/v1/volumes', { name: 'web', size: 1, repl: 1 }, {})).status).toBe(401);
+    const created = await call('POST', '/v1/volumes', { name: 'web', size: 1, repl: 1, nodes: [first.nodeId] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ locator: { name: 'web' }, spec: { ha_level: '1' }, state: 'detached' });
+    await c.advance(200);
+    expect((await call('GET', '/v1/volumes')).body['volumes']).toHaveLength(1);
+    expect((await call('POST', '/v1/volumes/web/attach')).body).toMatchObject({
+      state: 'attached',
+      attached_on: first.nodeId,
+    });
+    const data = Buffer.from('hello').toString('base64');
+    expect((await call('PUT', '/v1/volumes/web/blocks/5', { data })).body).toMatchObject({ acknowledged: true });
+    expect((await call('GET', '/v1/volumes/web/blocks/5')).body).toMatchObject({ block: 5, data });
+    const outside = await call('GET', '/v1/volumes/web/blocks/262144');
+    expect(outside).toMatchObject({ status: 400, body: { error: { code: 'BLOCK_OUT_OF_RANGE', outcome: 'failed' } } });
+    expect((await call('GET', '/v1/volumes/nope')).status).toBe(404);
+    expect((await call('DELETE', '/v1/volumes/web')).body).toMatchObject({ error: { code: 'VOLUME_ATTACHED' } });
+    expect((await call('POST', '/v1/volumes/web/detach')).body).toMatchObject({ state: 'detached' });
+    expect((await call('DELETE', '/v1/volumes/web')).body).toEqual({ deleted: 'web' });
+    const bad = await call('POST', '/v1/volumes', { name: 'x', size: 2000, repl: 1 });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'INVALID_VOLUME' } } });
   }, 60_000);
 });

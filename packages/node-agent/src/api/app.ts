@@ -11,6 +11,7 @@ import { registerMetricsRoute } from './metrics-route.js';
 import type { AgentApiPort, ApiOptions } from './port.js';
 import { registerHealthRoute, registerStatusRoutes } from './status-routes.js';
 import { registerStorkRoutes } from './stork-routes.js';
+import { registerVolumeRoutes } from './volume-routes.js';
 
 /** Longest URL answered (414 beyond); path parameters beyond PARAM_LENGTH_MAX are 414 as well. */
 export const URL_LENGTH_MAX = 2048;
@@ -66,6 +67,7 @@ export async function buildApi(agent: AgentApiPort, options: ApiOptions): Promis
   registerDomainRoutes(app, agent, admin);
   registerStorkRoutes(app, agent, admin);
   registerIoRoutes(app, agent);
+  if (agent.volumes !== undefined) registerVolumeRoutes(app, agent.volumes, admin);
   const faults = options.faults;
   if (faults !== undefined) registerFaultRoutes(app, faults, () => agent.status().node.ip, admin);
   registerEventsRoute(app, agent);

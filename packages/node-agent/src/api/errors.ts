@@ -48,6 +48,17 @@ export const API_ERRORS = {
   HEADERS_TOO_LARGE: { statusCode: 431, message: 'the request headers are too large' },
   REQUEST_TIMEOUT: { statusCode: 408, message: 'the request was not received in time' },
   INTERNAL: { statusCode: 500, message: 'internal error' },
+  VOLUME_NOT_FOUND: { statusCode: 404, message: 'no such volume' },
+  INVALID_VOLUME: { statusCode: 400, message: 'the volume request is not valid' },
+  PLACEMENT_FAILED: { statusCode: 409, message: 'the replicas cannot be placed' },
+  VOLUME_ATTACHED: { statusCode: 409, message: 'the volume is attached; detach it first' },
+  BLOCK_OUT_OF_RANGE: { statusCode: 400, message: 'the block index is outside the volume' },
+  NOT_ATTACHED_HERE: { statusCode: 409, message: 'the volume is not attached on this node' },
+  ATTACHED_ELSEWHERE: { statusCode: 409, message: 'the volume is attached on another node that is online' },
+  NOT_IN_CURRENT_SET: { statusCode: 409, message: 'this node holds no up-to-date replica of the volume' },
+  VOLUME_NOT_OPEN: { statusCode: 503, message: 'the volume is still opening on this node' },
+  BUSY: { statusCode: 503, message: 'too many operations wait on the volume' },
+  DISPLACED: { statusCode: 503, message: 'another node took the volume over' },
 } as const satisfies Record<string, { statusCode: number; message: string }>;
 export type ApiErrorCode = keyof typeof API_ERRORS;
 

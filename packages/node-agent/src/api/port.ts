@@ -3,6 +3,7 @@ import type { AgentEvent, AgentStatus, WriteResult } from '../agent.js';
 import type { ClusterDomainUpdate, ClusterDomainUpdateSpec } from '../wire/layout.js';
 import type { LinkFaults } from '@pxsim/runtime';
 import type { AgentMetrics } from '../metrics.js';
+import type { VolumeShell } from '../shell/volumes.js';
 
 /**
  * What the API needs from an agent: the status snapshot, five commands (set a domain's state, remove an empty
@@ -17,6 +18,8 @@ export interface AgentApiPort {
   applyClusterDomainUpdate(spec: ClusterDomainUpdateSpec, mode: 'create' | 'apply'): Promise<ClusterDomainUpdate>;
   listClusterDomainUpdates(): Promise<ClusterDomainUpdate[]>;
   subscribe(listener: (event: AgentEvent) => void): () => void;
+  /** The node's volumes (absent: no volume routes, e.g. in tests of other routes). */
+  volumes?: VolumeShell;
 }
 
 export interface ApiOptions {

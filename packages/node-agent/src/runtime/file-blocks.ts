@@ -26,8 +26,9 @@ export class FileBlockStore implements BlockStore {
   private readonly memory = new MemoryBlockStore();
   private readonly appended = new Map<string, number>();
 
+  /** Reads what the directory holds; it is made only when something is first written (a start that fails leaves none). */
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    if (!existsSync(dir)) return;
     for (const file of readdirSync(dir)) {
       const volumeId = VOLUME_FILE.exec(file)?.[1];
       if (volumeId !== undefined) this.load(volumeId);
@@ -54,6 +55,7 @@ export class FileBlockStore implements BlockStore {
   }
 
   private append(volumeId: string, line: Line): void {
+    mkdirSync(this.dir, { recursive: true });
     appendFileSync(this.file(volumeId), `${JSON.stringify(line)}\n`);
     const count = (this.appended.get(volumeId) ?? 0) + 1;
     this.appended.set(volumeId, count);
