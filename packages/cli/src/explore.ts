@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { checkSchedules, eventText, runSchedule, timelineNodes, type CheckResult } from '@pxsim/sim-harness';
+import {
+  blockOpsTimeline,
+  checkSchedules,
+  eventText,
+  runSchedule,
+  timelineNodes,
+  type CheckResult,
+} from '@pxsim/sim-harness';
 import type { QuorumMode } from '@pxsim/quorum';
 import { CliError } from './client.js';
 import type { Io } from './commands.js';
@@ -44,6 +51,7 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: Html
       nodes: timelineNodes(sim.specs),
       history: sim.history,
       endMs: sim.nowMs,
+      ...blockOpsTimeline(sim.volumeIo?.ops ?? []),
     });
     io.out(`timeline: ${file}\n`);
   }

@@ -56,6 +56,7 @@ export {
 export { runScenarioReal, type RealRunOptions } from './scenario-real.js';
 export {
   renderTimeline,
+  blockOpsTimeline,
   timelineNodes,
   escapeHtml,
   STATE_COLOURS,

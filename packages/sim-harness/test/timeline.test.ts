@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTimeline, escapeHtml, type HistoryEvent } from '../src/index.js';
+import { blockOpsTimeline, renderTimeline, escapeHtml, type HistoryEvent } from '../src/index.js';
 
 const nodes = [
   { id: '10.0.1.1', label: 'a/1', domain: 'a' },
@@ -58,5 +58,30 @@ describe('the HTML timeline', () => {
     expect(page).toContain('class="op" data-op="1"');
     expect(page).toContain('read #2 returned a value &#60;never&#62; written');
     expect(page).not.toMatch(/<script|https?:\/\//);
+  });
+
+  it('volume operations become bars; a stale read is the violation, its slice highlighted and explained', () => {
+    const op = (id: number, kind: 'read' | 'write', value: string, invokeMs: number, completeMs: number) => ({
+      id,
+      client: `c${id}`,
+      volume: 'v',
+      block: 0,
+      kind,
+      value,
+      invokeMs,
+      completeMs,
+      outcome: 'ok' as const,
+    });
+    const drawn = blockOpsTimeline([
+      op(1, 'write', 'a', 0, 10),
+      op(2, 'write', 'b', 20, 30),
+      op(3, 'read', 'a', 40, 50),
+    ]);
+    expect(drawn.ops.map((bar) => bar.text)).toEqual(['write v b0 = a', 'write v b0 = b', 'read v b0 -> a']);
+    expect(drawn.violation?.opIds).toEqual([2, 3]);
+    const page = renderTimeline({ title: 't', nodes, history, ...drawn });
+    expect(page).toContain('class="op violating" data-op="3"');
+    expect(page).toContain('is not linearizable');
+    expect(blockOpsTimeline([op(1, 'write', 'a', 0, 10), op(3, 'read', 'a', 40, 50)]).violation).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { describeFault, eventText, type HistoryEvent } from '@pxsim/checkers';
+import { checkLinearizable, describeFault, eventText, type BlockOp, type HistoryEvent } from '@pxsim/checkers';
 import { isNetworkFault } from '@pxsim/runtime';
 
 /** One lane of the timeline: a node, in topology order. */
@@ -286,4 +286,25 @@ export function timelineNodes(specs: ReadonlyArray<{ ip: string; domain: string 
     seen.set(spec.domain, index);
     return { id: spec.ip, label: `${spec.domain}/${index} ${spec.ip}`, domain: spec.domain };
   });
+}
+
+/**
+ * A run's volume operations as timeline bars, and (when the history is not linearizable) the violation: the shortest
+ * failing slice's operations highlighted, the checker's explanation in words.
+ */
+export function blockOpsTimeline(ops: readonly BlockOp[]): { ops: TimelineOp[]; violation?: TimelineViolation } {
+  const bars = ops.map((op): TimelineOp => ({
+    id: op.id,
+    client: op.client,
+    text:
+      op.kind === 'write'
+        ? `write ${op.volume} b${op.block} = ${op.value}`
+        : `read ${op.volume} b${op.block} -> ${op.value === '' ? '(empty)' : op.value}`,
+    invokeMs: op.invokeMs,
+    ...(op.completeMs === undefined ? {} : { completeMs: op.completeMs }),
+    outcome: op.outcome,
+  }));
+  const verdict = checkLinearizable(ops);
+  if (verdict.ok !== false) return { ops: bars };
+  return { ops: bars, violation: { explanation: verdict.explanation, opIds: verdict.slice.map((op) => op.id) } };
 }
