@@ -11,13 +11,18 @@ interface Scripted {
   body: string;
 }
 const answers = new Map<string, Scripted>();
+/** Every request the fake gateway received, in order. */
+const received: Array<{ url: string; body: string }> = [];
 let server: Server;
 let endpoint = '';
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    request.resume();
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
+      received.push({ url: request.url ?? '', body });
       const scripted = answers.get(request.url ?? '') ?? { status: 404, body: 'no such path' };
       response.writeHead(scripted.status, { 'content-type': 'application/json' });
       response.end(scripted.body);
@@ -118,6 +123,40 @@ describe('EtcdGatewayKvdb given bad answers', () => {
     expect(errors.map((error) => error.kind)).toEqual(['Unavailable']);
     expect(errors[0]?.message).toContain('result.events.0.kv.mod_revision');
     expect(batches).toEqual([]);
+    await kvdb.close();
+  });
+
+  it('a watch stream that ends is opened again from just after the last revision delivered, without repeats', async () => {
+    const kvdb = client();
+    // Every stream: created at revision 4, one event at revision 5, then the stream ends (as when etcd restarts).
+    answers.set('/v3/watch', {
+      status: 200,
+      body: `{"result":{"header":{"revision":"4"},"created":true}}\n{"result":{"events":[{"kv":{"key":"YmFkL3cvYQ==","mod_revision":"5","value":"dg=="}}]}}\n`,
+    });
+    const before = received.length;
+    const batches: number[] = [];
+    const errors: KvdbError[] = [];
+    const watch = kvdb.watch('w/', {
+      onBatch: (batch) => void batches.push(batch.revision),
+      onError: (error) => errors.push(error),
+    });
+    const watchBodies = (): string[] =>
+      received.slice(before).flatMap((request) => (request.url === '/v3/watch' ? [request.body] : []));
+    for (let waited = 0; watchBodies().length < 3 && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    watch.cancel();
+    const starts = watchBodies().map((body) => {
+      const parsed: unknown = JSON.parse(body);
+      const create =
+        typeof parsed === 'object' && parsed !== null && 'create_request' in parsed ? parsed.create_request : undefined;
+      return typeof create === 'object' && create !== null && 'start_revision' in create
+        ? create.start_revision
+        : 'none';
+    });
+    expect(starts.slice(0, 3)).toEqual(['none', '6', '6']);
+    expect(batches).toEqual([5]);
+    expect(errors).toEqual([]);
     await kvdb.close();
   });
 });
