@@ -21,8 +21,8 @@ function loadedAt(script: string): string {
   return result.stdout;
 }
 
-describe('etcd3 and gRPC load only when an etcd endpoint is used', () => {
-  it('importing the packages and using a mem:// kvdb does not load them; the first request to an etcd endpoint does', () => {
+describe('etcd3 and gRPC load only when an etcd+grpc endpoint is used', () => {
+  it('importing the packages, a mem:// kvdb and the default (gateway) etcd client do not load them; the first request to an etcd+grpc endpoint does', () => {
     const output = loadedAt(`
       const { createKvdb } = await import('@pxsim/kvdb-client');
       await import('@pxsim/node-agent');
@@ -30,14 +30,19 @@ describe('etcd3 and gRPC load only when an etcd endpoint is used', () => {
       console.log('after import', etcd3Loaded());
       await createKvdb('mem://', { namespace: 'n/' }).close();
       console.log('after mem://', etcd3Loaded());
-      const etcd = createKvdb('etcd:http://127.0.0.1:9', { namespace: 'n/', requestTimeoutMs: 200 });
-      console.log('after opening etcd:', etcd3Loaded());
+      const gateway = createKvdb('etcd:http://127.0.0.1:9', { namespace: 'n/', requestTimeoutMs: 200 });
+      await gateway.currentRevision().catch(() => undefined);
+      console.log('after a request through the gateway client:', etcd3Loaded());
+      await gateway.close();
+      const etcd = createKvdb('etcd+grpc:http://127.0.0.1:9', { namespace: 'n/', requestTimeoutMs: 200 });
+      console.log('after opening etcd+grpc:', etcd3Loaded());
       await etcd.currentRevision().catch(() => undefined);
       console.log('after its first request:', etcd3Loaded());
       await etcd.close();
     `);
     expect(output).toBe(
-      'after import false\nafter mem:// false\nafter opening etcd: false\nafter its first request: true\n',
+      'after import false\nafter mem:// false\nafter a request through the gateway client: false\n' +
+        'after opening etcd+grpc: false\nafter its first request: true\n',
     );
   });
 });

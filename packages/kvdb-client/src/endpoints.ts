@@ -1,11 +1,19 @@
 import type { Clock } from '@pxsim/runtime';
 import { realClock } from '@pxsim/runtime';
 import { EtcdKvdb } from './etcd.js';
+import { EtcdGatewayKvdb } from './etcd-gateway.js';
 import { KvdbError } from './errors.js';
 import { MemKvdb, MemStore } from './mem.js';
 import type { Kvdb } from './types.js';
 
-export type KvdbEndpoints = { backend: 'mem'; storeName: string } | { backend: 'etcd'; hosts: string[] };
+/**
+ * Which etcd client: `gateway` (default, `EtcdGatewayKvdb`: JSON over `node:http`) or `grpc` (`EtcdKvdb`, the
+ * etcd3 package over gRPC), chosen with the `etcd+grpc:` scheme.
+ */
+export type EtcdClientKind = 'gateway' | 'grpc';
+
+export type KvdbEndpoints =
+  { backend: 'mem'; storeName: string } | { backend: 'etcd'; hosts: string[]; client: EtcdClientKind };
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
@@ -35,6 +43,7 @@ function parseEtcdHost(value: string, original: string): string {
 /**
  * Parses Portworx-style `-k` values: `mem://` or `mem://NAME` (an in-process store), `etcd:http://HOST:PORT`, or a
  * comma-separated list of etcd endpoints (`etcd:http://a:2379,etcd:http://b:2379`; the scheme may be given once).
+ * `etcd+grpc:` instead of `etcd:` (on the first entry) selects the gRPC client.
  */
 export function parseKvdbEndpoints(value: string): KvdbEndpoints {
   const trimmed = value.trim();
@@ -42,19 +51,21 @@ export function parseKvdbEndpoints(value: string): KvdbEndpoints {
     throw new KvdbError('InvalidArgument', 'kvdb endpoint is empty: expected mem:// or etcd:http://HOST:PORT');
   const mem = /^mem:\/\/([A-Za-z0-9._-]*)$/.exec(trimmed);
   if (mem !== null) return { backend: 'mem', storeName: mem[1] ?? '' };
+  const client: EtcdClientKind = trimmed.startsWith('etcd+grpc:') ? 'grpc' : 'gateway';
+  const scheme = client === 'grpc' ? 'etcd+grpc:' : 'etcd:';
   const items = trimmed.split(',').map((item) => item.trim());
-  if (!items[0]?.startsWith('etcd:')) {
+  if (!items[0]?.startsWith(scheme)) {
     throw new KvdbError(
       'InvalidArgument',
-      `kvdb endpoint ${JSON.stringify(value)} is not supported: expected mem://, mem://NAME or etcd:http://HOST:PORT[,…]`,
+      `kvdb endpoint ${JSON.stringify(value)} is not supported: expected mem://, mem://NAME or etcd[+grpc]:http://HOST:PORT[,…]`,
     );
   }
   const hosts = items.map((item) => {
     if (item === '')
       throw new KvdbError('InvalidArgument', `kvdb endpoint list ${JSON.stringify(value)} has an empty entry`);
-    return parseEtcdHost(item.startsWith('etcd:') ? item.slice('etcd:'.length) : item, item);
+    return parseEtcdHost(item.startsWith(scheme) ? item.slice(scheme.length) : item, item);
   });
-  return { backend: 'etcd', hosts };
+  return { backend: 'etcd', hosts, client };
 }
 
 export interface CreateKvdbOptions {
@@ -86,10 +97,11 @@ export function createKvdb(endpoints: string, options: CreateKvdbOptions): Kvdb 
       description: `mem://${parsed.storeName} (namespace ${options.namespace})`,
     });
   }
-  return new EtcdKvdb({
+  const etcdOptions = {
     hosts: parsed.hosts,
     namespace: options.namespace,
     clock,
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-  });
+  };
+  return parsed.client === 'grpc' ? new EtcdKvdb(etcdOptions) : new EtcdGatewayKvdb(etcdOptions);
 }

@@ -2,9 +2,10 @@ import { createRequire } from 'node:module';
 import type * as CockatielModule from 'cockatiel';
 import type * as Etcd3Module from 'etcd3';
 import type { Etcd3, IKeyValue, IRequestOp, IResponseOp, Watcher } from 'etcd3';
-import { TxnKvdb } from './base.js';
-import { realClock, type Clock, type Timer } from '@pxsim/runtime';
+import type { Timer } from '@pxsim/runtime';
 import { KvdbError, type KvdbErrorKind } from './errors.js';
+import { prefixEnd } from './etcd-gateway-wire.js';
+import { EtcdBase, type EtcdBaseOptions } from './etcd-base.js';
 import { LeaseHandle } from './lease-handle.js';
 import type {
   Compare,
@@ -55,30 +56,7 @@ function connectEtcd(hosts: string[], requestTimeoutMs: number): Etcd3 {
   });
 }
 
-export interface EtcdKvdbOptions {
-  /** `host:port` or `http://host:port` of each etcd member. */
-  hosts: string[];
-  /** Every key this client reads or writes lives under this prefix (one per cluster). Must not be empty. */
-  namespace: string;
-  /** Deadline of each unary call. Default 2,000 ms. */
-  requestTimeoutMs?: number;
-  /** Deadline of a lease keep-alive round trip. Default 2,000 ms. */
-  keepAliveTimeoutMs?: number;
-  /** Used for lease keep-alives and watch reconnects. Default: the wall clock. */
-  clock?: Clock;
-}
-
-/** The smallest key greater than every key that starts with `prefix` (etcd's range end for a prefix). */
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let index = end.length - 1; index >= 0; index--) {
-    if ((end[index] as number) < 0xff) {
-      end[index] = (end[index] as number) + 1;
-      return end.subarray(0, index + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
+export type EtcdKvdbOptions = EtcdBaseOptions;
 
 function toKeyValue(kv: IKeyValue, namespaceLength: number, withValue = true): KeyValue {
   const result: KeyValue = {
@@ -131,27 +109,12 @@ export function classifyEtcdError(error: unknown, write: boolean, what: string):
 }
 
 /** `Kvdb` on a real etcd v3 through the `etcd3` client, with retries off and a deadline on every call. */
-export class EtcdKvdb extends TxnKvdb {
-  readonly description: string;
+export class EtcdKvdb extends EtcdBase<EtcdWatch> {
   private readonly hosts: string[];
   private clientInstance: Etcd3 | undefined;
-  private readonly namespace: Buffer;
-  private readonly requestTimeoutMs: number;
-  private readonly keepAliveTimeoutMs: number;
-  private readonly clock: Clock;
-  private readonly handles = new Set<LeaseHandle>();
-  private readonly watches = new Set<EtcdWatch>();
-  private closed = false;
 
   constructor(options: EtcdKvdbOptions) {
-    super();
-    if (options.hosts.length === 0) throw new KvdbError('InvalidArgument', 'etcd needs at least one endpoint');
-    if (options.namespace.length === 0) throw new KvdbError('InvalidArgument', 'etcd namespace must not be empty');
-    this.namespace = Buffer.from(options.namespace);
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 2000;
-    this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 2000;
-    this.clock = options.clock ?? realClock;
-    this.description = `etcd:${options.hosts.join(',')} (namespace ${options.namespace})`;
+    super(options);
     this.hosts = [...options.hosts];
   }
 
@@ -164,16 +127,12 @@ export class EtcdKvdb extends TxnKvdb {
     return this.clientInstance;
   }
 
-  private full(key: string): Buffer {
-    return Buffer.concat([this.namespace, Buffer.from(key)]);
-  }
-
   private toKeyValue(kv: IKeyValue, withValue = true): KeyValue {
     return toKeyValue(kv, this.namespace.length, withValue);
   }
 
   private async call<T>(write: boolean, what: string, work: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new KvdbError('Closed', 'the kvdb client is closed');
+    this.assertOpen();
     try {
       return await work();
     } catch (error) {
@@ -312,7 +271,7 @@ export class EtcdKvdb extends TxnKvdb {
   }
 
   protected executeWatch(prefix: string, options: WatchOptions): Watch {
-    if (this.closed) throw new KvdbError('Closed', 'the kvdb client is closed');
+    this.assertOpen();
     const watch = new EtcdWatch(this.client, this.full(prefix), this.namespace.length, options, () =>
       this.watches.delete(watch),
     );
@@ -333,13 +292,9 @@ export class EtcdKvdb extends TxnKvdb {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const handle of this.handles) handle.stop();
-    this.handles.clear();
-    for (const watch of [...this.watches]) watch.cancel();
-    this.clientInstance?.close();
+  close(): Promise<void> {
+    if (this.closeAll()) this.clientInstance?.close();
+    return Promise.resolve();
   }
 }
 

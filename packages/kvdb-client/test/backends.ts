@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { EtcdKvdb, MemKvdb, MemStore, type Kvdb } from '@pxsim/kvdb-client';
+import { EtcdGatewayKvdb, EtcdKvdb, MemKvdb, MemStore, type EtcdClientKind, type Kvdb } from '@pxsim/kvdb-client';
 import { ManualClock } from '@pxsim/runtime';
 import { EtcdProcess, findEtcdBinary } from '@pxsim/kvdb-client/etcd-process';
 
@@ -47,8 +47,18 @@ if (!etcdAvailable && process.env['CI'] === 'true') {
   throw new Error('CI=true but no etcd binary on PATH: install etcd-server (.ci/run does)');
 }
 
-/** Starts a throwaway etcd for the calling test file; stopped after it. */
-export function etcdHarness(): BackendHarness & { etcd: () => EtcdProcess } {
+/** An etcd client of the given kind: the JSON gateway one (default) or the etcd3/gRPC one. */
+export function etcdClient(
+  client: EtcdClientKind,
+  options: { hosts: string[]; namespace: string; requestTimeoutMs?: number },
+): Kvdb {
+  return client === 'grpc' ? new EtcdKvdb(options) : new EtcdGatewayKvdb(options);
+}
+
+export const ETCD_CLIENTS: EtcdClientKind[] = ['gateway', 'grpc'];
+
+/** Starts a throwaway etcd for the calling test file (or describe block); stopped after it. */
+export function etcdHarness(client: EtcdClientKind = 'gateway'): BackendHarness & { etcd: () => EtcdProcess } {
   let etcd: EtcdProcess | undefined;
   const clients: Kvdb[] = [];
   beforeAll(async () => {
@@ -65,9 +75,9 @@ export function etcdHarness(): BackendHarness & { etcd: () => EtcdProcess } {
       return etcd;
     },
     open(namespace: string): Kvdb {
-      const client = new EtcdKvdb({ hosts: [harness.etcd().endpoint], namespace, requestTimeoutMs: 3000 });
-      clients.push(client);
-      return client;
+      const opened = etcdClient(client, { hosts: [harness.etcd().endpoint], namespace, requestTimeoutMs: 3000 });
+      clients.push(opened);
+      return opened;
     },
     async advance(ms: number) {
       await new Promise((resolve) => setTimeout(resolve, ms));

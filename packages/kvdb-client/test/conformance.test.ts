@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { KvdbError, type Kvdb, type KvdbErrorKind, type WatchBatch } from '@pxsim/kvdb-client';
-import { etcdAvailable, etcdHarness, memHarness, uniqueNamespace, type BackendHarness } from './backends.js';
+import {
+  ETCD_CLIENTS,
+  etcdAvailable,
+  etcdHarness,
+  memHarness,
+  uniqueNamespace,
+  type BackendHarness,
+} from './backends.js';
 
 async function expectKind(promise: Promise<unknown>, kind: KvdbErrorKind): Promise<KvdbError> {
   const error = await promise.then(
@@ -368,6 +375,6 @@ describe('kvdb conformance: MemKvdb', () => {
   conformance(memHarness());
 });
 
-describe.skipIf(!etcdAvailable)('kvdb conformance: EtcdKvdb (real etcd)', () => {
-  conformance(etcdHarness());
+describe.skipIf(!etcdAvailable).each(ETCD_CLIENTS)('kvdb conformance: real etcd, %s client', (client) => {
+  conformance(etcdHarness(client));
 });

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  EtcdKvdb,
   KvdbError,
   MemKvdb,
   type Compare,
@@ -12,7 +11,7 @@ import {
 } from '@pxsim/kvdb-client';
 import { ManualClock } from '@pxsim/runtime';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
-import { etcdAvailable, flushMicrotasks } from './backends.js';
+import { ETCD_CLIENTS, etcdAvailable, etcdClient, flushMicrotasks } from './backends.js';
 
 const KEYS = ['a', 'b', 'd/x', 'd/y', 'e'] as const; // never 'sync': the run's sentinel key
 const VALUES = ['', 'v1', 'v2', 'zz'] as const;
@@ -184,31 +183,34 @@ async function run(kvdb: Kvdb, commands: Command[]): Promise<unknown[]> {
   return outcomes;
 }
 
-describe.skipIf(!etcdAvailable)('MemKvdb and etcd agree (differential property)', () => {
-  let etcd: EtcdProcess;
-  beforeAll(async () => {
-    etcd = await EtcdProcess.start();
-  });
-  afterAll(async () => {
-    await etcd.stop();
-  });
+describe.skipIf(!etcdAvailable).each(ETCD_CLIENTS)(
+  'MemKvdb and etcd (%s client) agree (differential property)',
+  (kind) => {
+    let etcd: EtcdProcess;
+    beforeAll(async () => {
+      etcd = await EtcdProcess.start();
+    });
+    afterAll(async () => {
+      await etcd.stop();
+    });
 
-  it('random operation sequences give the same results, errors and watch events on both backends', async () => {
-    let runNumber = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 25 }), async (commands) => {
-        runNumber += 1;
-        const mem = new MemKvdb({ clock: new ManualClock(), namespace: 'diff/' });
-        const real = new EtcdKvdb({ hosts: [etcd.endpoint], namespace: `diff/${runNumber}/` });
-        try {
-          const [expected, actual] = [await run(mem, commands), await run(real, commands)];
-          expect(actual).toEqual(expected);
-        } finally {
-          await mem.close();
-          await real.close();
-        }
-      }),
-      { numRuns: 200, endOnFailure: true },
-    );
-  });
-});
+    it('random operation sequences give the same results, errors and watch events on both backends', async () => {
+      let runNumber = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 25 }), async (commands) => {
+          runNumber += 1;
+          const mem = new MemKvdb({ clock: new ManualClock(), namespace: 'diff/' });
+          const real = etcdClient(kind, { hosts: [etcd.endpoint], namespace: `diff/${runNumber}/` });
+          try {
+            const [expected, actual] = [await run(mem, commands), await run(real, commands)];
+            expect(actual).toEqual(expected);
+          } finally {
+            await mem.close();
+            await real.close();
+          }
+        }),
+        { numRuns: 200, endOnFailure: true },
+      );
+    });
+  },
+);

@@ -6,12 +6,16 @@ describe('parseKvdbEndpoints (Portworx -k values)', () => {
   it.each([
     ['mem://', { backend: 'mem', storeName: '' }],
     ['mem://cluster-a', { backend: 'mem', storeName: 'cluster-a' }],
-    ['etcd:http://100.26.199.167:2379', { backend: 'etcd', hosts: ['100.26.199.167:2379'] }],
+    ['etcd:http://100.26.199.167:2379', { backend: 'etcd', hosts: ['100.26.199.167:2379'], client: 'gateway' }],
     [
       'etcd:http://127.0.0.1:2379,etcd:http://127.0.0.2:2379',
-      { backend: 'etcd', hosts: ['127.0.0.1:2379', '127.0.0.2:2379'] },
+      { backend: 'etcd', hosts: ['127.0.0.1:2379', '127.0.0.2:2379'], client: 'gateway' },
     ],
-    ['etcd:http://a:1,http://b:2', { backend: 'etcd', hosts: ['a:1', 'b:2'] }],
+    ['etcd:http://a:1,http://b:2', { backend: 'etcd', hosts: ['a:1', 'b:2'], client: 'gateway' }],
+    [
+      'etcd+grpc:http://127.0.0.1:2379,etcd+grpc:http://[::1]:2379',
+      { backend: 'etcd', hosts: ['127.0.0.1:2379', '[::1]:2379'], client: 'grpc' },
+    ],
   ])('accepts %s', (value, expected) => {
     expect(parseKvdbEndpoints(value)).toEqual(expected);
   });
@@ -23,6 +27,7 @@ describe('parseKvdbEndpoints (Portworx -k values)', () => {
     ['etcd:http://127.0.0.1:99999', '127.0.0.1:99999'],
     ['etcd:http://127.0.0.1:2379,', 'empty entry'],
     ['etcd:https://127.0.0.1:2379', 'TLS'],
+    ['etcd+grpc:http://127.0.0.1:2379,etcd:http://127.0.0.2:2379', 'etcd:http://127.0.0.2:2379'],
     ['mem://bad name', 'mem://bad name'],
   ])('rejects %j with InvalidArgument naming the problem', (value, mentioned) => {
     let caught: unknown;

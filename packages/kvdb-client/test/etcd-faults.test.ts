@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdKvdb, KvdbError, type WatchBatch } from '@pxsim/kvdb-client';
+import { KvdbError, type WatchBatch } from '@pxsim/kvdb-client';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
-import { etcdAvailable } from './backends.js';
+import { ETCD_CLIENTS, etcdAvailable, etcdClient } from './backends.js';
 
 const REQUEST_TIMEOUT_MS = 1000;
 /** No call may take longer than its deadline plus this much slack after etcd dies. */
@@ -29,7 +29,7 @@ async function until(check: () => Promise<boolean> | boolean, withinMs: number, 
   throw new Error(`${what}: not within ${withinMs} ms`);
 }
 
-describe.skipIf(!etcdAvailable)('EtcdKvdb when etcd dies and comes back', () => {
+describe.skipIf(!etcdAvailable).each(ETCD_CLIENTS)('the %s etcd client when etcd dies and comes back', (kind) => {
   let etcd: EtcdProcess;
   beforeAll(async () => {
     etcd = await EtcdProcess.start();
@@ -39,7 +39,11 @@ describe.skipIf(!etcdAvailable)('EtcdKvdb when etcd dies and comes back', () => 
   });
 
   it('fails in-flight and new calls as Unavailable or Indeterminate within a bound, then recovers, and the watch resumes without loss or repeats', async () => {
-    const client = new EtcdKvdb({ hosts: [etcd.endpoint], namespace: 'faults/', requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const client = etcdClient(kind, {
+      hosts: [etcd.endpoint],
+      namespace: 'faults/',
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     const batches: WatchBatch[] = [];
     const watchErrors: KvdbError[] = [];
     const watch = client.watch('w/', {
@@ -73,7 +77,11 @@ describe.skipIf(!etcdAvailable)('EtcdKvdb when etcd dies and comes back', () => 
     await etcd.restart();
     // A second client writes while the first one's watch stream is still reconnecting: the watch must pick these
     // revisions up from history.
-    const writer = new EtcdKvdb({ hosts: [etcd.endpoint], namespace: 'faults/', requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const writer = etcdClient(kind, {
+      hosts: [etcd.endpoint],
+      namespace: 'faults/',
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     await until(
       async () => (await outcome(writer.currentRevision())).kind === 'ok',
       10_000,
@@ -102,7 +110,11 @@ describe.skipIf(!etcdAvailable)('EtcdKvdb when etcd dies and comes back', () => 
 
   it('a client started while etcd is down answers Unavailable within the bound instead of hanging', async () => {
     await etcd.kill();
-    const client = new EtcdKvdb({ hosts: [etcd.endpoint], namespace: 'down/', requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const client = etcdClient(kind, {
+      hosts: [etcd.endpoint],
+      namespace: 'down/',
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     const results = await Promise.all([
       outcome(client.get('a')),
       outcome(client.put('a', 'b')),
