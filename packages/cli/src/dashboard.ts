@@ -20,6 +20,8 @@ export interface DashboardTarget {
 const DASHBOARD_SOCKETS_MAX = 16;
 /** Pushes are coalesced: at most one state per socket per this many ms. */
 const PUSH_EVERY_MS = 100;
+/** How often a feed compares the state with what it last sent. */
+const SWEEP_EVERY_MS = 1000;
 /** A socket that does not send the token within this long is closed. */
 const AUTH_WITHIN_MS = 5000;
 /** A socket whose unread data exceeds this is closed (1013), never buffered without bound. */
@@ -115,6 +117,9 @@ export function dashboardState(target: DashboardTarget, faults: FaultList): Dash
  */
 class DashboardFeed {
   private timer: NodeJS.Timeout | undefined;
+  /** Volumes change without an agent event: the state is compared once a second and pushed when it differs. */
+  private sweep: NodeJS.Timeout | undefined;
+  private lastSent = '';
   private unsubscribes: Array<() => void> = [];
 
   constructor(
@@ -126,6 +131,7 @@ class DashboardFeed {
   start(): void {
     this.resubscribe();
     this.push();
+    this.sweep = setInterval(() => this.push(), SWEEP_EVERY_MS);
   }
 
   /** Something changed (an agent event, a fault, a node started or killed): push soon. */
@@ -159,11 +165,16 @@ class DashboardFeed {
       this.socket.close(1013, 'dashboard consumer too slow');
       return;
     }
-    this.socket.send(JSON.stringify(dashboardState(this.target, this.faults)));
+    const state = dashboardState(this.target, this.faults);
+    const text = JSON.stringify({ ...state, atMs: 0 });
+    if (text === this.lastSent) return;
+    this.lastSent = text;
+    this.socket.send(JSON.stringify(state));
   }
 
   stop(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.sweep !== undefined) clearInterval(this.sweep);
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
   }

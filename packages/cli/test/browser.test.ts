@@ -95,6 +95,14 @@ describe('in a real browser (headless Chromium driven by playwright-core)', () =
     // Bounded waits on the page's own rows (six rows: the sixth Online one appearing means all six are).
     await page.locator(online).nth(5).waitFor({ timeout: 30_000 });
     expect(await page.locator('#conn').textContent()).toBe('live');
+    // A volume created through a node's REST API shows up with its replication status and replicas.
+    const created = await fetch(`http://${PREFIX}.1.1:9001/v1/volumes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'dash-vol', size: 1, repl: 2 }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    await page.locator('#volumes li', { hasText: 'dash-vol: Detached' }).waitFor({ timeout: 30_000 });
     await page.locator('button[data-action="partition"]').first().click();
     // Safe mode: both sides of a domain split lose quorum (no witness) within the detection bound.
     await page.locator('#nodes tbody tr[data-status="Out of Quorum"]').nth(2).waitFor({ timeout: 30_000 });
