@@ -23,6 +23,7 @@ import {
 } from './format.js';
 import { hostFacts } from './host.js';
 import { cliVersion, VERSION_DESCRIPTION, VERSION_FLAGS } from './version.js';
+import { addVolumeCommands } from './volume.js';
 
 /** Where commands write: stdout for results, stderr for progress and errors. */
 export interface Io {
@@ -139,6 +140,7 @@ export function pxctl(io: Io = processIo): Command {
       });
       io.out(`cluster domain ${options.name} removed\n`);
     });
+  addVolumeCommands(root, io);
   return root;
 }
 

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { formatBytes, tabStops } from './format.js';
+
+/**
+ * A volume as the API's JSON gives it (the shape of `pxctl --json volume list` where it can: BRIEF4's volume contract).
+ * Until node-agent exports its `volumeSchema` this is the CLI's reading of that contract; at the merge it is replaced
+ * by the exported schema.
+ */
+export const volumeJsonSchema = z.object({
+  id: z.string(),
+  locator: z.object({ name: z.string(), volume_labels: z.record(z.string(), z.string()).optional() }),
+  spec: z.object({ size: z.number(), ha_level: z.string() }),
+  status: z.string(),
+  state: z.string(),
+  attached_on: z.string().optional(),
+  replica_sets: z.array(z.object({ nodes: z.array(z.string()) })),
+  runtime_state: z
+    .array(
+      z.object({
+        runtime_state: z.object({
+          ReplicaSetCreateMid: z.string().optional(),
+          ReplicaSetCurrMid: z.string().optional(),
+        }),
+      }),
+    )
+    .optional(),
+  replication_status: z.string(),
+  usage: z.number(),
+  ctime: z.string(),
+});
+export type VolumeJson = z.infer<typeof volumeJsonSchema>;
+
+/** The node ID → IP the listing shows (`attached on <IP>`, `Node : <IP>`); an unknown node shows as its ID. */
+export type NodeIps = ReadonlyMap<string, string>;
+
+const ip = (ips: NodeIps, node: string): string => ips.get(node) ?? node;
+
+function statusCell(volume: VolumeJson, ips: NodeIps): string {
+  return volume.attached_on === undefined || volume.attached_on === ''
+    ? `${volume.status} - detached`
+    : `${volume.status} - attached on ${ip(ips, volume.attached_on)}`;
+}
+
+/** `pxctl volume list`, the newer shape (with HA-STATE), tab-padded as Go's tabwriter does. */
+export function renderVolumeList(volumes: readonly VolumeJson[], ips: NodeIps): string {
+  const header = ['ID', 'NAME', 'SIZE', 'HA', 'SHARED', 'ENCRYPTED', 'IO_PRIORITY', 'STATUS', 'HA-STATE'];
+  const rows = volumes.map((volume) => [
+    volume.id,
+    volume.locator.name,
+    formatBytes(volume.spec.size),
+    volume.spec.ha_level,
+    'no',
+    'no',
+    'LOW',
+    statusCell(volume, ips),
+    volume.replication_status,
+  ]);
+  return `${tabStops([header, ...rows]).join('\n')}\n`;
+}
+
+/** "Nov 12 20:06:04 UTC 2018", as pxctl prints a creation time (UTC). */
+export function formatCreationTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const [, day = '', month = '', year = '', time = ''] = date.toUTCString().split(' ');
+  return `${month} ${day} ${time} UTC ${year}`;
+}
+
+/** `pxctl volume inspect NAME`: the field lines of Portworx's inspect, for the facts the simulator has. */
+export function renderVolumeInspect(volume: VolumeJson, ips: NodeIps): string {
+  const field = (name: string, value: string): string => `\t${name.padEnd(21)}:  ${value}`;
+  const attachedOn = volume.attached_on;
+  const attached = attachedOn !== undefined && attachedOn !== '';
+  const labels = Object.entries(volume.locator.volume_labels ?? {});
+  const current = new Set((volume.runtime_state?.[0]?.runtime_state.ReplicaSetCurrMid ?? '').split(','));
+  const lines = [
+    `Volume\t:  ${volume.id}`,
+    field('Name', volume.locator.name),
+    field('Size', formatBytes(volume.spec.size)),
+    field('HA', volume.spec.ha_level),
+    field('IO Priority', 'LOW'),
+    field('Creation time', formatCreationTime(volume.ctime)),
+    field('Shared', 'no'),
+    field('Status', volume.status),
+    field('State', attached ? `Attached: ${attachedOn} (${ip(ips, attachedOn)})` : 'detached'),
+    ...(attached ? [field('Device Path', `/dev/pxd/pxd${volume.id}`)] : []),
+    ...(labels.length > 0 ? [field('Labels', labels.map(([key, value]) => `${key}=${value}`).join(','))] : []),
+    field('Bytes used', formatBytes(volume.usage)),
+    '\tReplica sets on nodes:',
+    ...volume.replica_sets.flatMap((set, index) => [
+      `\t\tSet ${index}`,
+      ...set.nodes.map((node) => {
+        const removed = volume.runtime_state === undefined || current.has(node) ? '' : ' (not in the current set)';
+        return `\t\t  Node\t\t : ${ip(ips, node)} (Pool 0)${removed}`;
+      }),
+    ]),
+    field('Replication Status', volume.replication_status),
+  ];
+  return `${lines.join('\n')}\n`;
+}
