@@ -2,32 +2,33 @@ import { z } from 'zod';
 import { formatBytes, tabStops } from './format.js';
 
 /**
- * A volume as the API's JSON gives it (the shape of `pxctl --json volume list` where it can: BRIEF4's volume contract).
- * Until node-agent exports its `volumeSchema` this is the CLI's reading of that contract; at the merge it is replaced
- * by the exported schema.
+ * A volume as the API's JSON gives it (the shape of `pxctl --json volume list` where it can), the fields this CLI reads
+ * of node-agent's `volumeSchema` (branch r4-volumes; not merged here yet): at the merge, import that schema instead.
  */
 export const volumeJsonSchema = z.object({
   id: z.string(),
-  locator: z.object({ name: z.string(), volume_labels: z.record(z.string(), z.string()).optional() }),
-  spec: z.object({ size: z.number(), ha_level: z.string() }),
+  locator: z.object({ name: z.string(), volume_labels: z.record(z.string(), z.string()) }),
+  ctime: z.number(),
+  spec: z.object({ size: z.string(), ha_level: z.string() }),
+  usage: z.string(),
   status: z.string(),
   state: z.string(),
-  attached_on: z.string().optional(),
+  attached_on: z.string(),
   replica_sets: z.array(z.object({ nodes: z.array(z.string()) })),
-  runtime_state: z
-    .array(
-      z.object({
-        runtime_state: z.object({
-          ReplicaSetCreateMid: z.string().optional(),
-          ReplicaSetCurrMid: z.string().optional(),
-        }),
-      }),
-    )
-    .optional(),
+  runtime_state: z.array(
+    z.object({ runtime_state: z.object({ ReplicaSetCreateMid: z.string(), ReplicaSetCurrMid: z.string() }) }),
+  ),
   replication_status: z.string(),
-  usage: z.number(),
-  ctime: z.string(),
+  io: z.object({
+    reads: z.number(),
+    writes: z.number(),
+    bytes_read: z.number(),
+    bytes_written: z.number(),
+    in_progress: z.number(),
+  }),
 });
+/** `GET /v1/volumes`. */
+export const volumeListJsonSchema = z.object({ volumes: z.array(volumeJsonSchema) });
 export type VolumeJson = z.infer<typeof volumeJsonSchema>;
 
 /** The node ID → IP the listing shows (`attached on <IP>`, `Node : <IP>`); an unknown node shows as its ID. */
@@ -36,7 +37,7 @@ export type NodeIps = ReadonlyMap<string, string>;
 const ip = (ips: NodeIps, node: string): string => ips.get(node) ?? node;
 
 function statusCell(volume: VolumeJson, ips: NodeIps): string {
-  return volume.attached_on === undefined || volume.attached_on === ''
+  return volume.attached_on === ''
     ? `${volume.status} - detached`
     : `${volume.status} - attached on ${ip(ips, volume.attached_on)}`;
 }
@@ -47,7 +48,7 @@ export function renderVolumeList(volumes: readonly VolumeJson[], ips: NodeIps): 
   const rows = volumes.map((volume) => [
     volume.id,
     volume.locator.name,
-    formatBytes(volume.spec.size),
+    formatBytes(Number(volume.spec.size)),
     volume.spec.ha_level,
     'no',
     'no',
@@ -59,9 +60,9 @@ export function renderVolumeList(volumes: readonly VolumeJson[], ips: NodeIps): 
 }
 
 /** "Nov 12 20:06:04 UTC 2018", as pxctl prints a creation time (UTC). */
-export function formatCreationTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
+export function formatCreationTime(atMs: number): string {
+  const date = new Date(atMs);
+  if (Number.isNaN(date.getTime())) return String(atMs);
   const [, day = '', month = '', year = '', time = ''] = date.toUTCString().split(' ');
   return `${month} ${day} ${time} UTC ${year}`;
 }
@@ -70,13 +71,13 @@ export function formatCreationTime(iso: string): string {
 export function renderVolumeInspect(volume: VolumeJson, ips: NodeIps): string {
   const field = (name: string, value: string): string => `\t${name.padEnd(21)}:  ${value}`;
   const attachedOn = volume.attached_on;
-  const attached = attachedOn !== undefined && attachedOn !== '';
-  const labels = Object.entries(volume.locator.volume_labels ?? {});
-  const current = new Set((volume.runtime_state?.[0]?.runtime_state.ReplicaSetCurrMid ?? '').split(','));
+  const attached = attachedOn !== '';
+  const labels = Object.entries(volume.locator.volume_labels);
+  const current = new Set((volume.runtime_state[0]?.runtime_state.ReplicaSetCurrMid ?? '').split(','));
   const lines = [
     `Volume\t:  ${volume.id}`,
     field('Name', volume.locator.name),
-    field('Size', formatBytes(volume.spec.size)),
+    field('Size', formatBytes(Number(volume.spec.size))),
     field('HA', volume.spec.ha_level),
     field('IO Priority', 'LOW'),
     field('Creation time', formatCreationTime(volume.ctime)),
@@ -85,12 +86,17 @@ export function renderVolumeInspect(volume: VolumeJson, ips: NodeIps): string {
     field('State', attached ? `Attached: ${attachedOn} (${ip(ips, attachedOn)})` : 'detached'),
     ...(attached ? [field('Device Path', `/dev/pxd/pxd${volume.id}`)] : []),
     ...(labels.length > 0 ? [field('Labels', labels.map(([key, value]) => `${key}=${value}`).join(','))] : []),
-    field('Bytes used', formatBytes(volume.usage)),
+    field('Reads', String(volume.io.reads)),
+    field('Bytes Read', String(volume.io.bytes_read)),
+    field('Writes', String(volume.io.writes)),
+    field('Bytes Written', String(volume.io.bytes_written)),
+    field('IOs in progress', String(volume.io.in_progress)),
+    field('Bytes used', formatBytes(Number(volume.usage))),
     '\tReplica sets on nodes:',
     ...volume.replica_sets.flatMap((set, index) => [
       `\t\tSet ${index}`,
       ...set.nodes.map((node) => {
-        const removed = volume.runtime_state === undefined || current.has(node) ? '' : ' (not in the current set)';
+        const removed = volume.runtime_state.length === 0 || current.has(node) ? '' : ' (not in the current set)';
         return `\t\t  Node\t\t : ${ip(ips, node)} (Pool 0)${removed}`;
       }),
     ]),

@@ -7,8 +7,8 @@ import {
   renderVolumeInspect,
   renderVolumeList,
   volumeJsonSchema,
+  volumeListJsonSchema,
   type NodeIps,
-  type VolumeJson,
 } from './volume-format.js';
 
 /** Portworx's limits: `--size` in GB 1–1024 here (the storage model's VOLUME_SIZE_GIB_MAX), `--repl` 1–3. */
@@ -108,7 +108,7 @@ function addReadCommands(volume: Command, io: Io): void {
     .option('-j, --json', 'output in json')
     .action(async (options: NodeOptions) => {
       const base = nodeUrl(options.node);
-      const volumes: VolumeJson[] = await call(base, '/v1/volumes', z.array(volumeJsonSchema));
+      const { volumes } = await call(base, '/v1/volumes', volumeListJsonSchema);
       if (options.json === true) printJson(io, volumes);
       else io.out(renderVolumeList(volumes, await nodeIps(base)));
     });

@@ -17,26 +17,30 @@ const ips = new Map([
 const attached = volumeJsonSchema.parse({
   id: '507832545683763135',
   locator: { name: 'pgdata', volume_labels: { app: 'pg', tier: 'db' } },
-  spec: { size: 80 * 2 ** 30, ha_level: '2' },
+  spec: { size: String(80 * 2 ** 30), ha_level: '2' },
   status: 'up',
   state: 'attached',
   attached_on: 'a1-id',
   replica_sets: [{ nodes: ['a1-id', 'b1-id'] }],
   runtime_state: [{ runtime_state: { ReplicaSetCreateMid: 'a1-id,b1-id', ReplicaSetCurrMid: 'a1-id' } }],
   replication_status: 'Degraded',
-  usage: 1.5 * 2 ** 30,
-  ctime: '2018-11-12T20:06:04.000Z',
+  usage: String(1.5 * 2 ** 30),
+  io: { reads: 60, writes: 2879, bytes_read: 1130496, bytes_written: 1344454656, in_progress: 1 },
+  ctime: Date.UTC(2018, 10, 12, 20, 6, 4),
 });
 const detached = volumeJsonSchema.parse({
   id: '970758537931791410',
-  locator: { name: 'testvol' },
-  spec: { size: 2 ** 30, ha_level: '1' },
+  locator: { name: 'testvol', volume_labels: {} },
+  spec: { size: String(2 ** 30), ha_level: '1' },
   status: 'up',
   state: 'detached',
+  attached_on: '',
   replica_sets: [{ nodes: ['b1-id'] }],
+  runtime_state: [{ runtime_state: { ReplicaSetCreateMid: 'b1-id', ReplicaSetCurrMid: 'b1-id' } }],
   replication_status: 'Detached',
-  usage: 0,
-  ctime: '2019-02-26T16:29:53.000Z',
+  usage: '0',
+  io: { reads: 0, writes: 0, bytes_read: 0, bytes_written: 0, in_progress: 0 },
+  ctime: Date.UTC(2019, 1, 26, 16, 29, 53),
 });
 
 describe('pxctl volume output', () => {
@@ -50,8 +54,8 @@ describe('pxctl volume output', () => {
   });
 
   it('creation time as pxctl prints it', () => {
-    expect(formatCreationTime('2018-11-12T20:06:04.000Z')).toBe('Nov 12 20:06:04 UTC 2018');
-    expect(formatCreationTime('2019-02-06T06:29:53.000Z')).toBe('Feb 06 06:29:53 UTC 2019');
+    expect(formatCreationTime(Date.UTC(2018, 10, 12, 20, 6, 4))).toBe('Nov 12 20:06:04 UTC 2018');
+    expect(formatCreationTime(Date.UTC(2019, 1, 6, 6, 29, 53))).toBe('Feb 06 06:29:53 UTC 2019');
   });
 });
 
