@@ -3,7 +3,7 @@ import { formatBytes, tabStops } from './format.js';
 
 /**
  * A volume as the API's JSON gives it (the shape of `pxctl --json volume list` where it can), the fields this CLI reads
- * of node-agent's `volumeSchema` (branch r4-volumes; not merged here yet): at the merge, import that schema instead.
+ * of what node-agent's `volumeJson` (`src/api/volume-routes.ts`) answers.
  */
 export const volumeJsonSchema = z.object({
   id: z.string(),

@@ -74,8 +74,8 @@ export function addVolumeCommands(root: Command, io: Io): void {
     .action(async (name: string, options: NodeOptions & CreateOptions) => {
       const body = {
         name: checkVolumeName(name),
-        sizeGiB: parseWhole('--size', options.size, 1, VOLUME_SIZE_GIB_MAX),
-        haLevel: parseWhole('--repl', options.repl, 1, 3),
+        size: parseWhole('--size', options.size, 1, VOLUME_SIZE_GIB_MAX),
+        repl: parseWhole('--repl', options.repl, 1, 3),
         ...(options.nodes === undefined ? {} : { nodes: options.nodes.split(',').filter((id) => id !== '') }),
         labels: parseLabels(options.label),
       };

@@ -65,6 +65,20 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     expect(simOutput).toContain('pnpm exec pxctl status');
   });
 
+  it('pxctl volume create, list, inspect and delete against the sim (one replica per domain for repl 2)', () => {
+    const created = cli('pxctl', 'volume', 'create', 'e2e-vol', '--size', '2', '--repl', '2');
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(/^Volume successfully created: \d{18}\n$/);
+    const list = cli('pxctl', 'volume', 'list');
+    expect(list.stdout).toMatch(/e2e-vol\s+2 GiB\s+2\s+no\s+no\s+LOW\s+up - detached\s+Detached/);
+    const inspect = cli('pxctl', 'volume', 'inspect', 'e2e-vol');
+    const replicaIps = [...inspect.stdout.matchAll(/Node\t\t : (\S+) \(Pool 0\)/g)].map((match) => match[1]);
+    expect(replicaIps.map((ip) => ip?.split('.')[2]).sort()).toEqual(['1', '2']);
+    expect(cli('pxctl', 'volume', 'delete', 'e2e-vol').code).toBe(2);
+    expect(cli('pxctl', 'volume', 'delete', 'e2e-vol', '-f').stdout).toBe('Volume e2e-vol successfully deleted.\n');
+    expect(cli('pxctl', 'volume', 'inspect', 'e2e-vol').code).not.toBe(0);
+  });
+
   it('pxctl status and cluster list, in the seed format and as JSON', async () => {
     // Every node reports itself Online before the first node has heard each of them say so (≤ one heartbeat later).
     await eventually('the first node sees all six online', () => cli('pxctl', 'status').stdout.includes('(6 online)'));
