@@ -10,6 +10,7 @@ import {
   nameProblem,
   type AgentStatus,
   type ClusterDomainUpdate,
+  type ReplicaSets,
 } from '@pxsim/node-agent';
 import { parseCduDocuments } from './cdu.js';
 import { adminToken, call, CliError, nodeUrl } from './client.js';
@@ -24,6 +25,7 @@ import {
 import { hostFacts } from './host.js';
 import { cliVersion, VERSION_DESCRIPTION, VERSION_FLAGS } from './version.js';
 import { addVolumeCommands } from './volume.js';
+import { replicaSetsOf, volumeListJsonSchema } from './volume-format.js';
 
 /** Where commands write: stdout for results, stderr for progress and errors. */
 export interface Io {
@@ -89,6 +91,16 @@ export async function run(command: Command, argv: string[], io: Io): Promise<num
 
 async function fetchStatus(node: string | undefined): Promise<AgentStatus> {
   return call(nodeUrl(node), '/v1/cluster', agentStatusSchema);
+}
+
+/** The volumes' replica sets for stork's syncStatus rule; undefined when they cannot be listed (as stork does). */
+async function fetchReplicaSets(node: string | undefined): Promise<ReplicaSets[] | undefined> {
+  try {
+    const { volumes } = await call(nodeUrl(node), '/v1/volumes', volumeListJsonSchema);
+    return volumes.map(replicaSetsOf);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- pxctl ---------------------------------------------------------------------------------------------------------
@@ -181,9 +193,10 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
     .addOption(outputOption(['table', 'wide', 'json', 'yaml']))
     .action(async (options: { node?: string; output?: Output }) => {
       const status = await fetchStatus(options.node);
+      const volumes = await fetchReplicaSets(options.node);
       if (options.output === 'json' || options.output === 'yaml')
-        printObject(io, clusterDomainsStatus(status), options.output);
-      else io.out(renderClusterDomainsStatus(status, options.output === 'wide'));
+        printObject(io, clusterDomainsStatus(status, volumes), options.output);
+      else io.out(renderClusterDomainsStatus(status, volumes, options.output === 'wide'));
     });
   get
     .command('clusterdomainupdate')

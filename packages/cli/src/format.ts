@@ -1,4 +1,11 @@
-import type { AgentStatus, ClusterDomainUpdate, NodeStatusEntry } from '@pxsim/node-agent';
+import {
+  clusterSyncStatuses,
+  type AgentStatus,
+  type ClusterDomainUpdate,
+  type NodeStatusEntry,
+  type ReplicaSets,
+  type SyncStatus,
+} from '@pxsim/node-agent';
 
 /**
  * Go's text/tabwriter as pxctl uses it (tab padding, 8-column tab stops, shown expanded): every column but the
@@ -221,10 +228,14 @@ export function renderClusterList(status: AgentStatus): string {
   return `Cluster ID: ${status.cluster.id}\nCluster UUID: ${status.cluster.uuid}\nNodes in the cluster:\n${tabStops(rows).join('\n')}\n`;
 }
 
-export type SyncStatus = 'InSync' | 'SyncInProgress' | 'NotInSync' | 'SyncStatusUnknown';
-
-/** The ClusterDomainsStatus object (named after the lower-cased cluster ID), both shapes of its status. */
-export function clusterDomainsStatus(status: AgentStatus): {
+/**
+ * The ClusterDomainsStatus object (named after the lower-cased cluster ID), both shapes of its status; `syncStatus` by
+ * stork's rule over the volumes' replica sets (`volumes` undefined: they could not be listed, `SyncStatusUnknown`).
+ */
+export function clusterDomainsStatus(
+  status: AgentStatus,
+  volumes: readonly ReplicaSets[] | undefined,
+): {
   apiVersion: string;
   kind: string;
   metadata: { name: string; creationTimestamp: string };
@@ -236,12 +247,7 @@ export function clusterDomainsStatus(status: AgentStatus): {
   };
 } {
   const domains = [...status.domains].sort((left, right) => (left.name < right.name ? -1 : 1));
-  const syncStatus = (name: string, state: 'Active' | 'Inactive'): SyncStatus => {
-    if (state === 'Inactive') return 'NotInSync';
-    const members = status.nodes.filter((node) => node.domain === name);
-    if (members.length === 0) return 'SyncStatusUnknown';
-    return members.every((node) => node.status === 'Online') ? 'InSync' : 'SyncInProgress';
-  };
+  const syncStatuses = clusterSyncStatuses(status, volumes);
   return {
     apiVersion: 'stork.libopenstorage.org/v1alpha1',
     kind: 'ClusterDomainsStatus',
@@ -256,15 +262,20 @@ export function clusterDomainsStatus(status: AgentStatus): {
       clusterDomainInfos: domains.map((domain) => ({
         name: domain.name,
         state: domain.state,
-        syncStatus: syncStatus(domain.name, domain.state),
+        syncStatus: syncStatuses.get(domain.name) ?? 'SyncStatusUnknown',
       })),
     },
   };
 }
 
 /** `storkctl get clusterdomainsstatus`: the seed's table, or the newer one with `wide`. */
-export function renderClusterDomainsStatus(status: AgentStatus, wide: boolean, timeZone?: string): string {
-  const object = clusterDomainsStatus(status);
+export function renderClusterDomainsStatus(
+  status: AgentStatus,
+  volumes: readonly ReplicaSets[] | undefined,
+  wide: boolean,
+  timeZone?: string,
+): string {
+  const object = clusterDomainsStatus(status, volumes);
   const created = formatGoDate(status.cluster.createdAtMs, timeZone);
   if (!wide) {
     return `${kubectlColumns([

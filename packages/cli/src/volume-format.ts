@@ -27,6 +27,13 @@ export const volumeJsonSchema = z.object({
     in_progress: z.number(),
   }),
 });
+/** A volume's create and current replica sets (node IDs), from its runtime state. */
+export function replicaSetsOf(volume: VolumeJson): { createSet: string[]; currentSet: string[] } {
+  const state = volume.runtime_state[0]?.runtime_state;
+  const ids = (text: string | undefined): string[] => (text ?? '').split(',').filter((id) => id !== '');
+  return { createSet: ids(state?.ReplicaSetCreateMid), currentSet: ids(state?.ReplicaSetCurrMid) };
+}
+
 /** `GET /v1/volumes`. */
 export const volumeListJsonSchema = z.object({ volumes: z.array(volumeJsonSchema) });
 export type VolumeJson = z.infer<typeof volumeJsonSchema>;

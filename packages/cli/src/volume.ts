@@ -89,6 +89,39 @@ export function addVolumeCommands(root: Command, io: Io): void {
     });
   addReadCommands(volume, io);
   addDeleteCommand(volume, io);
+  addAttachCommands(volume, io);
+}
+
+/**
+ * `pxctl host attach|detach`'s work as volume subcommands: the volume is attached on the node asked (`--node`), which
+ * must hold a replica of its current set; attaching where it is attached on a node not Online here is a failover.
+ */
+function addAttachCommands(volume: Command, io: Io): void {
+  for (const action of ['attach', 'detach'] as const) {
+    volume
+      .command(`${action} <name>`)
+      .description(
+        action === 'attach'
+          ? 'attach a volume on the node asked (--node; it must hold a current replica): it serves I/O there'
+          : 'detach a volume from the node asked (--node, where it is attached)',
+      )
+      .option('--node <ip[:port]>', 'node to attach on / detach from')
+      .option('--token-file <file>', 'file holding the admin token (default: PX_ADMIN_TOKEN, then the sim)')
+      .option('-j, --json', 'output in json')
+      .action(async (name: string, options: NodeOptions & { tokenFile?: string }) => {
+        const base = nodeUrl(options.node);
+        const answer = await call(base, `${path(checkVolumeName(name))}/${action}`, z.unknown(), {
+          method: 'POST',
+          token: adminToken(options.tokenFile),
+          timeoutMs: 30_000,
+        });
+        if (options.json === true) printJson(io, answer);
+        else
+          io.out(
+            `Volume ${name} successfully ${action}ed${action === 'attach' ? ` on ${new URL(base).hostname}` : ''}.\n`,
+          );
+      });
+  }
 }
 
 interface CreateOptions {

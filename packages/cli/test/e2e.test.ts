@@ -41,6 +41,10 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     return (JSON.parse(result.stdout) as { node: { status: string } }).node.status;
   };
 
+  const usedBytesOf = (ip: string): number =>
+    (JSON.parse(cli('pxctl', 'status', '--node', ip, '-o', 'json').stdout) as { node: { usedBytes: number } }).node
+      .usedBytes;
+
   beforeAll(async () => {
     state = mkdtempSync(join(tmpdir(), 'pxsim-e2e-'));
     sim = spawn(join(BIN, 'pxsim'), ['up', '--ip-prefix', PREFIX], {
@@ -65,7 +69,7 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     expect(simOutput).toContain('pnpm exec pxctl status');
   });
 
-  it('pxctl volume create, list, inspect and delete against the sim (one replica per domain for repl 2)', () => {
+  it('pxctl volume create, list, inspect, attach, detach and delete against the sim; used capacity; syncStatus', async () => {
     const created = cli('pxctl', 'volume', 'create', 'e2e-vol', '--size', '2', '--repl', '2');
     expect(created.stderr).toBe('');
     expect(created.stdout).toMatch(/^Volume successfully created: \d{18}\n$/);
@@ -74,6 +78,32 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     const inspect = cli('pxctl', 'volume', 'inspect', 'e2e-vol');
     const replicaIps = [...inspect.stdout.matchAll(/Node\t\t : (\S+) \(Pool 0\)/g)].map((match) => match[1]);
     expect(replicaIps.map((ip) => ip?.split('.')[2]).sort()).toEqual(['1', '2']);
+    const onA = replicaIps.find((ip) => ip?.split('.')[2] === '1') ?? A1;
+    const usedBefore = usedBytesOf(onA);
+    expect(cli('pxctl', 'volume', 'attach', 'e2e-vol', '--node', onA).stdout).toBe(
+      `Volume e2e-vol successfully attached on ${onA}.\n`,
+    );
+    for (const block of [0, 1, 2]) {
+      const written = await fetch(`http://${onA}:9001/v1/volumes/e2e-vol/blocks/${block}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: Buffer.from(`block ${block}`).toString('base64') }),
+      });
+      expect(await written.json()).toMatchObject({ acknowledged: true });
+    }
+    // pxctl status: the replica's three 4 KiB blocks are used capacity on the node that holds them.
+    expect(usedBytesOf(onA) - usedBefore).toBe(3 * 4096);
+    const cds = JSON.parse(cli('storkctl', 'get', 'cds', '-o', 'json').stdout) as {
+      status: { clusterDomainInfos: Array<{ name: string; syncStatus: string }> };
+    };
+    expect(cds.status.clusterDomainInfos.map((info) => `${info.name} ${info.syncStatus}`)).toEqual([
+      'us-east-1a InSync',
+      'us-east-1b InSync',
+    ]);
+    expect(cli('pxctl', 'volume', 'delete', 'e2e-vol', '-f').code).not.toBe(0); // attached
+    expect(cli('pxctl', 'volume', 'detach', 'e2e-vol', '--node', onA).stdout).toBe(
+      'Volume e2e-vol successfully detached.\n',
+    );
     expect(cli('pxctl', 'volume', 'delete', 'e2e-vol').code).toBe(2);
     expect(cli('pxctl', 'volume', 'delete', 'e2e-vol', '-f').stdout).toBe('Volume e2e-vol successfully deleted.\n');
     expect(cli('pxctl', 'volume', 'inspect', 'e2e-vol').code).not.toBe(0);

@@ -5,6 +5,7 @@ import type { AgentStatus, NodeStatusEntry } from '@pxsim/node-agent';
 import {
   formatBytes,
   formatGoDate,
+  clusterDomainsStatus,
   renderClusterDomainsStatus,
   renderClusterDomainUpdates,
   renderPxctlStatus,
@@ -121,20 +122,50 @@ describe('storkctl tables (golden: the Portworx walkthrough text)', () => {
   it('get clusterdomainsstatus, both domains active and after the failover', () => {
     const status = seedStatus();
     status.cluster.createdAtMs = Date.UTC(2019, 3, 10, 0, 12);
-    expect(renderClusterDomainsStatus(status, false, 'America/Los_Angeles')).toBe(
+    expect(renderClusterDomainsStatus(status, [], false, 'America/Los_Angeles')).toBe(
       'NAME            ACTIVE                    INACTIVE   CREATED\npx-dr-cluster   [us-east-1a us-east-1b]   []         09 Apr 19 17:12 PDT\n',
     );
     status.domains = [
       { name: 'us-east-1a', state: 'Inactive', nodes: 3, updatedAtMs: 0 },
       { name: 'us-east-1b', state: 'Active', nodes: 3, updatedAtMs: 0 },
     ];
-    expect(renderClusterDomainsStatus(status, false, 'America/Los_Angeles')).toBe(
+    expect(renderClusterDomainsStatus(status, [], false, 'America/Los_Angeles')).toBe(
       'NAME            ACTIVE         INACTIVE       CREATED\npx-dr-cluster   [us-east-1b]   [us-east-1a]   09 Apr 19 17:12 PDT\n',
     );
-    expect(renderClusterDomainsStatus(status, true, 'UTC')).toBe(
+    expect(renderClusterDomainsStatus(status, [], true, 'UTC')).toBe(
       'NAME            LOCAL-DOMAIN   ACTIVE                INACTIVE                 CREATED\n' +
         'px-dr-cluster   us-east-1b     us-east-1b (InSync)   us-east-1a (NotInSync)   10 Apr 19 00:12 UTC\n',
     );
+  });
+
+  it("syncStatus follows stork's rule over the volumes' replica sets", () => {
+    const status = seedStatus();
+    const [a, b] = ['us-east-1a', 'us-east-1b'].map((domain) =>
+      status.nodes.filter((node) => node.domain === domain).map((node) => node.id),
+    );
+    const a1 = a?.[0] ?? '';
+    const b1 = b?.[0] ?? '';
+    const infos = (volumes: Parameters<typeof clusterDomainsStatus>[1]): string[] =>
+      clusterDomainsStatus(status, volumes).status.clusterDomainInfos.map((info) => `${info.name} ${info.syncStatus}`);
+    // A create-set replica of us-east-1a missing from the current set: us-east-1a still resyncs.
+    expect(infos([{ createSet: [a1, b1], currentSet: [b1] }])).toEqual([
+      'us-east-1a SyncInProgress',
+      'us-east-1b InSync',
+    ]);
+    expect(infos([{ createSet: [a1, b1], currentSet: [b1, a1] }])).toEqual(['us-east-1a InSync', 'us-east-1b InSync']);
+    // Stork compares the sets' lengths only: equal lengths are skipped even when the members differ.
+    expect(infos([{ createSet: [a1, b1], currentSet: [b1, 'elsewhere'] }])).toEqual([
+      'us-east-1a InSync',
+      'us-east-1b InSync',
+    ]);
+    // The volumes could not be listed: unknown, as stork answers when its enumeration fails.
+    expect(infos(undefined)).toEqual(['us-east-1a SyncStatusUnknown', 'us-east-1b SyncStatusUnknown']);
+    // An inactive domain's missing replica is no sync in progress: it stays NotInSync.
+    status.domains = [
+      { name: 'us-east-1a', state: 'Inactive', nodes: 3, updatedAtMs: 0 },
+      { name: 'us-east-1b', state: 'Active', nodes: 3, updatedAtMs: 0 },
+    ];
+    expect(infos([{ createSet: [a1, b1], currentSet: [b1] }])).toEqual(['us-east-1a NotInSync', 'us-east-1b InSync']);
   });
 
   it('get clusterdomainupdate', () => {

@@ -104,6 +104,7 @@ export class NodeAgent {
       status: () => this.core.status(runtime.clock.nowMs()),
       frameKey: () => this.core.key,
       onRejected,
+      onUsage: (bytes) => this.core.noteStorageUsed(bytes),
     });
   }
 

@@ -119,6 +119,8 @@ export class AgentCore {
   private view: QuorumView;
   private cluster: ParsedCluster | undefined;
   private usedBytes = 0;
+  /** Bytes this node's volume replicas hold (told by the shell): part of the pool's used bytes. */
+  private storageUsedBytes = 0;
   private generation = 0;
   private sequence = 0;
   private joinRetryDelayMs = RETRY_DELAY_MS_MIN;
@@ -183,7 +185,13 @@ export class AgentCore {
     }
     this.countersMoved = false;
     this.current ??= this.statusBuilder.build(
-      { self: this.self, view: this.view, cluster: this.cluster, usedBytes: this.usedBytes, counters: this.counters },
+      {
+        self: this.self,
+        view: this.view,
+        cluster: this.cluster,
+        usedBytes: this.usedBytes + this.storageUsedBytes,
+        counters: this.counters,
+      },
       nowMs,
     );
     return this.current;
@@ -247,16 +255,24 @@ export class AgentCore {
     }
     const self = this.view.self;
     if (!self.serving) return { ok: false, code: 'FENCED', reason: `storage fenced: ${self.status}: ${self.reason}` };
-    if (this.usedBytes + bytes > this.poolCapacityBytes) {
+    const usedBytes = this.usedBytes + this.storageUsedBytes;
+    if (usedBytes + bytes > this.poolCapacityBytes) {
       return {
         ok: false,
         code: 'POOL_FULL',
-        reason: `pool full: ${this.usedBytes} + ${bytes} > ${this.poolCapacityBytes} bytes`,
+        reason: `pool full: ${usedBytes} + ${bytes} > ${this.poolCapacityBytes} bytes`,
       };
     }
     this.usedBytes += bytes;
     this.current = undefined;
-    return { ok: true, usedBytes: this.usedBytes };
+    return { ok: true, usedBytes: this.usedBytes + this.storageUsedBytes };
+  }
+
+  /** The bytes this node's volume replicas hold changed (the shell tells it): the status shows them as used. */
+  noteStorageUsed(bytes: number): void {
+    if (bytes === this.storageUsedBytes) return;
+    this.storageUsedBytes = bytes;
+    this.current = undefined;
   }
 
   /**

@@ -112,6 +112,7 @@ export function nodeEntryFor(
     storageless: config.storageless,
     poolCapacityBytes: poolCapacityBytesOf(config),
     poolUsedBytes: previous?.poolUsedBytes ?? 0,
+    volumeUsedBytes: previous?.volumeUsedBytes ?? 0,
     version: config.version,
     decommissioned: false,
   };

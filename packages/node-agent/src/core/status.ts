@@ -144,7 +144,7 @@ export class StatusBuilder {
         gossipState: node.gossipState,
         storageStatus: status === 'Online' ? 'Up' : 'Down',
         reason: shownReason(node, self),
-        usedBytes: thisNode ? usedBytes : (entry?.poolUsedBytes ?? 0),
+        usedBytes: thisNode ? usedBytes : (entry?.poolUsedBytes ?? 0) + (entry?.volumeUsedBytes ?? 0),
         capacityBytes: entry?.poolCapacityBytes ?? 0,
         version: entry?.version ?? '',
         storageless: entry?.storageless ?? false,

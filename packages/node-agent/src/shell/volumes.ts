@@ -1,3 +1,4 @@
+import { UsagePublisher } from './usage.js';
 import { isKvdbError, type Kvdb, type Watch } from '@pxsim/kvdb-client';
 import type { Clock, Timer } from '@pxsim/runtime';
 import {
@@ -58,6 +59,8 @@ export interface VolumeShellOptions {
   /** The cluster's frame key once known (heartbeat and replication frames are sealed with it). */
   frameKey(): FrameKey | undefined;
   onRejected(key: string, problem: string, consequence: string): void;
+  /** The bytes this node's replicas hold changed (the status shows them as used). */
+  onUsage(bytes: number): void;
 }
 
 /**
@@ -76,6 +79,8 @@ export class VolumeShell {
   private running = false;
   private lastStatus: AgentStatus | undefined;
   private servingKey = '';
+  private usage = 0;
+  private readonly usagePublisher: UsagePublisher;
   readonly counters = { framesReceived: 0, framesDropped: 0, framesSent: 0, recordsRejected: 0 };
 
   constructor(private readonly options: VolumeShellOptions) {
@@ -85,6 +90,13 @@ export class VolumeShell {
       timing: storageTiming(options.config.timingProfile),
       store: options.store ?? new MemoryBlockStore(),
     });
+    this.usagePublisher = new UsagePublisher(
+      options.kvdb,
+      options.clock,
+      options.nodeId,
+      () => this.usage,
+      (key, problem, consequence) => options.onRejected(key, problem, consequence),
+    );
   }
 
   /** Listens on the replication port (before the agent joins: frames before then are dropped, unauthenticated). */
@@ -97,6 +109,8 @@ export class VolumeShell {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.noteUsage();
+    this.usagePublisher.start();
     this.statusChanged();
     this.loadRecords();
     this.startWatch();
@@ -104,6 +118,7 @@ export class VolumeShell {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.usagePublisher.stop();
     this.watch?.cancel();
     this.tickTimer?.timer.cancel();
     for (const [opId, done] of this.callbacks) {
@@ -218,6 +233,14 @@ export class VolumeShell {
     }
     for (const event of ready.events ?? []) this.options.log('info', `volume ${event.volumeId}: ${event.what}`);
     if (ready.tickAtMs !== undefined) this.scheduleTick(ready.tickAtMs);
+    this.noteUsage();
+  }
+
+  private noteUsage(): void {
+    const bytes = this.storage.usedBytes();
+    if (bytes === this.usage) return;
+    this.usage = bytes;
+    this.options.onUsage(bytes);
   }
 
   private send(to: string, message: Parameters<typeof encodeReplication>[2]): void {

@@ -61,6 +61,8 @@ export const nodeEntrySchema = z.object({
   storageless: z.boolean(),
   poolCapacityBytes: z.number().nonnegative(),
   poolUsedBytes: z.number().nonnegative(),
+  /** Bytes the node's volume replicas hold, as it last published them (entries of older agents lack it: 0). */
+  volumeUsedBytes: z.number().nonnegative().default(0),
   version: z.string(),
   decommissioned: z.boolean(),
 });
