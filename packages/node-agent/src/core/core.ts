@@ -5,6 +5,7 @@ import { AcceptedFrames, clusterTagOf, decodeFrame, encodeFrame, frameKey, type 
 import { clusterParser, type ParsedCluster } from '../wire/layout.js';
 import { frameVerdict, outgoingFrame, type FrameFilterContext } from './frame-filter.js';
 import { domainChanges, nodeStatusChanges, phaseChanges } from './events.js';
+import { PoolUsage, writeRefusal } from './pool.js';
 import { nextRetryDelayMs, poolCapacityBytesOf, RETRY_DELAY_MS_MIN } from './join.js';
 import { AliveRecordWatch } from './alive.js';
 import { kvdbLostProblem, PeerList, RejectionLog } from './memo.js';
@@ -114,13 +115,10 @@ export class AgentCore {
   private readonly random: () => number;
   private readonly parse = clusterParser();
   private readonly statusBuilder: StatusBuilder;
-  private readonly poolCapacityBytes: number;
+  private readonly pool: PoolUsage;
   private self: SelfPhase;
   private view: QuorumView;
   private cluster: ParsedCluster | undefined;
-  private usedBytes = 0;
-  /** Bytes this node's volume replicas hold (told by the shell): part of the pool's used bytes. */
-  private storageUsedBytes = 0;
   private generation = 0;
   private sequence = 0;
   private joinRetryDelayMs = RETRY_DELAY_MS_MIN;
@@ -150,7 +148,7 @@ export class AgentCore {
     this.config = options.config;
     this.nodeId = options.nodeId;
     this.random = options.random;
-    this.poolCapacityBytes = poolCapacityBytesOf(options.config);
+    this.pool = new PoolUsage(poolCapacityBytesOf(options.config));
     this.pauses = new PauseWatch(options.timing);
     this.peers = new PeerList(options.nodeId);
     const engineOptions = { selfId: options.nodeId, mode: options.config.quorumMode, timing: options.timing };
@@ -160,7 +158,7 @@ export class AgentCore {
     this.statusBuilder = new StatusBuilder({
       config: options.config,
       kvdbDescription: options.kvdbDescription,
-      poolCapacityBytes: this.poolCapacityBytes,
+      poolCapacityBytes: this.pool.capacityBytes,
     });
   }
 
@@ -168,12 +166,12 @@ export class AgentCore {
     return this.self.phase;
   }
 
-  /** The cluster UUID of the last cluster read (undefined before one, or while the kvdb has no info record). */
   /** The cluster's frame key, once the cluster record was read (replication frames are sealed with it too). */
   get key(): FrameKey | undefined {
     return this.frameKey;
   }
 
+  /** The cluster UUID of the last cluster read (undefined before one, or while the kvdb has no info record). */
   get clusterUuid(): string | undefined {
     return this.cluster?.info?.clusterUuid;
   }
@@ -189,7 +187,7 @@ export class AgentCore {
         self: this.self,
         view: this.view,
         cluster: this.cluster,
-        usedBytes: this.usedBytes + this.storageUsedBytes,
+        usedBytes: this.pool.usedBytes,
         counters: this.counters,
       },
       nowMs,
@@ -250,29 +248,14 @@ export class AgentCore {
 
   /** A write to the pool: acknowledged only while this node serves (the shell calls `advance(now)` first). */
   write(bytes: number): WriteResult {
-    if (this.self.phase !== 'running') {
-      return { ok: false, code: 'NOT_READY', reason: this.self.phaseReason || this.self.phase };
-    }
-    const self = this.view.self;
-    if (!self.serving) return { ok: false, code: 'FENCED', reason: `storage fenced: ${self.status}: ${self.reason}` };
-    const usedBytes = this.usedBytes + this.storageUsedBytes;
-    if (usedBytes + bytes > this.poolCapacityBytes) {
-      return {
-        ok: false,
-        code: 'POOL_FULL',
-        reason: `pool full: ${usedBytes} + ${bytes} > ${this.poolCapacityBytes} bytes`,
-      };
-    }
-    this.usedBytes += bytes;
-    this.current = undefined;
-    return { ok: true, usedBytes: this.usedBytes + this.storageUsedBytes };
+    const result = writeRefusal(this.self, this.view.self) ?? this.pool.write(bytes);
+    if (result.ok) this.current = undefined;
+    return result;
   }
 
   /** The bytes this node's volume replicas hold changed (the shell tells it): the status shows them as used. */
   noteStorageUsed(bytes: number): void {
-    if (bytes === this.storageUsedBytes) return;
-    this.storageUsedBytes = bytes;
-    this.current = undefined;
+    if (this.pool.noteVolumes(bytes)) this.current = undefined;
   }
 
   /**
@@ -318,7 +301,7 @@ export class AgentCore {
         if (this.self.phase !== 'waiting for kvdb') return; // stopped while the last kvdb call was on its way
         this.joinRetryDelayMs = RETRY_DELAY_MS_MIN;
         this.generation = input.generation;
-        this.usedBytes = input.usedBytes;
+        this.pool.restore(input.usedBytes);
         this.setPhase('running', '', input.atMs);
         this.ready().runLoopsFirstHeartbeatInMs = Math.floor(this.random() * this.engine.timing.heartbeatIntervalMs);
         break;
