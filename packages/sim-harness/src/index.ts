@@ -54,6 +54,7 @@ export {
   type ScenarioRun,
 } from './scenario.js';
 export { runScenarioReal, type RealRunOptions } from './scenario-real.js';
+export { DATA_STEP_KINDS, type DataStep } from './scenario-data.js';
 export {
   renderTimeline,
   blockOpsTimeline,

@@ -71,6 +71,15 @@ export class NodeLifecycle {
   }
 
   /** Nodes with a process that is not paused. */
+  /** Runs `work` in node `ip`'s process now; false when it is not running or paused. */
+  inNode(ip: string, work: (agent: NodeAgent) => void): boolean {
+    const node = this.nodes.get(ip);
+    const agent = node?.agent;
+    if (agent === undefined || node?.clock === undefined || node.clock.paused) return false;
+    node.clock.run(() => work(agent));
+    return true;
+  }
+
   running(): SimNode[] {
     return [...this.nodes.values()].filter((node) => node.agent !== undefined && node.clock?.paused !== true);
   }

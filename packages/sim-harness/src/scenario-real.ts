@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import { isNetworkFault, type Fault, type NetworkFault } from '@pxsim/runtime';
+import { clusterSyncStatuses } from '@pxsim/node-agent';
+import type { SyncStatus } from '@pxsim/storage';
+import { DataSteps, SYNC_SAMPLE_MS, type DataStep, type DriverResult, type VolumeDriver } from './scenario-data.js';
 import {
+  dataSummary,
   describeStep,
   nodeLabels,
   resolveGroup,
+  runDataStep,
   ScenarioError,
   type Scenario,
   type ScenarioRun,
@@ -94,17 +99,27 @@ class RealCluster {
   }
 
   async api(target: RealNode, path: string, init: RequestInit = {}): Promise<unknown> {
+    const { status, body } = await this.request(target, path, init);
+    if (status >= 400) throw new ScenarioError(`${target.label} ${path}: ${status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  /** A request to a node's API: its HTTP status and JSON body (network errors throw). */
+  async request(
+    target: RealNode,
+    path: string,
+    init: RequestInit = {},
+    timeoutMs = 3000,
+  ): Promise<{ status: number; body: unknown }> {
     const response = await fetch(`http://${target.ip}:9001${path}`, {
       ...init,
       headers: {
         authorization: `Bearer ${TOKEN}`,
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      signal: AbortSignal.timeout(3000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
-    const body: unknown = await response.json();
-    if (!response.ok) throw new ScenarioError(`${target.label} ${path}: ${response.status} ${JSON.stringify(body)}`);
-    return body;
+    return { status: response.status, body: await response.json() };
   }
 
   private record(target: RealNode, state: string): void {
@@ -279,9 +294,10 @@ async function expectReal(
   }
 }
 
-async function runRealStep(cluster: RealCluster, step: ScenarioStep): Promise<void> {
+async function runRealStep(cluster: RealCluster, data: DataSteps, step: ScenarioStep, atMs: number): Promise<void> {
   if ('fault' in step) await applyRealFault(cluster, step.fault);
   else if ('wait' in step) await sleep(step.wait);
+  else if ('data' in step) await runDataStep(data, step.data, `real run at ${atMs} ms`);
   else await expectReal(cluster, step.expect);
 }
 
@@ -296,16 +312,149 @@ export async function runScenarioReal(scenario: Scenario, options: RealRunOption
   const cluster = new RealCluster(scenario, options, root, etcd);
   const timeline: string[] = [];
   const started = Date.now();
+  const data = new DataSteps(new RealDriver(cluster), (group) => resolveGroup(scenario, group));
+  const sampler = new Sampler(data);
   try {
     for (const step of scenario.steps) {
       timeline.push(`${Date.now() - started} ms: ${describeStep(step)}`);
-      await runRealStep(cluster, step);
+      await runRealStep(cluster, data, step, Date.now() - started);
     }
     await sleep(300);
   } finally {
+    await sampler.stop();
     await cluster.stop();
     await etcd.stop();
     rmSync(root, { recursive: true, force: true });
   }
-  return { transitions: cluster.transitions, timeline };
+  const run = { transitions: cluster.transitions, ...dataSummary(data), timeline };
+  timeline.push(...run.io.findings.map((finding) => `VIOLATION ${finding.check}: ${finding.detail}`));
+  return run;
+}
+
+/** Samples every domain's syncStatus every `SYNC_SAMPLE_MS` (one look at a time) until stopped. */
+class Sampler {
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(data: DataSteps) {
+    this.done = (async () => {
+      while (!this.stopped) {
+        await data.sample().catch(() => undefined);
+        await sleep(SYNC_SAMPLE_MS);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+interface VolumeJson {
+  id: string;
+  attached_on: string;
+  runtime_state: Array<{ runtime_state: { ReplicaSetCreateMid: string; ReplicaSetCurrMid: string } }>;
+}
+
+const idsOf = (text: string | undefined): string[] => (text ?? '').split(',').filter((id) => id !== '');
+const setsOf = (volume: VolumeJson): { createSet: string[]; currentSet: string[] } => ({
+  createSet: idsOf(volume.runtime_state[0]?.runtime_state.ReplicaSetCreateMid),
+  currentSet: idsOf(volume.runtime_state[0]?.runtime_state.ReplicaSetCurrMid),
+});
+
+/** The data steps' way into px-node processes: their REST API (`/v1/volumes…`), as pxctl and an application use it. */
+class RealDriver implements VolumeDriver {
+  constructor(private readonly cluster: RealCluster) {}
+
+  now(): number {
+    return Date.now();
+  }
+
+  async pass(ms: number): Promise<void> {
+    await sleep(ms);
+  }
+
+  private async call(node: RealNode, path: string, init: RequestInit = {}, timeoutMs = 5000): Promise<DriverResult> {
+    try {
+      const { status, body } = await this.cluster.request(node, path, init, timeoutMs);
+      if (status < 400) return { ok: true, value: JSON.stringify(body) };
+      const error = (body as { error?: { code?: string; message?: string; outcome?: string } }).error;
+      return {
+        ok: false,
+        reason: `${status} ${error?.code ?? ''}: ${error?.message ?? JSON.stringify(body)}`,
+        unknown: error?.outcome === 'unknown' || status >= 500,
+      };
+    } catch (error) {
+      return { ok: false, reason: error instanceof Error ? error.message : String(error), unknown: true };
+    }
+  }
+
+  private async volume(name: string): Promise<VolumeJson | undefined> {
+    for (const node of this.cluster.running()) {
+      const result = await this.call(node, `/v1/volumes/${encodeURIComponent(name)}`);
+      if (result.ok) return JSON.parse(result.value) as VolumeJson;
+    }
+    return undefined;
+  }
+
+  private labelOfId(id: string): string | undefined {
+    return [...this.cluster.nodes.values()].find((node) => node.nodeId === id)?.label;
+  }
+
+  async create(step: Extract<DataStep, { kind: 'volume' }>): Promise<DriverResult> {
+    const via = this.cluster.running()[0];
+    if (via === undefined) return { ok: false, reason: 'no node runs' };
+    const body = JSON.stringify({ name: step.name, size: step.sizeGiB, repl: step.repl });
+    return this.call(via, '/v1/volumes', { method: 'POST', body });
+  }
+
+  async attach(volume: string, node: string): Promise<DriverResult> {
+    return this.call(
+      this.cluster.node(node),
+      `/v1/volumes/${encodeURIComponent(volume)}/attach`,
+      { method: 'POST' },
+      30_000,
+    );
+  }
+
+  async detach(volume: string, node: string): Promise<DriverResult> {
+    return this.call(this.cluster.node(node), `/v1/volumes/${encodeURIComponent(volume)}/detach`, { method: 'POST' });
+  }
+
+  async attachedOn(volume: string): Promise<string | undefined> {
+    const found = await this.volume(volume);
+    return found === undefined || found.attached_on === '' ? undefined : this.labelOfId(found.attached_on);
+  }
+
+  async inCurrentSet(volume: string, node: string): Promise<boolean> {
+    const found = await this.volume(volume);
+    const id = this.cluster.node(node).nodeId;
+    return found !== undefined && id !== undefined && setsOf(found).currentSet.includes(id);
+  }
+
+  async write(node: string, volume: string, block: number, value: string): Promise<DriverResult> {
+    const body = JSON.stringify({ data: Buffer.from(value).toString('base64') });
+    const path = `/v1/volumes/${encodeURIComponent(volume)}/blocks/${block}`;
+    return this.call(this.cluster.node(node), path, { method: 'PUT', body });
+  }
+
+  async read(node: string, volume: string, block: number): Promise<DriverResult> {
+    const result = await this.call(
+      this.cluster.node(node),
+      `/v1/volumes/${encodeURIComponent(volume)}/blocks/${block}`,
+    );
+    if (!result.ok) return result;
+    const { data } = JSON.parse(result.value) as { data: string };
+    return { ok: true, value: Buffer.from(data, 'base64').toString() };
+  }
+
+  async syncStatuses(): Promise<Map<string, SyncStatus> | undefined> {
+    const via = this.cluster.running()[0];
+    if (via === undefined) return undefined;
+    const status = (await this.cluster.api(via, '/v1/cluster')) as Parameters<typeof clusterSyncStatuses>[0];
+    const listed = await this.call(via, '/v1/volumes');
+    const volumes = listed.ok ? (JSON.parse(listed.value) as { volumes: VolumeJson[] }).volumes.map(setsOf) : undefined;
+    return clusterSyncStatuses(status, volumes);
+  }
 }

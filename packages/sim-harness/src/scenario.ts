@@ -1,6 +1,18 @@
 import { parse } from 'yaml';
 import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
 import { formatFault, mapTargets, parseFaultText, type Fault } from '@pxsim/runtime';
+import type { Finding } from '@pxsim/checkers';
+import type { SyncStatus } from '@pxsim/storage';
+import {
+  DATA_STEP_KINDS,
+  DataStepError,
+  DataSteps,
+  describeDataStep,
+  parseDataStep,
+  SYNC_SAMPLE_MS,
+  type DataStep,
+} from './scenario-data.js';
+import { VirtualDriver } from './scenario-virtual.js';
 import { Simulation } from './simulation.js';
 
 /**
@@ -10,7 +22,10 @@ import { Simulation } from './simulation.js';
  * `latency: {ms, jitterMs}`, `kvdbCut`, `heal: true`, `deactivate`, `activate`).
  */
 export type ScenarioStep =
-  { fault: Fault } | { wait: number } | { expect: { nodes: string; status: string; withinMs: number } };
+  | { fault: Fault }
+  | { wait: number }
+  | { expect: { nodes: string; status: string; withinMs: number } }
+  | { data: DataStep };
 
 export interface Scenario {
   name: string;
@@ -39,6 +54,7 @@ const STEP_KINDS = [
   'activate',
   'wait',
   'expect',
+  ...DATA_STEP_KINDS,
 ];
 const STATUSES = ['Online', 'Offline', 'Out of Quorum', 'Initializing'];
 
@@ -87,7 +103,36 @@ function scenarioFault(kind: string, value: unknown, where: string): Fault {
 export function describeStep(step: ScenarioStep): string {
   if ('fault' in step) return formatFault(step.fault);
   if ('wait' in step) return `wait ${step.wait} ms`;
+  if ('data' in step) return describeDataStep(step.data);
   return `expect ${step.expect.nodes} ${step.expect.status} within ${step.expect.withinMs} ms`;
+}
+
+function dataStep(kind: string, value: unknown, where: string): DataStep {
+  try {
+    return parseDataStep(kind, value, where);
+  } catch (error) {
+    if (error instanceof DataStepError) throw new ScenarioError(error.message);
+    throw error;
+  }
+}
+
+/** Data steps name groups and domains of the cluster: an unknown one is refused before anything runs. */
+function checkDataGroups(scenario: Scenario, file: string): void {
+  scenario.steps.forEach((step, index) => {
+    if (!('data' in step)) return;
+    const where = `${file}: step ${index + 1}`;
+    if (step.data.kind === 'attach') {
+      try {
+        resolveGroup(scenario, step.data.on);
+      } catch (error) {
+        throw new ScenarioError(`${where}: attach on ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (step.data.kind === 'sync' && !scenario.cluster.domains.includes(step.data.domain))
+      throw new ScenarioError(
+        `${where}: sync names domain "${step.data.domain}", not one of ${scenario.cluster.domains.join(', ')}`,
+      );
+  });
 }
 
 /** Reads a scenario file; any problem names the step and what is wrong. */
@@ -145,20 +190,40 @@ export function parseScenario(text: string, file: string): Scenario {
     if (kind === 'wait' && (typeof value !== 'number' || value < 0))
       throw new ScenarioError(`${where}: wait takes a number of ms`);
     if (kind === 'wait') return { wait: value as number };
+    if (DATA_STEP_KINDS.includes(kind)) return { data: dataStep(kind, value, where) };
     if (kind === 'expect') return { expect: value as { nodes: string; status: string; withinMs: number } };
     return { fault: scenarioFault(kind, value, where) };
   });
-  return {
+  const scenario: Scenario = {
     name: typeof object.name === 'string' ? object.name : file,
     cluster: { domains: domains as string[], nodesPerDomain, witness: cluster['witness'] === true, quorumMode, timing },
     steps,
   };
+  checkDataGroups(scenario, file);
+  return scenario;
 }
 
-/** What a run produced: each node's sequence of states (labelled domain/index), and a readable timeline. */
+/**
+ * What a run produced: each node's sequence of states (labelled domain/index), each domain's sequence of syncStatus
+ * values as sampled, the data steps' block operations and what the data checkers found in them, and a timeline.
+ */
 export interface ScenarioRun {
   transitions: Record<string, string[]>;
+  sync: Record<string, SyncStatus[]>;
+  io: { operations: number; acknowledgedWrites: number; findings: Finding[] };
   timeline: string[];
+}
+
+/** The data part of a run's result. */
+export function dataSummary(data: DataSteps): Pick<ScenarioRun, 'sync' | 'io'> {
+  return {
+    sync: Object.fromEntries(data.sync.seen),
+    io: {
+      operations: data.ops.length,
+      acknowledgedWrites: data.ops.filter((op) => op.kind === 'write' && op.outcome === 'ok').length,
+      findings: data.findings(),
+    },
+  };
 }
 
 /** Node labels `domain/i` (1-based) in topology order. */
@@ -210,7 +275,7 @@ async function expectStates(
   }
 }
 
-/** Runs a scenario in virtual time on the simulator. */
+/** Runs a scenario in virtual time on the simulator (its data steps are the only volume I/O). */
 export async function runScenarioVirtual(scenario: Scenario, seed: number): Promise<ScenarioRun> {
   const sim = new Simulation({
     seed,
@@ -219,29 +284,60 @@ export async function runScenarioVirtual(scenario: Scenario, seed: number): Prom
     witness: scenario.cluster.witness,
     quorumMode: scenario.cluster.quorumMode,
     timing: scenario.cluster.timing,
+    volumeIo: false,
   });
   const labels = nodeLabels(scenario);
   const ipOf = new Map(labels.map((label, index) => [label, sim.specs[index]?.ip ?? '']));
-  const labelOf = new Map([...ipOf].map(([label, ip]) => [ip, label]));
   const ips = (group: string): string[] => resolveGroup(scenario, group).map((label) => ipOf.get(label) ?? '');
+  const driver = new VirtualDriver(sim, ipOf);
+  const data = new DataSteps(driver, (group) => resolveGroup(scenario, group));
   const timeline: string[] = [];
+  const sample = (): void => {
+    const statuses = driver.syncStatusesNow();
+    if (statuses !== undefined) data.sync.note(statuses);
+    sim.scheduler.setTimer(SYNC_SAMPLE_MS, sample);
+  };
+  sample();
   try {
     for (const step of scenario.steps) {
       timeline.push(`${sim.nowMs} ms: ${describeStep(step)}`);
       if ('fault' in step) await sim.apply([mapTargets(step.fault, (groups) => groups.flatMap(ips))]);
       else if ('wait' in step) await sim.run(step.wait);
+      else if ('data' in step) await runDataStep(data, step.data, `virtual run at ${sim.nowMs} ms`);
       else await expectStates(sim, step.expect, ips(step.expect.nodes));
     }
   } finally {
     await sim.dispose();
   }
+  const run = { transitions: virtualTransitions(sim, labels, ipOf), ...dataSummary(data), timeline };
+  if (sim.violations.length > 0)
+    timeline.push(...sim.violations.map((violation) => `VIOLATION ${violation.check}: ${violation.detail}`));
+  timeline.push(...run.io.findings.map((finding) => `VIOLATION ${finding.check}: ${finding.detail}`));
+  return run;
+}
+
+/** Runs a data step; a failure names where the run was. */
+export async function runDataStep(data: DataSteps, step: DataStep, where: string): Promise<void> {
+  try {
+    await data.run(step);
+  } catch (error) {
+    if (error instanceof DataStepError)
+      throw new ScenarioError(`${where}: ${describeDataStep(step)}: ${error.message}`);
+    throw error;
+  }
+}
+
+function virtualTransitions(
+  sim: Simulation,
+  labels: string[],
+  ipOf: ReadonlyMap<string, string>,
+): Record<string, string[]> {
+  const labelOf = new Map([...ipOf].map(([label, ip]) => [ip, label]));
   const transitions: Record<string, string[]> = Object.fromEntries(labels.map((label) => [label, []]));
   for (const entry of sim.history) {
     if (entry.kind !== 'state') continue;
     const label = labelOf.get(entry.node);
     if (label !== undefined) transitions[label]?.push(entry.to);
   }
-  if (sim.violations.length > 0)
-    timeline.push(...sim.violations.map((violation) => `VIOLATION ${violation.check}: ${violation.detail}`));
-  return { transitions, timeline };
+  return transitions;
 }

@@ -263,6 +263,9 @@ export class Simulation {
     return this.lifecycle.nodes.get(ip)?.agent;
   }
 
+  /** Runs `work` in node `ip`'s process now; false when it is not running or paused. */
+  inNode = (ip: string, work: (agent: NodeAgent) => void): boolean => this.lifecycle.inNode(ip, work);
+
   // ---- faults: the vocabulary of @pxsim/runtime ----------------------------------------------------------------
 
   /**
