@@ -13,6 +13,8 @@ export interface BlockOp {
   /** Undefined when the outcome is unknown (no answer before the client's timeout). */
   completeMs?: number;
   outcome: 'ok' | 'failed' | 'unknown';
+  /** The node the client sent it to (the coordinator it knew), when recorded. */
+  via?: string;
 }
 
 export type LinearizabilityResult =
@@ -176,14 +178,16 @@ function shrink(ops: readonly BlockOp[], budget: number): BlockOp[] {
   return slice;
 }
 
+const through = (op: BlockOp): string => (op.via === undefined ? '' : ` through ${op.via}`);
+
 function describe(op: BlockOp): string {
   const when =
     op.completeMs === undefined
       ? `invoked at ${op.invokeMs} ms, no answer (outcome unknown)`
       : `invoked at ${op.invokeMs} ms, answered at ${op.completeMs} ms`;
   return op.kind === 'write'
-    ? `write #${op.id} of "${op.value}" by ${op.client} (${when})`
-    : `read #${op.id} by ${op.client} returned "${op.value === '' ? '(never written)' : op.value}" (${when})`;
+    ? `write #${op.id} of "${op.value}" by ${op.client}${through(op)} (${when})`
+    : `read #${op.id} by ${op.client}${through(op)} returned "${op.value === '' ? '(never written)' : op.value}" (${when})`;
 }
 
 /** Words for a failing slice: what its last operation saw, and the operations no order of which explains it. */

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
 import {
   blockOpsTimeline,
+  CHECK_NAMES,
   checkSchedules,
+  FAULT_STEP_KINDS,
   eventText,
   runSchedule,
   timelineNodes,
+  type CheckName,
   type CheckResult,
+  type Step,
 } from '@pxsim/sim-harness';
 import type { QuorumMode } from '@pxsim/quorum';
 import { CliError } from './client.js';
@@ -18,6 +22,36 @@ type HtmlTarget = { file: string } | { dir: string } | undefined;
 function parseMode(mode: string): QuorumMode {
   if (mode !== 'safe' && mode !== 'reference') throw new CliError(`--mode ${mode}: use safe or reference`, 2);
   return mode;
+}
+
+/** `--faults a,b` and `--fail-on X,Y`: names checked against the lists they come from. */
+export interface ScheduleFilters {
+  faults?: string;
+  failOn?: string;
+  witness?: string;
+}
+
+function listOf<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) throw new CliError(`${flag} needs at least one name (${known.join(', ')})`, 2);
+  return names.map((name) => {
+    const found = known.find((candidate) => candidate === name);
+    if (found === undefined) throw new CliError(`${flag}: unknown "${name}"; known: ${known.join(', ')}`, 2);
+    return found;
+  });
+}
+
+function filtersOf(options: ScheduleFilters): { faults?: Step['kind'][]; failOn?: CheckName[]; witness?: boolean } {
+  if (options.witness !== undefined && options.witness !== 'yes' && options.witness !== 'no')
+    throw new CliError(`--witness ${options.witness}: use yes or no`, 2);
+  return {
+    ...(options.witness === undefined ? {} : { witness: options.witness === 'yes' }),
+    ...(options.faults === undefined ? {} : { faults: listOf('--faults', options.faults, FAULT_STEP_KINDS) }),
+    ...(options.failOn === undefined ? {} : { failOn: listOf('--fail-on', options.failOn, CHECK_NAMES) }),
+  };
 }
 
 async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: HtmlTarget): Promise<void> {
@@ -61,9 +95,10 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: Html
 /** `pxsim replay`: the exact failing case of a property run, with its history. */
 export async function replay(
   io: Io,
-  options: { seed: string; path: string; mode: string; replayPath?: string; html?: string },
+  options: { seed: string; path: string; mode: string; replayPath?: string; html?: string } & ScheduleFilters,
 ): Promise<void> {
   const mode = parseMode(options.mode);
+  const filters = filtersOf(options);
   const html = options.html === undefined ? undefined : { file: checkHtmlPath(options.html, '--html') };
   const seed = Number(options.seed);
   if (!Number.isInteger(seed)) throw new CliError(`--seed ${options.seed} is not a whole number`, 2);
@@ -77,6 +112,7 @@ export async function replay(
     seed,
     path: options.path,
     ...(options.replayPath === undefined ? {} : { replayPath: options.replayPath }),
+    ...filters,
   });
   await report(io, mode, result, html);
 }
@@ -84,9 +120,10 @@ export async function replay(
 /** `pxsim check`: random fault schedules against the real agents in virtual time, with a progress line. */
 export async function check(
   io: Io,
-  options: { runs: string; mode: string; seed?: string; htmlDir?: string },
+  options: { runs: string; mode: string; seed?: string; htmlDir?: string } & ScheduleFilters,
 ): Promise<void> {
   const mode = parseMode(options.mode);
+  const filters = filtersOf(options);
   const html = options.htmlDir === undefined ? undefined : { dir: checkHtmlDir(options.htmlDir, '--html-dir') };
   const runs = Number(options.runs);
   if (!Number.isInteger(runs) || runs < 1)
@@ -98,6 +135,7 @@ export async function check(
     mode,
     numRuns: runs,
     ...(seed === undefined ? {} : { seed }),
+    ...filters,
     onProgress: (line) => io.err(`${line}\n`),
     progressEveryMs: 5000,
   });

@@ -5,6 +5,7 @@ import { CliError, SIM_LOG_LEVELS, stateDir, type SimLogLevel } from './client.j
 import { addObjectCommands, processIo, program, type Io } from './commands.js';
 import { addFaultCommands } from './fault-command.js';
 import { failoverScenario } from './scenario.js';
+import type { ScheduleFilters } from './explore.js';
 import type { SimOptions } from './sim.js';
 
 /** A flag's value must follow its name rule (wire/names.ts); the refusal names the flag and the rule. */
@@ -162,7 +163,10 @@ export function pxsim(io: Io = processIo): Command {
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
     .option('--seed <n>', 'fast-check seed (default: random, printed)')
     .option('--html-dir <dir>', "write a failure's timeline (one HTML page per failing schedule) into this directory")
-    .action(async (options: { runs: string; mode: string; seed?: string; htmlDir?: string }) =>
+    .option('--faults <kinds>', 'only these fault steps, comma-separated (default all; e.g. witness-bridge,crash)')
+    .option('--fail-on <checks>', 'only these checks fail a schedule, comma-separated (default all; e.g. LIN,RPO)')
+    .option('--witness <yes|no>', 'every schedule with or without a witness node (default: drawn per schedule)')
+    .action(async (options: { runs: string; mode: string; seed?: string; htmlDir?: string } & ScheduleFilters) =>
       (await import('./explore.js')).check(io, options),
     );
   root
@@ -173,8 +177,13 @@ export function pxsim(io: Io = processIo): Command {
     .option('--replay-path <text>', 'the replay path printed with a shrunk failure')
     .option('--mode <mode>', 'quorum mode: safe or reference', 'safe')
     .option('--html <file>', "write the run's timeline as one self-contained HTML page")
-    .action(async (options: { seed: string; path: string; mode: string; replayPath?: string; html?: string }) =>
-      (await import('./explore.js')).replay(io, options),
+    .option('--faults <kinds>', 'the --faults the property run had (printed with the failure)')
+    .option('--fail-on <checks>', 'the --fail-on the property run had (printed with the failure)')
+    .option('--witness <yes|no>', 'the --witness the property run had (printed with the failure)')
+    .action(
+      async (
+        options: { seed: string; path: string; mode: string; replayPath?: string; html?: string } & ScheduleFilters,
+      ) => (await import('./explore.js')).replay(io, options),
     );
   root
     .command('scenario')

@@ -191,6 +191,15 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     expect(cli('pxsim', 'fault', 'partition', 'us-east-1a', 'nowhere').stderr).toContain(
       '"nowhere" is neither a domain',
     );
+    const faults = cli('pxsim', 'check', '--runs', '1', '--faults', 'witness-bridge,meteor');
+    expect(faults.code).toBe(2);
+    expect(faults.stderr).toMatch(/^pxsim: --faults: unknown "meteor"; known: domain-split, witness-bridge, /);
+    expect(cli('pxsim', 'check', '--runs', '1', '--fail-on', 'S9').stderr).toMatch(
+      /--fail-on: unknown "S9"; known: S1/,
+    );
+    expect(cli('pxsim', 'replay', '--seed', '1', '--path', '0', '--witness', 'maybe').stderr).toContain(
+      '--witness maybe: use yes or no',
+    );
     for (const tool of ['pxsim', 'pxctl', 'storkctl']) {
       const help = cli(tool, '--help');
       expect(help.code, tool).toBe(0);

@@ -18,6 +18,8 @@ export {
   type OperatorEvent,
   type CheckEvent,
   type Violation,
+  CHECK_NAMES,
+  type CheckName,
 } from '@pxsim/checkers';
 export { applyStep, resolveStep, type Step } from './nemesis.js';
 export {
@@ -36,6 +38,7 @@ export {
   comboArbitrary,
   replayPathOf,
   stepArbitrary,
+  FAULT_STEP_KINDS,
   type Schedule,
   type CheckOptions,
   type SimulationVariant,

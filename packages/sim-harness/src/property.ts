@@ -33,60 +33,115 @@ const latencyArbitrary: fc.Arbitrary<Step> = fc
 const DOMAIN_A = [0, 1, 2];
 const DOMAIN_B = [3, 4, 5];
 
+/** An entry of the fault steps a schedule draws from: the step kinds it plays, its weight, its arbitrary. */
+interface DrawEntry<T> {
+  kinds: readonly Step['kind'][];
+  weight: number;
+  arbitrary: fc.Arbitrary<T>;
+}
+
 /**
  * Combined faults, each played as one command with time passing inside it (so shrinking keeps them whole): a partial
  * kvdb cut with a deactivation, a pause across a partition and its resume, a one-way cut of a whole domain, the
  * witness bridge held, latency at the limit held.
  */
-export const comboArbitrary: fc.Arbitrary<Step[]> = fc.oneof(
-  fc
-    .tuple(nodeSet, fc.nat({ max: 1 }), runArbitrary)
-    .map(([nodes, domain, run]): Step[] => [{ kind: 'kvdb-cut', nodes }, { kind: 'deactivate', domain }, run]),
-  fc
-    .tuple(nodeIndex, runArbitrary, runArbitrary)
-    .map(([node, during, after]): Step[] => [
-      { kind: 'pause', node },
-      { kind: 'domain-split' },
-      during,
-      { kind: 'resume', node },
-      after,
-    ]),
-  fc
-    .tuple(fc.boolean(), runArbitrary)
-    .map(([aToB, run]): Step[] => [
-      { kind: 'one-way', from: aToB ? DOMAIN_A : DOMAIN_B, to: aToB ? DOMAIN_B : DOMAIN_A },
-      run,
-    ]),
-  runArbitrary.map((run): Step[] => [{ kind: 'witness-bridge' }, run]),
-  fc.tuple(latencyArbitrary, runArbitrary).map(([latency, run]): Step[] => [latency, run]),
-);
+const COMBO_ENTRIES: ReadonlyArray<DrawEntry<Step[]>> = [
+  {
+    kinds: ['kvdb-cut', 'deactivate'],
+    weight: 1,
+    arbitrary: fc
+      .tuple(nodeSet, fc.nat({ max: 1 }), runArbitrary)
+      .map(([nodes, domain, run]): Step[] => [{ kind: 'kvdb-cut', nodes }, { kind: 'deactivate', domain }, run]),
+  },
+  {
+    kinds: ['pause', 'domain-split', 'resume'],
+    weight: 1,
+    arbitrary: fc
+      .tuple(nodeIndex, runArbitrary, runArbitrary)
+      .map(([node, during, after]): Step[] => [
+        { kind: 'pause', node },
+        { kind: 'domain-split' },
+        during,
+        { kind: 'resume', node },
+        after,
+      ]),
+  },
+  {
+    kinds: ['one-way'],
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.boolean(), runArbitrary)
+      .map(([aToB, run]): Step[] => [
+        { kind: 'one-way', from: aToB ? DOMAIN_A : DOMAIN_B, to: aToB ? DOMAIN_B : DOMAIN_A },
+        run,
+      ]),
+  },
+  {
+    kinds: ['witness-bridge'],
+    weight: 1,
+    arbitrary: runArbitrary.map((run): Step[] => [{ kind: 'witness-bridge' }, run]),
+  },
+  {
+    kinds: ['latency'],
+    weight: 1,
+    arbitrary: fc.tuple(latencyArbitrary, runArbitrary).map(([latency, run]): Step[] => [latency, run]),
+  },
+];
+
+const entry = (kind: Step['kind'], weight: number, arbitrary: fc.Arbitrary<Step>): DrawEntry<Step> => ({
+  kinds: [kind],
+  weight,
+  arbitrary,
+});
 
 /** The fault steps a random schedule draws from (weights favour the faults that matter to quorum). */
-export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant<Step>({ kind: 'domain-split' }) },
-  { weight: 3, arbitrary: fc.constant<Step>({ kind: 'witness-bridge' }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('halves' as const), nodes: nodeSet }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('isolate' as const), node: nodeIndex }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('bridge' as const), nodes: nodeSet, bridge: nodeIndex }) },
-  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'majorities-ring' }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('one-way' as const), from: nodeSet, to: nodeSet }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('kvdb-cut' as const), nodes: nodeSet }) },
-  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'kvdb-cut-all' }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), node: nodeIndex }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), node: nodeIndex }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), node: nodeIndex }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), node: nodeIndex }) },
-  { weight: 2, arbitrary: latencyArbitrary },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('loss' as const), percent: fc.integer({ min: 1, max: 60 }) }) },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('duplicate' as const), percent: fc.integer({ min: 1, max: 50 }) }),
-  },
-  { weight: 2, arbitrary: fc.constant<Step>({ kind: 'heal' }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deactivate' as const), domain: fc.nat({ max: 1 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('activate' as const), domain: fc.nat({ max: 1 }) }) },
-  { weight: 5, arbitrary: runArbitrary },
-);
+const STEP_ENTRIES: ReadonlyArray<DrawEntry<Step>> = [
+  entry('domain-split', 3, fc.constant<Step>({ kind: 'domain-split' })),
+  entry('witness-bridge', 3, fc.constant<Step>({ kind: 'witness-bridge' })),
+  entry('halves', 1, fc.record({ kind: fc.constant('halves' as const), nodes: nodeSet })),
+  entry('isolate', 1, fc.record({ kind: fc.constant('isolate' as const), node: nodeIndex })),
+  entry('bridge', 1, fc.record({ kind: fc.constant('bridge' as const), nodes: nodeSet, bridge: nodeIndex })),
+  entry('majorities-ring', 1, fc.constant<Step>({ kind: 'majorities-ring' })),
+  entry('one-way', 1, fc.record({ kind: fc.constant('one-way' as const), from: nodeSet, to: nodeSet })),
+  entry('kvdb-cut', 2, fc.record({ kind: fc.constant('kvdb-cut' as const), nodes: nodeSet })),
+  entry('kvdb-cut-all', 1, fc.constant<Step>({ kind: 'kvdb-cut-all' })),
+  entry('crash', 1, fc.record({ kind: fc.constant('crash' as const), node: nodeIndex })),
+  entry('restart', 1, fc.record({ kind: fc.constant('restart' as const), node: nodeIndex })),
+  entry('pause', 1, fc.record({ kind: fc.constant('pause' as const), node: nodeIndex })),
+  entry('resume', 1, fc.record({ kind: fc.constant('resume' as const), node: nodeIndex })),
+  entry('latency', 2, latencyArbitrary),
+  entry('loss', 1, fc.record({ kind: fc.constant('loss' as const), percent: fc.integer({ min: 1, max: 60 }) })),
+  entry(
+    'duplicate',
+    1,
+    fc.record({ kind: fc.constant('duplicate' as const), percent: fc.integer({ min: 1, max: 50 }) }),
+  ),
+  entry('heal', 2, fc.constant<Step>({ kind: 'heal' })),
+  entry('deactivate', 3, fc.record({ kind: fc.constant('deactivate' as const), domain: fc.nat({ max: 1 }) })),
+  entry('activate', 3, fc.record({ kind: fc.constant('activate' as const), domain: fc.nat({ max: 1 }) })),
+  entry('run', 5, runArbitrary),
+];
+
+/** The step kinds a schedule may be restricted to (`CheckOptions.faults`, `pxsim check --faults`); `run` always. */
+export const FAULT_STEP_KINDS: readonly Step['kind'][] = [
+  ...new Set(STEP_ENTRIES.flatMap((drawn) => drawn.kinds).filter((kind) => kind !== 'run')),
+];
+
+/** The entries whose every step kind is allowed (`run` always is); all of them without a restriction. */
+function allowed<T>(
+  entries: ReadonlyArray<DrawEntry<T>>,
+  faults: ReadonlySet<string> | undefined,
+): Array<DrawEntry<T>> {
+  return entries.filter(
+    (drawn) => faults === undefined || drawn.kinds.every((kind) => kind === 'run' || faults.has(kind)),
+  );
+}
+
+const weighted = <T>(entries: ReadonlyArray<DrawEntry<T>>): fc.Arbitrary<T> =>
+  fc.oneof(...entries.map(({ weight, arbitrary }) => ({ weight, arbitrary })));
+
+export const comboArbitrary: fc.Arbitrary<Step[]> = weighted(COMBO_ENTRIES);
+export const stepArbitrary: fc.Arbitrary<Step> = weighted(STEP_ENTRIES);
 
 export interface Schedule {
   seed: number;
@@ -108,11 +163,14 @@ class StepCommand implements fc.AsyncCommand<object, Simulation> {
   }
 }
 
-/** One command: a single step, or (one in four) a combined fault. */
-const commandArbitrary = fc.oneof(
-  { weight: 3, arbitrary: stepArbitrary.map((step) => new StepCommand([step])) },
-  { weight: 1, arbitrary: comboArbitrary.map((steps) => new StepCommand(steps)) },
-);
+/** One command: a single step, or (one in four) a combined fault; only the allowed kinds when `faults` is given. */
+function commandArbitraryFor(faults: ReadonlySet<string> | undefined): fc.Arbitrary<StepCommand> {
+  const steps = allowed(STEP_ENTRIES, faults);
+  const combos = allowed(COMBO_ENTRIES, faults);
+  const single = { weight: 3, arbitrary: weighted(steps).map((step) => new StepCommand([step])) };
+  if (combos.length === 0) return fc.oneof(single);
+  return fc.oneof(single, { weight: 1, arbitrary: weighted(combos).map((drawn) => new StepCommand(drawn)) });
+}
 
 /** fast-check hands commands back wrapped (for shrinking and replay). */
 function unwrap(command: unknown): StepCommand | undefined {
@@ -126,11 +184,11 @@ function unwrap(command: unknown): StepCommand | undefined {
  * commands' shrinker which commands ran, so that `{seed, path}` leads back to the same shrunk case; without it a
  * shrunk path is "wrong". A fresh arbitrary per check: fast-check's commands arbitrary records that path in itself.
  */
-export function scheduleArbitraryFor(replayPath?: string) {
+export function scheduleArbitraryFor(replayPath?: string, faults?: readonly Step['kind'][], witness?: boolean) {
   return fc.record({
     seed: fc.integer({ min: 1, max: 0x7fffffff }),
-    witness: fc.boolean(),
-    commands: fc.commands([commandArbitrary], {
+    witness: witness === undefined ? fc.boolean() : fc.constant(witness),
+    commands: fc.commands([commandArbitraryFor(faults === undefined ? undefined : new Set(faults))], {
       maxCommands: 16,
       ...(replayPath === undefined ? {} : { replayPath }),
     }),
@@ -193,6 +251,10 @@ export interface CheckOptions {
   replayPath?: string;
   /** Which violations count as failures (default: all). */
   failOn?: CheckName[];
+  /** Only these fault step kinds (and time passing) in the schedules (default: every kind, `FAULT_STEP_KINDS`). */
+  faults?: Step['kind'][];
+  /** Every schedule with (true) or without (false) a witness node (default: drawn). */
+  witness?: boolean;
   /** Each schedule's event budget (default `DEFAULT_EVENT_BUDGET`). */
   eventBudget?: Partial<EventBudget>;
   /** Called about every `progressEveryMs` of wall time. */
@@ -239,48 +301,51 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
   let failures = 0;
   const started = Date.now();
   let lastProgress = started;
-  return fc.asyncProperty(scheduleArbitraryFor(options.replayPath), async ({ seed, witness, commands }) => {
-    const steps: Step[] = [];
-    let dataNodeExpected = true;
-    const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options), ...options.variant });
-    try {
-      sim.start(sim.group('all'));
-      await sim.run(4000);
-      for (const command of commands) steps.push(...(unwrap(command)?.steps ?? []));
-      await fc.asyncModelRun(() => ({ model: {}, real: sim }), commands);
-      await sim.run(sim.bounds.detectionBoundMs + 1000);
-      await sim.liveness();
-      // L1 would pass vacuously with no data node expected to serve (judged before the I/O phase's failback).
-      dataNodeExpected = sim
-        .activeNodes()
-        .some((ip) => sim.specs.some((spec) => spec.ip === ip && spec.storageless !== true));
-      await sim.finishIo();
-    } finally {
-      await sim.dispose();
-    }
-    done += 1;
-    tally.schedules += 1;
-    for (const name of classify({ witness, steps }, sim.runCounts))
-      tally.coverage[name] = (tally.coverage[name] ?? 0) + 1;
-    const now = Date.now();
-    const relevant = sim.violations.filter((violation) => failOn.has(violation.check));
-    if (relevant.length > 0) failures += 1;
-    if (options.onProgress !== undefined && now - lastProgress >= (options.progressEveryMs ?? 10_000)) {
-      lastProgress = now;
-      options.onProgress(
-        `schedules: ${done}/${options.numRuns}, ${(done / ((now - started) / 1000)).toFixed(1)}/s, failures: ${failures}`,
-      );
-    }
-    if (relevant.length > 0)
-      throw new Error(
-        relevant.map((violation) => `${violation.check} at ${violation.atMs} ms: ${violation.detail}`).join('\n'),
-      );
-    // L1 would pass vacuously with no data node expected to serve: such a schedule says nothing, reject it.
-    if (!dataNodeExpected) {
-      tally.rejected += 1;
-      fc.pre(false);
-    }
-  });
+  return fc.asyncProperty(
+    scheduleArbitraryFor(options.replayPath, options.faults, options.witness),
+    async ({ seed, witness, commands }) => {
+      const steps: Step[] = [];
+      let dataNodeExpected = true;
+      const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options), ...options.variant });
+      try {
+        sim.start(sim.group('all'));
+        await sim.run(4000);
+        for (const command of commands) steps.push(...(unwrap(command)?.steps ?? []));
+        await fc.asyncModelRun(() => ({ model: {}, real: sim }), commands);
+        await sim.run(sim.bounds.detectionBoundMs + 1000);
+        await sim.liveness();
+        // L1 would pass vacuously with no data node expected to serve (judged before the I/O phase's failback).
+        dataNodeExpected = sim
+          .activeNodes()
+          .some((ip) => sim.specs.some((spec) => spec.ip === ip && spec.storageless !== true));
+        await sim.finishIo();
+      } finally {
+        await sim.dispose();
+      }
+      done += 1;
+      tally.schedules += 1;
+      for (const name of classify({ witness, steps }, sim.runCounts))
+        tally.coverage[name] = (tally.coverage[name] ?? 0) + 1;
+      const now = Date.now();
+      const relevant = sim.violations.filter((violation) => failOn.has(violation.check));
+      if (relevant.length > 0) failures += 1;
+      if (options.onProgress !== undefined && now - lastProgress >= (options.progressEveryMs ?? 10_000)) {
+        lastProgress = now;
+        options.onProgress(
+          `schedules: ${done}/${options.numRuns}, ${(done / ((now - started) / 1000)).toFixed(1)}/s, failures: ${failures}`,
+        );
+      }
+      if (relevant.length > 0)
+        throw new Error(
+          relevant.map((violation) => `${violation.check} at ${violation.atMs} ms: ${violation.detail}`).join('\n'),
+        );
+      // L1 would pass vacuously with no data node expected to serve: such a schedule says nothing, reject it.
+      if (!dataNodeExpected) {
+        tally.rejected += 1;
+        fc.pre(false);
+      }
+    },
+  );
 }
 
 interface Tally {
@@ -309,7 +374,10 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
   const replayPath = replayPathOf(result.counterexample?.[0].commands);
   const replay = result.failed
     ? `pnpm exec pxsim replay --mode ${options.mode} --seed ${result.seed} --path ${result.counterexamplePath ?? ''}` +
-      (replayPath === undefined ? '' : ` --replay-path '${replayPath}'`)
+      (replayPath === undefined ? '' : ` --replay-path '${replayPath}'`) +
+      (options.faults === undefined ? '' : ` --faults ${options.faults.join(',')}`) +
+      (options.witness === undefined ? '' : ` --witness ${options.witness ? 'yes' : 'no'}`) +
+      (options.failOn === undefined ? '' : ` --fail-on ${options.failOn.join(',')}`)
     : undefined;
   let violations: Violation[] = [];
   if (counterexample !== undefined) {

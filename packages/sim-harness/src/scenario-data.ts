@@ -294,6 +294,7 @@ export class DataSteps {
       value,
       invokeMs: this.driver.now(),
       outcome: 'unknown',
+      via: node,
     };
     this.ops.push(op);
     const result =

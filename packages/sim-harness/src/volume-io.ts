@@ -121,6 +121,7 @@ export class VolumeClients {
       value: write ? `w${id}` : '',
       invokeMs: this.scheduler.nowMs(),
       outcome: 'unknown',
+      via: coordinator,
     };
     this.ops.push(op);
     this.send(client, coordinator, op);
@@ -180,6 +181,7 @@ export class VolumeClients {
       value: '',
       invokeMs: this.scheduler.nowMs(),
       outcome: 'unknown',
+      via: node,
     };
     this.ops.push(op);
     this.send({ name: 'final', home: node, busy: false }, node, op, onDone);

@@ -4,7 +4,7 @@ import { checkSchedules, runSchedule, type CheckResult } from '@pxsim/sim-harnes
 /** The flags of a printed replay command (`--mode M --seed S --path P [--replay-path 'R']`). */
 export function replayFlags(line: string): { mode: string; seed: number; path: string; replayPath?: string } {
   const match =
-    /^pnpm exec pxsim replay --mode (\w+) --seed (-?\d+) --path (\d+(?::\d+)*)(?: --replay-path '([^']*)')?$/.exec(
+    /^pnpm exec pxsim replay --mode (\w+) --seed (-?\d+) --path (\d+(?::\d+)*)(?: --replay-path '([^']*)')?(?: --faults [\w,-]+)?(?: --witness (?:yes|no))?(?: --fail-on [\w,]+)?$/.exec(
       line,
     );
   if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined)
@@ -51,6 +51,39 @@ describe('reference mode: the property tests find the hazards by themselves', ()
     expect(h2.failed).toBe(true);
     expect(h2.counterexample?.steps.map((step) => step.kind)).toContain('deactivate');
     expect(s2?.detail).toMatch(/^domain us-east-1[ab] inactive since \d+ ms \(kvdb revision \d+\), yet .+ serve$/);
+  }, 600_000);
+
+  it('H1 as a data divergence: two coordinators acknowledge writes, found, shrunk, replayed; safe mode passes it', async () => {
+    const options = {
+      mode: 'reference' as const,
+      numRuns: 1000,
+      faults: ['witness-bridge' as const],
+      witness: true,
+      failOn: ['LIN' as const, 'RPO' as const],
+      seed: 1,
+    };
+    const found = await checkSchedules(options);
+    console.info(`H1 data divergence: ${JSON.stringify(found.counterexample)}\n${found.replay ?? ''}`);
+    expect(found.failed).toBe(true);
+    expect(found.counterexample?.witness).toBe(true);
+    expect(found.counterexample?.steps.map((step) => step.kind)).toContain('witness-bridge');
+    const lin = found.violations.find((violation) => violation.check === 'LIN')?.detail ?? '';
+    // The failing slice names operations served by a coordinator in each domain.
+    expect(lin).toMatch(/through 127\.0\.1\.\d/);
+    expect(lin).toMatch(/through 127\.0\.2\.\d/);
+    expect(found.replay).toMatch(/ --faults witness-bridge --witness yes --fail-on LIN,RPO$/);
+    const flags = replayFlags(found.replay ?? '');
+    const replayed = await checkSchedules({
+      ...options,
+      numRuns: Number(flags.path.split(':')[0]) + 1,
+      seed: flags.seed,
+      path: flags.path,
+      ...(flags.replayPath === undefined ? {} : { replayPath: flags.replayPath }),
+    });
+    expect(replayed.counterexample).toEqual(found.counterexample);
+    expect(replayed.violations.map((v) => v.detail)).toEqual(found.violations.map((v) => v.detail));
+    if (found.counterexample !== undefined)
+      expect((await runSchedule('safe', found.counterexample)).violations).toEqual([]);
   }, 600_000);
 
   it('the printed replay line of a shrunk failure reproduces the same case and violations', async () => {

@@ -114,3 +114,28 @@ describe('regression schedules (safe mode)', () => {
     expect(violations).toEqual([]);
   });
 });
+
+/**
+ * Reference-mode finds kept forever: each must still be found there (the hazard is real under the reference rule)
+ * and must pass in safe mode.
+ */
+const REFERENCE_FINDS: Array<{ found: string; schedule: Schedule; checks: string[] }> = [
+  {
+    found:
+      'H1 as data divergence: with the witness bridge both domains serve; the application fails over to us-east-1b ' +
+      "(its controller no longer sees 127.0.1.1 Online) while us-east-1a's coordinator keeps acknowledging writes: " +
+      'two coordinators, and a write acknowledged through 127.0.1.1 is not what the survivor reads. Found by ' +
+      'pnpm exec pxsim check --mode reference --faults witness-bridge --witness yes --fail-on LIN,RPO --seed 1',
+    schedule: { seed: 1549786771, witness: true, steps: [{ kind: 'witness-bridge' }, { kind: 'run', ms: 200 }] },
+    checks: ['S1', 'LIN', 'RPO'],
+  },
+];
+
+describe('reference-mode finds (found in reference mode, passing in safe mode)', () => {
+  it.each(REFERENCE_FINDS)('$found', async ({ schedule, checks }) => {
+    const reference = await runSchedule('reference', schedule);
+    expect([...new Set(reference.violations.map((violation) => violation.check))]).toEqual(checks);
+    const safe = await runSchedule('safe', schedule);
+    expect(safe.violations).toEqual([]);
+  });
+});
