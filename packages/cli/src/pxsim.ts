@@ -156,6 +156,32 @@ export function pxsim(io: Io = processIo): Command {
     .action(async (flags: UpFlags) => up(io, flags));
   addObjectCommands(root, io);
   addFaultCommands(root, io);
+  addPropertyCommands(root, io);
+  root
+    .command('scenario')
+    .description('play scenarios: the live failover against the running sim, or a scenario file')
+    .command('failover')
+    .description('the seed walkthrough: lose a domain, deactivate it, fail back; prints a timeline')
+    .option('--domain <name>', 'the domain to lose', 'us-east-1a')
+    .option('--timeout <seconds>', 'longest wait for each step', '60')
+    .option('--token-file <file>', 'admin token file')
+    .option('--html <file>', "also write the run's timeline as one self-contained HTML page")
+    .action(async (options: { domain: string; timeout: string; tokenFile?: string; html?: string }) => {
+      const seconds = Number(options.timeout);
+      if (!(seconds > 0)) throw new CliError(`--timeout ${options.timeout} must be a number of seconds above 0`, 2);
+      await failoverScenario(io, {
+        domain: options.domain,
+        timeoutMs: seconds * 1000,
+        ...(options.tokenFile === undefined ? {} : { tokenFile: options.tokenFile }),
+        ...(options.html === undefined ? {} : { html: options.html }),
+      });
+    });
+  addScenarioFileCommand(root, io);
+  return root;
+}
+
+/** `pxsim check` and `pxsim replay`: random fault schedules, and one failing case again. */
+function addPropertyCommands(root: Command, io: Io): void {
   root
     .command('check')
     .description('run random fault schedules against the real agents in virtual time (checkers S1-S3, L1)')
@@ -185,24 +211,21 @@ export function pxsim(io: Io = processIo): Command {
         options: { seed: string; path: string; mode: string; replayPath?: string; html?: string } & ScheduleFilters,
       ) => (await import('./explore.js')).replay(io, options),
     );
-  root
-    .command('scenario')
-    .description('play scenarios live against the running sim')
-    .command('failover')
-    .description('the seed walkthrough: lose a domain, deactivate it, fail back; prints a timeline')
-    .option('--domain <name>', 'the domain to lose', 'us-east-1a')
-    .option('--timeout <seconds>', 'longest wait for each step', '60')
-    .option('--token-file <file>', 'admin token file')
-    .option('--html <file>', "also write the run's timeline as one self-contained HTML page")
-    .action(async (options: { domain: string; timeout: string; tokenFile?: string; html?: string }) => {
-      const seconds = Number(options.timeout);
-      if (!(seconds > 0)) throw new CliError(`--timeout ${options.timeout} must be a number of seconds above 0`, 2);
-      await failoverScenario(io, {
-        domain: options.domain,
-        timeoutMs: seconds * 1000,
-        ...(options.tokenFile === undefined ? {} : { tokenFile: options.tokenFile }),
-        ...(options.html === undefined ? {} : { html: options.html }),
-      });
-    });
-  return root;
+}
+
+/** `pxsim scenario run FILE`: a scenario file (YAML) in virtual time, or with `--real` against px-node and etcd. */
+function addScenarioFileCommand(root: Command, io: Io): void {
+  const scenario = root.commands.find((command) => command.name() === 'scenario');
+  scenario
+    ?.command('run <file>')
+    .description(
+      'play a scenario file (e.g. packages/sim-harness/scenarios/seed-walkthrough.yaml): virtual time by default, ' +
+        '--real for px-node processes around a local etcd; prints the timeline, states, syncStatus and I/O checks',
+    )
+    .option('--seed <n>', 'simulation seed (virtual time)', '1')
+    .option('--real', 'run in real time: px-node processes on loopback and a real etcd (needs the etcd binary)')
+    .option('--ip-prefix <127.N>', 'loopback addresses of the real run', '127.4')
+    .action(async (file: string, options: { seed: string; real?: boolean; ipPrefix: string }) =>
+      (await import('./scenario-file.js')).runScenarioFile(io, file, options),
+    );
 }

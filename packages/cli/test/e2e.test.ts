@@ -207,6 +207,19 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     }
   });
 
+  it('pxsim scenario run: the walkthrough file with data in virtual time; a missing file is a usage error', () => {
+    const walkthrough = join(import.meta.dirname, '..', '..', 'sim-harness', 'scenarios', 'seed-walkthrough.yaml');
+    const run = cli('pxsim', 'scenario', 'run', walkthrough);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('us-east-1a     InSync -> NotInSync -> SyncInProgress -> InSync');
+    expect(run.stdout).toMatch(
+      /I\/O: \d+ block operation\(s\), \d+ write\(s\) acknowledged; checks LIN, RPO, PHANTOM: passed/,
+    );
+    const missing = cli('pxsim', 'scenario', 'run', join(state, 'nope.yaml'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+  });
+
   it('every command answers --version and -V with the package version', () => {
     for (const tool of ['pxsim', 'pxctl', 'storkctl']) {
       for (const flag of ['--version', '-V']) {
