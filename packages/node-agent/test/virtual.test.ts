@@ -212,6 +212,22 @@ describe('six agents in one process, on MemKvdb and a manual clock', () => {
     expect(notJson.statusCode).toBe(400);
   });
 
+  it('drops and counts malformed replication frames on the replication port, and keeps serving', async () => {
+    cluster = new VirtualCluster();
+    await cluster.start(['127.0.1.1', '127.0.1.2']);
+    await cluster.advance(2000);
+    const target = cluster.node('127.0.1.1');
+    const before = target.agent.volumes.counters.framesDropped;
+    const attacker = cluster.network.transport('127.0.9.9');
+    const to = { ip: '127.0.1.1', port: 9003 };
+    attacker.send(to, new Uint8Array([0xc1, 0xff, 0x00, 0x13])); // not msgpack
+    attacker.send(to, new Uint8Array(70_000).fill(0x91)); // over the 64 KiB bound
+    attacker.send(to, new Uint8Array(0)); // empty
+    await cluster.advance(100);
+    expect(target.agent.volumes.counters.framesDropped - before).toBe(3);
+    expect(target.agent.status().phase).toBe('running');
+  });
+
   it('streams every state change on the /v1/events WebSocket', async () => {
     cluster = new VirtualCluster();
     await cluster.start(['127.0.1.1', '127.0.1.2', '127.0.1.3']);
