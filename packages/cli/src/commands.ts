@@ -11,6 +11,8 @@ import {
   type AgentStatus,
   type ClusterDomainUpdate,
   type ReplicaSets,
+  replicaSetsOf,
+  volumeListJsonSchema,
 } from '@pxsim/node-agent';
 import { parseCduDocuments } from './cdu.js';
 import { adminToken, call, CliError, nodeUrl } from './client.js';
@@ -25,7 +27,6 @@ import {
 import { hostFacts } from './host.js';
 import { cliVersion, VERSION_DESCRIPTION, VERSION_FLAGS } from './version.js';
 import { addVolumeCommands } from './volume.js';
-import { replicaSetsOf, volumeListJsonSchema } from './volume-format.js';
 
 /** Where commands write: stdout for results, stderr for progress and errors. */
 export interface Io {

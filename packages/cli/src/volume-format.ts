@@ -1,42 +1,7 @@
-import { z } from 'zod';
+import type { VolumeJson } from '@pxsim/node-agent';
 import { formatBytes, tabStops } from './format.js';
 
-/**
- * A volume as the API's JSON gives it (the shape of `pxctl --json volume list` where it can), the fields this CLI reads
- * of what node-agent's `volumeJson` (`src/api/volume-routes.ts`) answers.
- */
-export const volumeJsonSchema = z.object({
-  id: z.string(),
-  locator: z.object({ name: z.string(), volume_labels: z.record(z.string(), z.string()) }),
-  ctime: z.number(),
-  spec: z.object({ size: z.string(), ha_level: z.string() }),
-  usage: z.string(),
-  status: z.string(),
-  state: z.string(),
-  attached_on: z.string(),
-  replica_sets: z.array(z.object({ nodes: z.array(z.string()) })),
-  runtime_state: z.array(
-    z.object({ runtime_state: z.object({ ReplicaSetCreateMid: z.string(), ReplicaSetCurrMid: z.string() }) }),
-  ),
-  replication_status: z.string(),
-  io: z.object({
-    reads: z.number(),
-    writes: z.number(),
-    bytes_read: z.number(),
-    bytes_written: z.number(),
-    in_progress: z.number(),
-  }),
-});
-/** A volume's create and current replica sets (node IDs), from its runtime state. */
-export function replicaSetsOf(volume: VolumeJson): { createSet: string[]; currentSet: string[] } {
-  const state = volume.runtime_state[0]?.runtime_state;
-  const ids = (text: string | undefined): string[] => (text ?? '').split(',').filter((id) => id !== '');
-  return { createSet: ids(state?.ReplicaSetCreateMid), currentSet: ids(state?.ReplicaSetCurrMid) };
-}
-
-/** `GET /v1/volumes`. */
-export const volumeListJsonSchema = z.object({ volumes: z.array(volumeJsonSchema) });
-export type VolumeJson = z.infer<typeof volumeJsonSchema>;
+export type { VolumeJson };
 
 /** The node ID → IP the listing shows (`attached on <IP>`, `Node : <IP>`); an unknown node shows as its ID. */
 export type NodeIps = ReadonlyMap<string, string>;

@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { agentStatusSchema, nameProblem, OBJECT_NAME_RULE } from '@pxsim/node-agent';
-import { adminToken, call, CliError, nodeUrl } from './client.js';
-import type { Io } from './commands.js';
 import {
-  renderVolumeInspect,
-  renderVolumeList,
+  agentStatusSchema,
+  nameProblem,
+  OBJECT_NAME_RULE,
   volumeJsonSchema,
   volumeListJsonSchema,
-  type NodeIps,
-} from './volume-format.js';
+} from '@pxsim/node-agent';
+import { adminToken, call, CliError, nodeUrl } from './client.js';
+import type { Io } from './commands.js';
+import { renderVolumeInspect, renderVolumeList, type NodeIps } from './volume-format.js';
 
 /** Portworx's limits: `--size` in GB 1–1024 here (the storage model's VOLUME_SIZE_GIB_MAX), `--repl` 1–3. */
 export const VOLUME_SIZE_GIB_MAX = 1024;

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pxctl, run, type Io } from '../src/index.js';
-import { formatCreationTime, renderVolumeInspect, renderVolumeList, volumeJsonSchema } from '../src/volume-format.js';
+import { volumeJsonSchema } from '@pxsim/node-agent';
+import { formatCreationTime, renderVolumeInspect, renderVolumeList } from '../src/volume-format.js';
 
 /** Golden texts: the shapes of Portworx's `pxctl volume list` (newer, with HA-STATE) and `pxctl volume inspect`. */
 const golden = (name: string): string => {

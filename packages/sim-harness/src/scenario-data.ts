@@ -135,6 +135,8 @@ export interface VolumeDriver {
   detach(volume: string, node: string): Promise<DriverResult>;
   /** Where the volume is attached now (a node label), if anywhere. */
   attachedOn(volume: string): Promise<string | undefined>;
+  /** The volume as the cluster has it now, in a line for an error message. */
+  describe(volume: string): Promise<string>;
   /** Whether `node` holds a replica of the volume's current set (the nodes an attach may go to). */
   inCurrentSet(volume: string, node: string): Promise<boolean>;
   write(node: string, volume: string, block: number, value: string): Promise<DriverResult>;
@@ -271,7 +273,8 @@ export class DataSteps {
       if (result.ok) return result;
       reasons.push(`${node}: ${result.reason}`);
     }
-    return { ok: false, reason: reasons.join('; ') || `no node in ${step.on}` };
+    const now = await this.driver.describe(step.volume);
+    return { ok: false, reason: `${reasons.join('; ') || `no node in ${step.on}`} (${now})` };
   }
 
   private async coordinator(volume: string, withinMs: number): Promise<string> {

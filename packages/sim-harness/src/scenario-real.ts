@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { EtcdProcess } from '@pxsim/kvdb-client/etcd-process';
 import { isNetworkFault, type Fault, type NetworkFault } from '@pxsim/runtime';
-import { clusterSyncStatuses } from '@pxsim/node-agent';
+import {
+  agentStatusSchema,
+  blockReadSchema,
+  clusterSyncStatuses,
+  ioErrorSchema,
+  replicaSetsOf,
+  volumeJsonSchema,
+  volumeListJsonSchema,
+  type VolumeJson,
+} from '@pxsim/node-agent';
 import type { SyncStatus } from '@pxsim/storage';
 import { DataSteps, SYNC_SAMPLE_MS, type DataStep, type DriverResult, type VolumeDriver } from './scenario-data.js';
 import {
@@ -351,17 +360,7 @@ class Sampler {
   }
 }
 
-interface VolumeJson {
-  id: string;
-  attached_on: string;
-  runtime_state: Array<{ runtime_state: { ReplicaSetCreateMid: string; ReplicaSetCurrMid: string } }>;
-}
-
-const idsOf = (text: string | undefined): string[] => (text ?? '').split(',').filter((id) => id !== '');
-const setsOf = (volume: VolumeJson): { createSet: string[]; currentSet: string[] } => ({
-  createSet: idsOf(volume.runtime_state[0]?.runtime_state.ReplicaSetCreateMid),
-  currentSet: idsOf(volume.runtime_state[0]?.runtime_state.ReplicaSetCurrMid),
-});
+type Answer = { ok: true; body: unknown } | { ok: false; reason: string; unknown: boolean };
 
 /** The data steps' way into px-node processes: their REST API (`/v1/volumes…`), as pxctl and an application use it. */
 class RealDriver implements VolumeDriver {
@@ -375,11 +374,13 @@ class RealDriver implements VolumeDriver {
     await sleep(ms);
   }
 
-  private async call(node: RealNode, path: string, init: RequestInit = {}, timeoutMs = 5000): Promise<DriverResult> {
+  /** A request; an error answer's outcome (may it yet take effect?) read through the API's error schema. */
+  private async call(node: RealNode, path: string, init: RequestInit = {}, timeoutMs = 5000): Promise<Answer> {
     try {
       const { status, body } = await this.cluster.request(node, path, init, timeoutMs);
-      if (status < 400) return { ok: true, value: JSON.stringify(body) };
-      const error = (body as { error?: { code?: string; message?: string; outcome?: string } }).error;
+      if (status < 400) return { ok: true, body };
+      const parsed = ioErrorSchema.safeParse(body);
+      const error = parsed.success ? parsed.data.error : undefined;
       return {
         ok: false,
         reason: `${status} ${error?.code ?? ''}: ${error?.message ?? JSON.stringify(body)}`,
@@ -390,10 +391,15 @@ class RealDriver implements VolumeDriver {
     }
   }
 
+  private static result(answer: Answer, value = ''): DriverResult {
+    return answer.ok ? { ok: true, value } : answer;
+  }
+
   private async volume(name: string): Promise<VolumeJson | undefined> {
     for (const node of this.cluster.running()) {
-      const result = await this.call(node, `/v1/volumes/${encodeURIComponent(name)}`);
-      if (result.ok) return JSON.parse(result.value) as VolumeJson;
+      const answer = await this.call(node, `/v1/volumes/${encodeURIComponent(name)}`);
+      const parsed = answer.ok ? volumeJsonSchema.safeParse(answer.body) : undefined;
+      if (parsed?.success === true) return parsed.data;
     }
     return undefined;
   }
@@ -406,20 +412,17 @@ class RealDriver implements VolumeDriver {
     const via = this.cluster.running()[0];
     if (via === undefined) return { ok: false, reason: 'no node runs' };
     const body = JSON.stringify({ name: step.name, size: step.sizeGiB, repl: step.repl });
-    return this.call(via, '/v1/volumes', { method: 'POST', body });
+    return RealDriver.result(await this.call(via, '/v1/volumes', { method: 'POST', body }));
   }
 
   async attach(volume: string, node: string): Promise<DriverResult> {
-    return this.call(
-      this.cluster.node(node),
-      `/v1/volumes/${encodeURIComponent(volume)}/attach`,
-      { method: 'POST' },
-      30_000,
-    );
+    const path = `/v1/volumes/${encodeURIComponent(volume)}/attach`;
+    return RealDriver.result(await this.call(this.cluster.node(node), path, { method: 'POST' }, 30_000));
   }
 
   async detach(volume: string, node: string): Promise<DriverResult> {
-    return this.call(this.cluster.node(node), `/v1/volumes/${encodeURIComponent(volume)}/detach`, { method: 'POST' });
+    const path = `/v1/volumes/${encodeURIComponent(volume)}/detach`;
+    return RealDriver.result(await this.call(this.cluster.node(node), path, { method: 'POST' }));
   }
 
   async attachedOn(volume: string): Promise<string | undefined> {
@@ -427,34 +430,53 @@ class RealDriver implements VolumeDriver {
     return found === undefined || found.attached_on === '' ? undefined : this.labelOfId(found.attached_on);
   }
 
+  async describe(volume: string): Promise<string> {
+    const found = await this.volume(volume);
+    if (found === undefined) return `no volume ${volume} (or no node answers)`;
+    const sets = replicaSetsOf(found);
+    const names = (ids: readonly string[]): string => ids.map((id) => this.labelOfId(id) ?? id).join(', ');
+    return (
+      `attached on ${found.attached_on === '' ? 'no node' : (this.labelOfId(found.attached_on) ?? found.attached_on)}` +
+      `, create set [${names(sets.createSet)}], current set [${names(sets.currentSet)}], ` +
+      `replication status ${found.replication_status}`
+    );
+  }
+
   async inCurrentSet(volume: string, node: string): Promise<boolean> {
     const found = await this.volume(volume);
     const id = this.cluster.node(node).nodeId;
-    return found !== undefined && id !== undefined && setsOf(found).currentSet.includes(id);
+    return found !== undefined && id !== undefined && replicaSetsOf(found).currentSet.includes(id);
   }
 
   async write(node: string, volume: string, block: number, value: string): Promise<DriverResult> {
     const body = JSON.stringify({ data: Buffer.from(value).toString('base64') });
     const path = `/v1/volumes/${encodeURIComponent(volume)}/blocks/${block}`;
-    return this.call(this.cluster.node(node), path, { method: 'PUT', body });
+    return RealDriver.result(await this.call(this.cluster.node(node), path, { method: 'PUT', body }));
   }
 
   async read(node: string, volume: string, block: number): Promise<DriverResult> {
-    const result = await this.call(
-      this.cluster.node(node),
-      `/v1/volumes/${encodeURIComponent(volume)}/blocks/${block}`,
-    );
-    if (!result.ok) return result;
-    const { data } = JSON.parse(result.value) as { data: string };
-    return { ok: true, value: Buffer.from(data, 'base64').toString() };
+    const path = `/v1/volumes/${encodeURIComponent(volume)}/blocks/${block}`;
+    const answer = await this.call(this.cluster.node(node), path);
+    if (!answer.ok) return answer;
+    const parsed = blockReadSchema.safeParse(answer.body);
+    if (!parsed.success) return { ok: false, reason: `not a block answer: ${JSON.stringify(answer.body)}` };
+    return { ok: true, value: Buffer.from(parsed.data.data, 'base64').toString() };
   }
 
+  /**
+   * What `storkctl get clusterdomainsstatus` shows through the first node that is Online (as stork asks its own
+   * cluster's Portworx); undefined (no sample) while none is, or when its answers fail.
+   */
   async syncStatuses(): Promise<Map<string, SyncStatus> | undefined> {
-    const via = this.cluster.running()[0];
-    if (via === undefined) return undefined;
-    const status = (await this.cluster.api(via, '/v1/cluster')) as Parameters<typeof clusterSyncStatuses>[0];
-    const listed = await this.call(via, '/v1/volumes');
-    const volumes = listed.ok ? (JSON.parse(listed.value) as { volumes: VolumeJson[] }).volumes.map(setsOf) : undefined;
-    return clusterSyncStatuses(status, volumes);
+    for (const node of this.cluster.running()) {
+      const status = await this.cluster.request(node, '/v1/cluster').catch(() => undefined);
+      const parsed = agentStatusSchema.safeParse(status?.body);
+      if (!parsed.success || parsed.data.node.status !== 'Online') continue;
+      const listed = await this.call(node, '/v1/volumes');
+      const volumes = listed.ok ? volumeListJsonSchema.safeParse(listed.body) : undefined;
+      if (volumes?.success !== true) return undefined;
+      return clusterSyncStatuses(parsed.data, volumes.data.volumes.map(replicaSetsOf));
+    }
+    return undefined;
   }
 }

@@ -110,6 +110,17 @@ export class VirtualDriver implements VolumeDriver {
     return Promise.resolve(this.labelOfId(this.view(volume)?.record.attachedOn));
   }
 
+  async describe(volume: string): Promise<string> {
+    const view = this.view(volume);
+    if (view === undefined) return Promise.resolve(`no volume ${volume}`);
+    const names = (ids: readonly string[]): string => ids.map((id) => this.labelOfId(id) ?? id).join(', ');
+    const { record } = view;
+    return Promise.resolve(
+      `attached on ${this.labelOfId(record.attachedOn) ?? 'no node'}, create set [${names(record.createSet)}], ` +
+        `current set [${names(record.currentSet)}], epoch ${record.attachEpoch}`,
+    );
+  }
+
   async inCurrentSet(volume: string, node: string): Promise<boolean> {
     const id = this.sim.agent(this.ipOf.get(node) ?? '')?.nodeId;
     return Promise.resolve(id !== undefined && (this.view(volume)?.record.currentSet.includes(id) ?? false));
@@ -128,9 +139,12 @@ export class VirtualDriver implements VolumeDriver {
     );
   }
 
-  /** What `storkctl get clusterdomainsstatus` shows through the first running node (topology order). */
+  /**
+   * What `storkctl get clusterdomainsstatus` shows through the first node that serves (topology order), as stork asks
+   * its own cluster's Portworx; undefined (no sample) while none does.
+   */
   syncStatusesNow(): Map<string, SyncStatus> | undefined {
-    const via = this.runningAgents()[0]?.agent;
+    const via = this.runningAgents().find(({ agent }) => agent.status().node.serving)?.agent;
     if (via === undefined) return undefined;
     return clusterSyncStatuses(
       via.status(),

@@ -24,8 +24,11 @@ function unfit(node: PlacementNode, sizeBytes: number): string {
  * Chooses `haLevel` replica nodes, domain-aware: as evenly over the data domains as they allow (a repl-2 volume in
  * a two-domain metro cluster gets one replica in each; repl 3 gets 2 + 1), then the least used nodes within a
  * domain, ties broken by `random` (so a seeded run places the same way). Only online storage nodes of active
- * domains qualify. With `nodes` (`--nodes`), exactly those, each checked. A request that cannot be placed is refused
- * with the reason.
+ * domains qualify. When there are at least as many replicas as active data domains, every active data domain must
+ * get one: a domain none of whose nodes can hold one right now (all offline, a partition not yet resolved by a
+ * deactivation) refuses the request rather than putting its replica in another domain, which would leave the volume
+ * without a copy on one side of the metro. With `nodes` (`--nodes`), exactly those, each checked. A request that
+ * cannot be placed is refused with the reason.
  */
 export function placeReplicas(
   request: { haLevel: number; sizeBytes: number; nodes?: readonly string[] },
@@ -47,6 +50,8 @@ export function placeReplicas(
       reason: `cannot place ${haLevel} replicas: only ${fit.length} node(s) can hold one (${why || 'no nodes'})`,
     };
   }
+  const missing = missingDomains(haLevel, sizeBytes, candidates, byDomain);
+  if (missing !== undefined) return { ok: false, reason: missing };
   // Within a domain: least used first, then a random order among equals (a sort key drawn once per node).
   const keys = new Map(fit.map((node) => [node.id, random()]));
   for (const nodes of byDomain.values())
@@ -66,6 +71,29 @@ export function placeReplicas(
     }
   }
   return { ok: true, nodes: chosen };
+}
+
+/** Why the replicas cannot cover every active data domain when they must (undefined: they can, or need not). */
+function missingDomains(
+  haLevel: number,
+  sizeBytes: number,
+  candidates: readonly PlacementNode[],
+  fitByDomain: ReadonlyMap<string, readonly PlacementNode[]>,
+): string | undefined {
+  const dataDomains = [
+    ...new Set(candidates.filter((node) => node.domainActive && !node.storageless).map((node) => node.domain)),
+  ];
+  if (haLevel < dataDomains.length) return undefined;
+  const uncovered = dataDomains.filter((domain) => (fitByDomain.get(domain)?.length ?? 0) === 0);
+  if (uncovered.length === 0) return undefined;
+  const why = candidates
+    .filter((node) => uncovered.includes(node.domain))
+    .map((node) => `${node.id}: ${unfit(node, sizeBytes)}`)
+    .join('; ');
+  return (
+    `cannot place ${haLevel} replicas with one in every active data domain: ${uncovered.join(', ')} ` +
+    `has no node that can hold one now (${why}); deactivate the domain to place without it`
+  );
 }
 
 function placeOnNodes(

@@ -137,6 +137,49 @@ export const apiErrorSchema = z.object({
   error: z.object({ code: z.enum(errorCodes), message: z.string(), known: z.array(z.string()).exactOptional() }),
 });
 
+/**
+ * A volume as `GET /v1/volumes/:volume` answers it (the shape of `pxctl --json volume list` where it can): what the
+ * CLI and the scenario runner read of `volumeJson` (`volume-routes.ts`).
+ */
+export const volumeJsonSchema = z.object({
+  id: z.string(),
+  locator: z.object({ name: z.string(), volume_labels: z.record(z.string(), z.string()) }),
+  ctime: z.number(),
+  spec: z.object({ size: z.string(), ha_level: z.string() }),
+  usage: z.string(),
+  status: z.string(),
+  state: z.string(),
+  attached_on: z.string(),
+  replica_sets: z.array(z.object({ nodes: z.array(z.string()) })),
+  runtime_state: z.array(
+    z.object({ runtime_state: z.object({ ReplicaSetCreateMid: z.string(), ReplicaSetCurrMid: z.string() }) }),
+  ),
+  replication_status: z.string(),
+  io: z.object({
+    reads: z.number(),
+    writes: z.number(),
+    bytes_read: z.number(),
+    bytes_written: z.number(),
+    in_progress: z.number(),
+  }),
+});
+export type VolumeJson = z.infer<typeof volumeJsonSchema>;
+/** `GET /v1/volumes`. */
+export const volumeListJsonSchema = z.object({ volumes: z.array(volumeJsonSchema) });
+/** `GET /v1/volumes/:volume/blocks/:block`: the block's bytes in base64. */
+export const blockReadSchema = z.object({ block: z.number(), data: z.string() });
+/** An I/O error answer carries whether the operation may yet take effect. */
+export const ioErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), outcome: z.enum(['failed', 'unknown']).exactOptional() }),
+});
+
+/** A volume's create and current replica sets (node IDs), from its runtime state. */
+export function replicaSetsOf(volume: VolumeJson): { createSet: string[]; currentSet: string[] } {
+  const state = volume.runtime_state[0]?.runtime_state;
+  const ids = (text: string | undefined): string[] => (text ?? '').split(',').filter((id) => id !== '');
+  return { createSet: ids(state?.ReplicaSetCreateMid), currentSet: ids(state?.ReplicaSetCurrMid) };
+}
+
 // Compile-time: the schemas describe exactly the agent's types (a drift fails `pnpm typecheck`).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameStatus: Same<z.infer<typeof agentStatusSchema>, AgentStatus> = true;

@@ -215,6 +215,9 @@ export class VolumeShell {
     }
     this.counters.framesReceived += 1;
     if (!this.running) return;
+    // A message about a volume this node has not read yet (its watch lags behind the coordinator's create): read the
+    // records now, so that the coordinator's next retransmit is answered instead of timing this replica out.
+    if (this.storage.volume(decoded.message.volumeId) === undefined) this.loadRecords();
     this.statusChanged();
     this.step({ type: 'message', atMs: this.options.clock.nowMs(), from: decoded.from, message: decoded.message });
   }
