@@ -3,23 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { timingProfile, type QuorumTiming } from '@pxsim/quorum';
 import { FAULT_KINDS, parseFaultText, type FaultKind } from '@pxsim/runtime';
-import { parseArgs, readCases, rewrite, rewriteRequested } from './datadriven.js';
+import { durationMs, parseArgs, readCases, required, rewrite, rewriteRequested } from '@pxsim/runtime/datadriven';
 import { EngineNetwork } from './network.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
-
-function required(args: Map<string, string>, key: string): string {
-  const value = args.get(key);
-  if (value === undefined) throw new Error(`missing ${key}=`);
-  return value;
-}
-
-function durationMs(text: string): number {
-  const match = /^(\d+)(ms|s|m)?$/.exec(text);
-  if (match === null) throw new Error(`bad duration ${text}`);
-  const value = Number(match[1]);
-  return match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value;
-}
 
 const isFault = (name: string): name is FaultKind => (FAULT_KINDS as readonly string[]).includes(name);
 

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
- * A minimal take on etcd-io/raft's datadriven test files: blocks of
+ * Test support (imported as `@pxsim/runtime/datadriven`, not from the package's index): a minimal take on
+ * etcd-io/raft's datadriven test files: blocks of
  *
  *     command arg=value …
  *     ----
@@ -75,4 +76,19 @@ export function readCases(path: string): TestCase[] {
 
 export function rewrite(path: string, cases: Array<TestCase & { actual: string }>): void {
   writeFileSync(path, formatDataDriven(cases));
+}
+
+/** A command's `key=value` argument, or an error naming the missing key. */
+export function required(args: Map<string, string>, key: string): string {
+  const value = args.get(key);
+  if (value === undefined) throw new Error(`missing ${key}=`);
+  return value;
+}
+
+/** A duration as transcripts write it: `250`, `250ms`, `3s`, `2m`. */
+export function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m)?$/.exec(text);
+  if (match === null) throw new Error(`bad duration ${text}`);
+  const value = Number(match[1]);
+  return match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value;
 }
