@@ -2,6 +2,7 @@ import { checkLinearizable, type BlockOp } from '@pxsim/checkers';
 import { seededRandom } from '@pxsim/runtime';
 import { Simulation } from '@pxsim/sim-harness';
 import type { Figure } from './figures.js';
+import { resyncFigures } from './resync.js';
 
 const OPS = 10_000;
 const BLOCKS = 100;
@@ -75,7 +76,7 @@ async function virtualFigures(): Promise<Figure[]> {
 
 /** `lin.check_ops_per_s`: checkLinearizable over a 10,000-op history of 100 blocks (best of REPEATS runs). */
 export async function volumeFigures(): Promise<Figure[]> {
-  return [...(await linFigures()), ...(await virtualFigures())];
+  return [...(await linFigures()), ...(await virtualFigures()), ...(await resyncFigures())];
 }
 
 function linFigures(): Promise<Figure[]> {

@@ -155,6 +155,8 @@ export const volumeJsonSchema = z.object({
     z.object({ runtime_state: z.object({ ReplicaSetCreateMid: z.string(), ReplicaSetCurrMid: z.string() }) }),
   ),
   replication_status: z.string(),
+  /** Each create-set replica as the node asked sees it (absent from older agents' answers). */
+  replicas: z.array(z.object({ node: z.string(), in_current_set: z.boolean(), state: z.string() })).exactOptional(),
   io: z.object({
     reads: z.number(),
     writes: z.number(),
