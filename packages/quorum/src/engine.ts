@@ -120,6 +120,8 @@ export class QuorumEngine {
   private ownActiveSinceMs: number | undefined;
   /** Safe mode: since when (snapshot answer time) each domain has been Inactive, and each member decommissioned. */
   private readonly inactiveSinceMs = new Map<string, number>();
+  /** Safe mode: since when (snapshot answer time) each domain has been Active without a break. */
+  private readonly activeSinceMs = new Map<string, number>();
   private readonly decommissionedSinceMs = new Map<string, number>();
   /** Safe mode: when each claim (by key and revision) was first seen. */
   private readonly claimSeenMs = new Map<string, number>();
@@ -212,8 +214,10 @@ export class QuorumEngine {
     for (const [domain, state] of Object.entries(snapshot.domains)) {
       if (state === 'Inactive') {
         if (!this.inactiveSinceMs.has(domain)) this.inactiveSinceMs.set(domain, atMs);
+        this.activeSinceMs.delete(domain);
       } else {
         this.inactiveSinceMs.delete(domain);
+        if (!this.activeSinceMs.has(domain)) this.activeSinceMs.set(domain, atMs);
       }
     }
     for (const member of snapshot.members) {
@@ -348,6 +352,41 @@ export class QuorumEngine {
     return { members: effectiveMembers, domains, pending };
   }
 
+  /**
+   * Safe mode: another domain's activation relaxes the rule for a node that hears that domain (its nodes' votes
+   * join), so like a deactivation it takes full effect only once seen for the activation hold. Until then the node
+   * must have quorum under the older map too (the recently activated domains counted as Inactive): otherwise a node
+   * short of quorum in its own domain could serve the instant it reads the activation, while its domain-mates, not
+   * having read it yet, still serve as the majority of the older map. Majorities of the older map meet each other;
+   * after the hold every node's map has the activation. Undefined when nothing stands in the way.
+   */
+  private olderMapProblem(
+    members: readonly MemberInfo[],
+    domains: Readonly<Record<string, DomainState>>,
+    alive: ReadonlySet<string>,
+    ownDomain: string | undefined,
+  ): string | undefined {
+    if (this.mode === 'reference') return undefined;
+    let older: Record<string, DomainState> | undefined;
+    let latestMs = 0;
+    for (const [domain, sinceMs] of this.activeSinceMs) {
+      if (domain === ownDomain || domains[domain] !== 'Active') continue;
+      const holdUntilMs = this.activationHoldEndsMs(sinceMs);
+      if (this.nowMs >= holdUntilMs) continue;
+      older ??= { ...domains };
+      older[domain] = 'Inactive';
+      latestMs = Math.max(latestMs, holdUntilMs);
+    }
+    if (older === undefined) return undefined;
+    const before = this.decide({ selfId: this.selfId, members, domains: older, alive });
+    if (before.inQuorum) return undefined;
+    const recent = Object.keys(older).filter((domain) => older[domain] !== domains[domain]);
+    return (
+      `domain ${recent.join(', ')} became active too recently: until ${latestMs - this.nowMs} ms from now this node ` +
+      `also needs quorum without it, and sees ${before.up} of ${before.total} (needs ${before.needed})`
+    );
+  }
+
   private evaluate(): QuorumView {
     const allMembers = this.members();
     this.peers.noteLeft(allMembers, this.nowMs);
@@ -363,7 +402,14 @@ export class QuorumEngine {
         ? { status: 'Initializing' as const, reason: this.initializingReason(), actions: [] }
         : this.mode === 'reference'
           ? this.stepReference(decision, self)
-          : this.stepSafe(decision, self, members, alive, pending);
+          : this.stepSafe(
+              decision,
+              self,
+              members,
+              alive,
+              pending,
+              this.olderMapProblem(members, domains, alive, ownDomain),
+            );
     if (outcome.status === 'Initializing') {
       this.selfState = 'NOT_IN_QUORUM';
       this.suspectDeadlineMs = undefined;
@@ -452,6 +498,7 @@ export class QuorumEngine {
     members: MemberInfo[],
     alive: ReadonlySet<string>,
     pending: string[],
+    olderMapProblem: string | undefined,
   ): Outcome {
     const blocked = (reason: string, actions: QuorumAction[] = []): Outcome => {
       this.selfState = 'NOT_IN_QUORUM';
@@ -479,6 +526,7 @@ export class QuorumEngine {
     }
     const pendingText = pending.length === 0 ? '' : ` (${pending.join('; ')})`;
     if (!decision.inQuorum) return short(`${this.countReason(decision)}${pendingText}`);
+    if (olderMapProblem !== undefined) return short(olderMapProblem);
     this.quorumSinceMs ??= this.nowMs;
 
     const claims = this.snapshot?.claims ?? [];
@@ -637,6 +685,7 @@ export class QuorumEngine {
         consider(this.quorumSinceMs + this.timing.suspectAfterMs + this.timing.snapshotFreshnessMs);
       }
       for (const sinceMs of this.inactiveSinceMs.values()) consider(sinceMs + this.timing.snapshotFreshnessMs);
+      for (const sinceMs of this.activeSinceMs.values()) consider(this.activationHoldEndsMs(sinceMs));
       for (const sinceMs of this.decommissionedSinceMs.values()) consider(sinceMs + this.timing.snapshotFreshnessMs);
       for (const member of members) {
         const peer = this.peers.get(member.nodeId);

@@ -89,6 +89,25 @@ const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
       ],
     },
   },
+  {
+    found:
+      'S1: us-east-1a deactivated, then b1 cut off with us-east-1a from b2 and b3 (halves), then us-east-1a activated ' +
+      'again: b1, alone of its domain, counted the reactivated nodes it heard and served the instant it read the ' +
+      'activation, while b2 and b3, not having read it yet, served as the majority of the older map. Found by the ' +
+      'random property (fast-check seed 560992079, path 199:0:18:16:17:16:20:17:16:17:17:15:15). Fix: another ' +
+      "domain's activation counts only once seen for the activation hold: its nodes count in total at once, their " +
+      'votes after the hold',
+    schedule: {
+      seed: 1,
+      witness: false,
+      steps: [
+        { kind: 'deactivate', domain: 0 },
+        { kind: 'halves', picks: [3, 1, 2, 0] },
+        { kind: 'run', ms: 3000 },
+        { kind: 'activate', domain: 0 },
+      ],
+    },
+  },
 ];
 
 describe('safe mode on a network of engines', () => {
