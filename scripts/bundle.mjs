@@ -12,9 +12,25 @@
 // `new URL('../package.json', import.meta.url)` (the --version code) still reads the package's own package.json, as
 // the bundle sits in its package's dist/.
 import { build } from 'esbuild';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
+
+/**
+ * zod's error-message locales: `z.locales` re-exports every language (~290 KiB of the px-node bundle, parsed and run
+ * at every start) although only English is ever used (zod configures `en` itself, from its own module). In the
+ * bundles the locales index exports English alone; the rest of zod is untouched.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 const COMMANDS = [
   { pkg: 'node-agent', name: 'px-node' },
   { pkg: 'cli', name: 'pxsim' },
@@ -32,6 +48,7 @@ await Promise.all(
       format: 'esm',
       target: 'node20',
       conditions: ['@pxsim/source'],
+      plugins: [zodEnglishOnly],
       external: ['etcd3', 'cockatiel', 'bufferutil', 'utf-8-validate', 'msgpackr-extract'],
       // CommonJS dependencies call require() for Node's own modules: give the ES module bundle a real one.
       banner: {

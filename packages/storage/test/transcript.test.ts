@@ -56,11 +56,13 @@ class Transcript {
       }
       case 'create': {
         const on = list(required(args, 'on'));
+        const haLevel = on.length;
+        if (haLevel !== 1 && haLevel !== 2 && haLevel !== 3) throw new Error(`on= names ${haLevel} nodes (1 to 3)`);
         this.need().create({
           id: required(args, 'id'),
           name: required(args, 'name'),
           sizeBytes: GIB,
-          haLevel: on.length,
+          haLevel,
           createSet: on,
         });
         return this.record(required(args, 'id'));
