@@ -302,11 +302,14 @@ export class StorageNode {
       );
     if (!this.serving) return this.reply(input.opId, failed('FENCED', 'this node does not serve (not in quorum)'));
     const coordinator = this.coordinators.get(entry.record.id);
-    if (coordinator === undefined)
-      return this.reply(
-        input.opId,
-        failed('NOT_ATTACHED_HERE', `${entry.record.name} is attached on ${entry.record.attachedOn ?? 'no node'}`),
-      );
+    if (coordinator === undefined) {
+      const on = entry.record.attachedOn;
+      const reason =
+        on === this.options.nodeId
+          ? `${entry.record.name} has no coordinator on this node any more (it stepped down)`
+          : `${entry.record.name} is attached on ${on ?? 'no node'}`;
+      return this.reply(input.opId, failed('NOT_ATTACHED_HERE', reason));
+    }
     if (coordinator.phase !== 'open')
       return this.reply(input.opId, failed('VOLUME_NOT_OPEN', `${entry.record.name} is still opening here`));
     if (coordinator.pendingCount() >= PENDING_OPS_MAX)

@@ -17,6 +17,11 @@ type OpInput =
       : never
     : never;
 
+export type JournalEntry =
+  | { kind: 'event'; atMs: number; node: string; volumeId: string; what: string }
+  | { kind: 'answer'; atMs: number; node: string; opId: number; result: OpResult }
+  | { kind: 'record'; atMs: number; node: string; record: VolumeRecord; revision: number };
+
 /**
  * A test world for StorageNodes: a tiny kvdb of volume records with revisions (compare-and-set answered after
  * `kvdbDelayMs`, or refused while `kvdbDown`), a network with per-link delay and cuts, and virtual time. Everything is
@@ -39,6 +44,9 @@ export class TestWorld {
   private revision = 1;
   readonly records = new Map<string, { record: VolumeRecord; revision: number }>();
   readonly replies = new Map<number, OpResult>();
+  /** Every answer in the order it was given, with its time and node (for transcripts). */
+  /** What happened, in order: nodes' events, answers to clients, records changed by a compare-and-set. */
+  readonly journal: JournalEntry[] = [];
   readonly log: string[] = [];
   private queue: Array<{ atMs: number; order: number; run: () => void }> = [];
   private order = 0;
@@ -84,8 +92,14 @@ export class TestWorld {
   private perform(id: string, ready: StorageReady): void {
     for (const { to, message } of ready.messages ?? []) this.deliver(id, to, message);
     for (const cas of ready.cas ?? []) this.cas(id, cas);
-    for (const { opId, result } of ready.replies ?? []) this.replies.set(opId, result);
-    for (const event of ready.events ?? []) this.log.push(`${event.atMs} ${id} ${event.what}`);
+    for (const event of ready.events ?? []) {
+      this.log.push(`${event.atMs} ${id} ${event.what}`);
+      this.journal.push({ kind: 'event', atMs: event.atMs, node: id, volumeId: event.volumeId, what: event.what });
+    }
+    for (const { opId, result } of ready.replies ?? []) {
+      this.replies.set(opId, result);
+      this.journal.push({ kind: 'answer', atMs: this.nowMs, node: id, opId, result });
+    }
     if (ready.tickAtMs !== undefined && this.ticks.get(id) !== ready.tickAtMs) {
       this.ticks.set(id, ready.tickAtMs);
       const atMs = ready.tickAtMs;
@@ -107,6 +121,7 @@ export class TestWorld {
     id: string,
     cas: { casId: number; volumeId: string; expectedRevision: number; record: VolumeRecord },
   ): void {
+    const node = this.nodes.get(id); // a restarted node must not get its predecessor's answers
     this.at(this.kvdbDelayMs, () => {
       const current = this.records.get(cas.volumeId);
       const ok = !this.kvdbDown && current !== undefined && current.revision === cas.expectedRevision;
@@ -114,18 +129,32 @@ export class TestWorld {
       if (ok) {
         revision = ++this.revision;
         this.records.set(cas.volumeId, { record: cas.record, revision });
+        this.journal.push({ kind: 'record', atMs: this.nowMs, node: id, record: cas.record, revision });
       }
       this.at(this.kvdbDelayMs, () => {
-        this.input(id, {
-          type: 'casResult',
-          atMs: this.nowMs,
-          casId: cas.casId,
-          ok,
-          ...(revision === undefined ? {} : { revision }),
-        });
+        if (this.nodes.get(id) === node)
+          this.input(id, {
+            type: 'casResult',
+            atMs: this.nowMs,
+            casId: cas.casId,
+            ok,
+            ...(revision === undefined ? {} : { revision }),
+          });
         if (ok) this.publish();
       });
     });
+  }
+
+  /**
+   * A crash and restart of `id`'s agent: a new StorageNode on the same store (the disk survives), not serving until
+   * the next quorum view; its timers and in-flight compare-and-sets are forgotten.
+   */
+  restart(id: string): void {
+    const store = this.stores.get(id);
+    if (store === undefined) throw new Error(`no node ${id}`);
+    this.nodes.set(id, new StorageNode({ nodeId: id, mode: this.mode, timing: storageTiming('fast'), store }));
+    this.ticks.delete(id);
+    if (!this.blind.has(id)) this.input(id, { type: 'records', atMs: this.nowMs, records: [...this.records.values()] });
   }
 
   /** Every node reads the records (as a kvdb watch would deliver them). */

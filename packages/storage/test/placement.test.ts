@@ -39,23 +39,6 @@ describe('replica placement', () => {
     expect(placed.ok && placed.nodes.includes('a1')).toBe(false);
   });
 
-  it('an active data domain with no node able to hold a replica now refuses repl 2 rather than doubling up', () => {
-    // us-east-1b's nodes are not Online in the creating node's view (a partition, or a view not caught up yet).
-    const bOffline = metro.map((entry) => (domainOf(entry.id) === 'us-east-1b' ? { ...entry, online: false } : entry));
-    const refused = placeReplicas({ haLevel: 2, sizeBytes: GIB }, bOffline, seededRandom(1));
-    expect(!refused.ok && refused.reason).toBe(
-      'cannot place 2 replicas with one in every active data domain: us-east-1b has no node that can hold one now ' +
-        '(b1: it is not online; b2: it is not online; b3: it is not online); deactivate the domain to place without it',
-    );
-    // Repl 1 needs only one domain; with us-east-1b deactivated, repl 2 goes to us-east-1a twice.
-    expect(placeReplicas({ haLevel: 1, sizeBytes: GIB }, bOffline, seededRandom(1)).ok).toBe(true);
-    const bInactive = bOffline.map((entry) =>
-      domainOf(entry.id) === 'us-east-1b' ? { ...entry, domainActive: false } : entry,
-    );
-    const placed = placeReplicas({ haLevel: 2, sizeBytes: GIB }, bInactive, seededRandom(1));
-    expect(placed.ok && placed.nodes.map(domainOf)).toEqual(['us-east-1a', 'us-east-1a']);
-  });
-
   it('the same random gives the same placement', () => {
     expect(placeReplicas({ haLevel: 2, sizeBytes: GIB }, metro, seededRandom(9))).toEqual(
       placeReplicas({ haLevel: 2, sizeBytes: GIB }, metro, seededRandom(9)),

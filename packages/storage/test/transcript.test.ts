@@ -1,201 +1,219 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GIB } from '../src/index.js';
-import { durationMs, parseArgs, readCases, required, rewrite, rewriteRequested } from '@pxsim/runtime/datadriven';
-import { TestWorld } from './net.js';
-
-/**
- * Transcripts of the replication state machine, in the manner of the quorum transcripts (etcd-io/raft's datadriven
- * files): the real `StorageNode`s in the `TestWorld` (a record store with revisions, a network with delays and cuts,
- * virtual time), driven by commands; each block's output is what an operator would want to see. `REWRITE=1` rewrites
- * the files with the actual output, to be reviewed as a diff.
- *
- * Commands:
- *   world nodes=a,b,c [mode=safe|reference]    a new world; every node serves and sees every other online
- *   create id=ID name=NAME on=a,b              a 1 GiB volume record whose create (and current) set is `on`
- *   attach|detach node=N vol=NAME               client requests (answer shown when it comes)
- *   write node=N vol=NAME block=B value=TEXT    a client write of TEXT (the op's number is shown)
- *   read node=N vol=NAME block=B                a client read
- *   run DURATION                                time passes: node events, then answers that came, in order
- *   partition a,b | c   cut a>b   heal           network faults
- *   kvdb down|up   blind node=N   delay link=MS kvdb=MS
- *   serving node=N on|off                       quorum changes, then every node's view is refreshed
- *   sees node=N online=a,b                      one node's view of who is online
- *   show [vol=ID]                               the record, then every node's view and stored blocks
- */
+import { BLOCK_BYTES, GIB, storageTiming, type OpResult, type VolumeRecord } from '../src/index.js';
+import {
+  durationMs,
+  parseArgs,
+  readCases,
+  required,
+  rewrite,
+  rewriteRequested,
+  type TestCase,
+} from '@pxsim/runtime/datadriven';
+import { TestWorld, type JournalEntry } from './net.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
+/** Longest `run` one command may ask for (virtual time; keeps every transcript bounded). */
+const RUN_MS_MAX = 600_000;
 
-const list = (text: string): string[] => text.split(',').filter((item) => item !== '');
+const list = (text: string): string[] => (text === '' || text === '-' ? [] : text.split(','));
+const quote = (bytes: Uint8Array): string => {
+  const text = new TextDecoder().decode(bytes);
+  return text.length > 24 ? `${JSON.stringify(text.slice(0, 12))}… (${bytes.length} bytes)` : JSON.stringify(text);
+};
 
-/** One transcript's state between commands: the world, the ops issued, what was already shown. */
+function formatRecord(record: VolumeRecord, revision: number): string {
+  return (
+    `${record.name} (${record.id}) rev ${revision}: attached on ${record.attachedOn ?? '-'}, epoch ` +
+    `${record.attachEpoch}, create [${record.createSet.join(',')}], current [${record.currentSet.join(',')}]`
+  );
+}
+
+function formatResult(result: OpResult): string {
+  if (!result.ok) return `${result.outcome} ${result.code}: ${result.reason}`;
+  const version = result.version === undefined ? '' : ` @${result.version.epoch}.${result.version.seq}`;
+  return result.payload === undefined ? `ok${version}` : `ok ${quote(result.payload)}${version}`;
+}
+
+/** One command's interpreter over a TestWorld; `lines()` returns what the command made happen. */
 class Transcript {
   private world: TestWorld | undefined;
+  private shown = 0;
+  /** opId → what the client asked, for the answer lines. */
   private readonly ops = new Map<number, string>();
-  private readonly shown = new Set<number>();
-  private logShown = 0;
 
   private need(): TestWorld {
-    if (this.world === undefined) throw new Error('no world yet: start with "world nodes=…"');
+    if (this.world === undefined) throw new Error('no world yet: start with "world mode=… nodes=…"');
     return this.world;
+  }
+
+  private volumeName(volumeId: string): string {
+    return this.need().records.get(volumeId)?.record.name ?? volumeId;
+  }
+
+  /** The journal since the last command, one line each, with its virtual time. */
+  private happened(): string[] {
+    const world = this.need();
+    const lines = world.journal.slice(this.shown).map((entry: JournalEntry) => {
+      const at = String(entry.atMs).padStart(6);
+      switch (entry.kind) {
+        case 'event':
+          return `${at} ${entry.node}: ${this.volumeName(entry.volumeId)}: ${entry.what}`;
+        case 'answer':
+          return `${at} ${entry.node}: op ${entry.opId} ${this.ops.get(entry.opId) ?? '?'} -> ${formatResult(entry.result)}`;
+        case 'record':
+          return `${at} kvdb: ${formatRecord(entry.record, entry.revision)} (by ${entry.node})`;
+      }
+    });
+    this.shown = world.journal.length;
+    return lines;
+  }
+
+  private op(what: string, send: (world: TestWorld) => number): string[] {
+    const opId = send(this.need());
+    this.ops.set(opId, what);
+    const lines = this.happened();
+    return lines.length === 0 ? [`op ${opId} sent`] : lines;
   }
 
   run(command: string): string[] {
     const { name, args, flags } = parseArgs(command);
+    const node = (): string => {
+      const id = required(args, 'node');
+      if (!this.need().nodes.has(id)) throw new Error(`no node ${id}`);
+      return id;
+    };
+    const after = (lines: string[]): string[] => [...lines, ...this.happened()];
     switch (name) {
       case 'world': {
-        const mode = args.get('mode') ?? 'safe';
-        if (mode !== 'safe' && mode !== 'reference') throw new Error(`mode ${mode}`);
+        const mode = required(args, 'mode');
+        if (mode !== 'safe' && mode !== 'reference') throw new Error('mode must be safe or reference');
         this.world = new TestWorld(list(required(args, 'nodes')), mode);
-        this.world.quorum();
+        this.world.linkDelayMs = durationMs(args.get('link') ?? '1ms');
+        this.shown = 0;
         this.ops.clear();
-        this.shown.clear();
-        this.logShown = 0;
+        const timing = storageTiming('fast');
+        return [
+          `${mode} mode; retransmit ${timing.retransmitMs} ms, replica timeout ${timing.replicaTimeoutMs} ms; ` +
+            `link ${this.world.linkDelayMs} ms, kvdb ${this.world.kvdbDelayMs} ms each way`,
+        ];
+      }
+      case 'volume': {
+        const nodes = list(required(args, 'nodes'));
+        const haLevel = nodes.length;
+        if (haLevel !== 1 && haLevel !== 2 && haLevel !== 3) throw new Error('1 to 3 nodes');
+        const id = required(args, 'id');
+        const sizeGib = Number(args.get('size') ?? '1');
+        this.need().create({ id, name: required(args, 'name'), sizeBytes: sizeGib * GIB, haLevel, createSet: nodes });
+        const entry = this.need().records.get(id);
+        return after(entry === undefined ? [] : [formatRecord(entry.record, entry.revision)]);
+      }
+      case 'quorum': {
+        // Every node serves except those named in off=; each serving node sees every serving node online.
+        const off = new Set(list(args.get('off') ?? ''));
+        for (const id of this.need().nodes.keys()) this.need().serving.set(id, !off.has(id));
+        this.need().quorum();
+        return after([]);
+      }
+      case 'sees':
+        this.need().sees(node(), list(required(args, 'online')));
+        return after([]);
+      case 'partition':
+        this.need().partition(list(required(args, 'left')), list(required(args, 'right')));
         return ['ok'];
-      }
-      case 'create': {
-        const on = list(required(args, 'on'));
-        const haLevel = on.length;
-        if (haLevel !== 1 && haLevel !== 2 && haLevel !== 3) throw new Error(`on= names ${haLevel} nodes (1 to 3)`);
-        this.need().create({
-          id: required(args, 'id'),
-          name: required(args, 'name'),
-          sizeBytes: GIB,
-          haLevel,
-          createSet: on,
-        });
-        return this.record(required(args, 'id'));
-      }
-      case 'attach':
-      case 'detach':
-      case 'write':
-      case 'read':
-        return this.client(name, args);
-      case 'run':
-        this.need().run(durationMs(command.split(/\s+/)[1] ?? ''));
-        return this.news();
-      default:
-        return this.fault(name, command, args, flags);
-    }
-  }
-
-  private fault(name: string, command: string, args: Map<string, string>, flags: Set<string>): string[] {
-    const world = this.need();
-    switch (name) {
-      case 'partition': {
-        const [left = '', right = ''] = command.slice('partition'.length).split('|');
-        world.partition(list(left.trim()), list(right.trim()));
-        return ['ok'];
-      }
       case 'cut':
-        world.cuts.add(command.split(/\s+/)[1] ?? '');
+        this.need().cuts.add(`${required(args, 'from')}>${required(args, 'to')}`);
         return ['ok'];
       case 'heal':
-        world.heal();
+        this.need().heal();
         return ['ok'];
       case 'kvdb':
-        world.kvdbDown = flags.has('down');
-        if (flags.has('up')) world.publish(); // the watch catches up
+        if (flags.has('down')) this.need().kvdbDown = true;
+        else if (flags.has('up')) this.need().kvdbDown = false;
+        else throw new Error('kvdb down|up');
         return ['ok'];
-      case 'blind':
-        world.blind.add(required(args, 'node'));
-        return ['ok'];
-      case 'delay':
-        world.linkDelayMs = Number(args.get('link') ?? world.linkDelayMs);
-        world.kvdbDelayMs = Number(args.get('kvdb') ?? world.kvdbDelayMs);
-        return ['ok'];
-      case 'serving':
-        world.serving.set(required(args, 'node'), flags.has('on'));
-        world.quorum();
-        return this.news();
-      case 'sees':
-        world.sees(required(args, 'node'), list(args.get('online') ?? ''));
-        return this.news();
-      case 'show':
-        return this.show(args.get('vol'));
-      default:
-        throw new Error(`unknown command "${name}"`);
-    }
-  }
-
-  private client(name: 'attach' | 'detach' | 'write' | 'read', args: Map<string, string>): string[] {
-    const world = this.need();
-    const node = required(args, 'node');
-    const volume = required(args, 'vol');
-    let opId: number;
-    let what: string;
-    if (name === 'write') {
-      const block = Number(required(args, 'block'));
-      const repeat = Number(args.get('repeat') ?? 1);
-      const value = required(args, 'value').repeat(repeat);
-      opId = world.write(node, volume, block, value);
-      what = `write ${volume}[${block}]=${repeat === 1 ? value : `${value.length} bytes`} via ${node}`;
-    } else if (name === 'read') {
-      const block = Number(required(args, 'block'));
-      opId = world.read(node, volume, block);
-      what = `read ${volume}[${block}] via ${node}`;
-    } else {
-      opId = world.op(node, { type: name, volume });
-      what = `${name} ${volume} on ${node}`;
-    }
-    this.ops.set(opId, what);
-    return [`#${opId} ${what}`, ...this.news()];
-  }
-
-  /** Node events and answers since the last output. */
-  private news(): string[] {
-    const world = this.need();
-    const lines = world.log.slice(this.logShown).map((line) => {
-      const [atMs = '', node = '', ...rest] = line.split(' ');
-      return `${atMs.padStart(6)} ${node}: ${rest.join(' ')}`;
-    });
-    this.logShown = world.log.length;
-    for (const [opId, what] of this.ops) {
-      if (this.shown.has(opId)) continue;
-      const text = world.answer(opId);
-      if (text === 'pending') continue;
-      const answer = text === 'ok ' ? 'ok (empty: never written)' : text;
-      this.shown.add(opId);
-      lines.push(`#${opId} ${what}: ${answer}`);
-    }
-    const pending = [...this.ops.keys()].filter((opId) => !this.shown.has(opId));
-    if (pending.length > 0) lines.push(`pending: ${pending.map((opId) => `#${opId}`).join(' ')}`);
-    return lines.length === 0 ? ['ok'] : lines;
-  }
-
-  private record(id: string): string[] {
-    const entry = this.need().records.get(id);
-    if (entry === undefined) return [`no record ${id}`];
-    const { record, revision } = entry;
-    return [
-      `record ${id} rev ${revision}: attached ${record.attachedOn ?? '-'} epoch ${record.attachEpoch}, ` +
-        `create [${record.createSet.join(',')}] current [${record.currentSet.join(',')}]`,
-    ];
-  }
-
-  private show(volumeId: string | undefined): string[] {
-    const world = this.need();
-    const lines: string[] = [];
-    for (const id of volumeId === undefined ? [...world.records.keys()] : [volumeId]) {
-      lines.push(...this.record(id));
-      for (const [node, storage] of world.nodes) {
-        const view = storage.volume(id);
-        const store = world.stores.get(node);
-        const blocks = (store?.digest(id) ?? [])
-          .sort(([left], [right]) => left - right)
-          .map(([block, version]) => `${block}=${world.stored(node, id, block)}@${version.epoch}.${version.seq}`);
-        lines.push(
-          `  ${node}: ${view?.replicationStatus ?? 'unknown'}${view?.coordinatorOpen === true ? ' (coordinator)' : ''}` +
-            `${blocks.length === 0 ? '' : ` ${blocks.join(' ')}`}`,
-        );
+      case 'watch': {
+        // watch node=a off: a no longer sees record changes; on: it reads them all again.
+        const id = node();
+        if (flags.has('off')) this.need().blind.add(id);
+        else {
+          this.need().blind.delete(id);
+          this.need().publish();
+        }
+        return after([]);
       }
+      case 'restart':
+        this.need().restart(node());
+        return after([]);
+      case 'attach':
+      case 'detach': {
+        const volume = required(args, 'vol');
+        return this.op(`${name} ${volume}`, (world) => world.op(node(), { type: name, volume }));
+      }
+      case 'write': {
+        const volume = required(args, 'vol');
+        const block = Number(required(args, 'block'));
+        const bytes = args.get('bytes');
+        const text = bytes === undefined ? required(args, 'value') : 'x'.repeat(Number(bytes));
+        return this.op(`write ${volume}[${block}]`, (world) => world.write(node(), volume, block, text));
+      }
+      case 'read': {
+        const volume = required(args, 'vol');
+        const block = Number(required(args, 'block'));
+        return this.op(`read ${volume}[${block}]`, (world) => world.read(node(), volume, block));
+      }
+      case 'run': {
+        const ms = durationMs(required(args, 'for'));
+        if (ms > RUN_MS_MAX) throw new Error(`run for at most ${RUN_MS_MAX} ms`);
+        this.need().run(ms);
+        const lines = this.happened();
+        return lines.length === 0 ? [`${this.need().nowMs}: nothing happened`] : lines;
+      }
+      case 'record': {
+        const entry = [...this.need().records.values()].find(({ record }) => record.name === required(args, 'vol'));
+        return [entry === undefined ? 'none' : formatRecord(entry.record, entry.revision)];
+      }
+      case 'status':
+        return this.status(required(args, 'vol'));
+      case 'stored':
+        return this.stored(required(args, 'vol'));
+      default:
+        throw new Error(`unknown command ${name}`);
     }
-    return lines;
+  }
+
+  /** Each node's view of a volume: replication status, whether it coordinates, replicas, I/O counters. */
+  private status(volume: string): string[] {
+    return [...this.need().nodes].map(([id, storage]) => {
+      const view = storage.volume(volume);
+      if (view === undefined) return `${id}: no volume ${volume}`;
+      const replicas = view.replicas.map((replica) => `${replica.nodeId}=${replica.state}`).join(' ');
+      const { io } = view;
+      return (
+        `${id}: ${view.replicationStatus}${view.coordinatorOpen ? ', coordinator open' : ''}; ` +
+        `epoch ${view.record.attachEpoch} rev ${view.revision}; replicas ${replicas}; ` +
+        `io w${io.writes} r${io.reads} in progress ${io.inProgress}; ${view.usedBytes / BLOCK_BYTES} block(s) here`
+      );
+    });
+  }
+
+  /** Each node's stored blocks of a volume with their versions, and the highest epoch its replica has seen. */
+  private stored(volume: string): string[] {
+    const entry = [...this.need().records.values()].find(({ record }) => record.name === volume);
+    if (entry === undefined) throw new Error(`no volume ${volume}`);
+    const volumeId = entry.record.id;
+    return [...this.need().stores].map(([id, store]) => {
+      const blocks = store.digest(volumeId).map(([block, version]) => {
+        const payload = store.get(volumeId, block)?.payload ?? new Uint8Array(0);
+        return `${block}=${quote(payload)}@${version.epoch}.${version.seq}`;
+      });
+      return `${id}: epoch seen ${store.epochSeen(volumeId)}; ${blocks.length === 0 ? 'no blocks' : blocks.join(' ')}`;
+    });
   }
 }
 
-function runTranscript(path: string): Array<{ command: string; expected: string; comments: string[]; actual: string }> {
+function runTranscript(path: string): Array<TestCase & { actual: string }> {
   const transcript = new Transcript();
   return readCases(path).map((testCase) => {
     let output: string[];
@@ -204,22 +222,24 @@ function runTranscript(path: string): Array<{ command: string; expected: string;
     } catch (error) {
       output = [`error: ${error instanceof Error ? error.message : String(error)}`];
     }
-    return { ...testCase, actual: output.join('\n') };
+    return { ...testCase, actual: output.length === 0 ? 'ok' : output.join('\n') };
   });
 }
 
-describe('replication transcripts (testdata/*.txt)', () => {
-  const files = readdirSync(TESTDATA).filter((file) => file.endsWith('.txt'));
-  it('has transcripts', () => {
-    expect(files.length).toBeGreaterThan(0);
+const files = readdirSync(TESTDATA)
+  .filter((file) => file.endsWith('.txt'))
+  .sort();
+
+describe('storage transcripts (testdata/*.txt; REWRITE=1 regenerates)', () => {
+  it.each(files)('%s', (file) => {
+    const path = join(TESTDATA, file);
+    const results = runTranscript(path);
+    if (rewriteRequested) {
+      rewrite(path, results);
+      return;
+    }
+    for (const result of results) {
+      expect(result.actual, `${file}: ${result.command}`).toBe(result.expected);
+    }
   });
-  for (const file of files) {
-    it(file, () => {
-      const path = join(TESTDATA, file);
-      const cases = runTranscript(path);
-      if (rewriteRequested) rewrite(path, cases);
-      for (const testCase of cases)
-        expect(`${testCase.command}\n${testCase.actual}`).toBe(`${testCase.command}\n${testCase.expected}`);
-    });
-  }
 });
