@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
-import ajvCompiler from '@fastify/ajv-compiler';
+import { createRequire } from 'node:module';
+import type { ValidatorFactory } from '@fastify/ajv-compiler';
 import websocket from '@fastify/websocket';
 import { schemaFailureMessage } from '../wire/names.js';
 import { adminOnly } from './auth.js';
@@ -22,33 +23,37 @@ export const PARAM_LENGTH_MAX = 256;
 const BODY_BYTES_MAX = 16 * 1024;
 
 /**
- * fastify's own validator factory (`@fastify/ajv-compiler`, what fastify uses when given none). Its type declarations
- * describe the compiler it builds as `(schema) => …`; fastify calls it, as here, with the route definition.
- */
-const buildAjvValidators = ajvCompiler() as unknown as (
-  externalSchemas: Record<string, unknown>,
-  options: { customOptions: typeof AJV_OPTIONS },
-) => FastifySchemaCompiler<unknown>;
-
-/**
  * Reject unknown fields instead of silently dropping them. The route schemas are the code's own, checked by the
  * tests: ajv's check of each against the JSON Schema meta-schema (compiling the meta-schema, ~70 ms per process start
  * in a profile) is left out.
  */
-const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false, validateSchema: false } as const;
+const AJV_OPTIONS = { customOptions: { removeAdditional: false, coerceTypes: false, validateSchema: false } };
+
+/** What fastify's validator factory is called with and returns (its type declarations describe another shape). */
+type ValidatorBuilder = (externalSchemas: unknown, ajvOptions: unknown) => FastifySchemaCompiler<unknown>;
 
 /**
- * fastify's validators, each compiled on its route's first request instead of at start: the same ajv, options and
- * schemas, only later (compiling every route's schemas took ~37 ms of each px-node start in a profile; a process that
- * gets no request with parameters or a body never builds ajv at all). `errors` is the compiled one's, as fastify
- * reads it after a failed check.
+ * fastify's own validator factory (`@fastify/ajv-compiler`, the one fastify uses when given none), loaded on first
+ * use: `createRequire`, so that the px-node bundle leaves it (and ajv) to node_modules until a request needs them.
  */
-function lazyValidators(app: FastifyInstance): FastifySchemaCompiler<unknown> {
+function loadAjvValidators(): ValidatorBuilder {
+  const load = createRequire(import.meta.url);
+  const factory = load('@fastify/ajv-compiler') as () => unknown;
+  return factory() as ValidatorBuilder;
+}
+
+/**
+ * fastify's validators, each compiled on its route's first request instead of at start: the same ajv-compiler,
+ * options and schemas, only later (compiling every route's schemas took ~37 ms of each px-node start in a profile,
+ * loading ajv ~17 ms more; a process that gets no request with parameters or a body never loads ajv at all).
+ * `errors` is the compiled one's, as fastify reads it after a failed check.
+ */
+const lazyValidators: ValidatorBuilder = (externalSchemas, ajvOptions) => {
   let compiler: FastifySchemaCompiler<unknown> | undefined;
   return (route) => {
     let compiled: ValidatorFunction | undefined;
     const validate: ValidatorFunction = (data: unknown) => {
-      compiler ??= buildAjvValidators(app.getSchemas(), { customOptions: AJV_OPTIONS });
+      compiler ??= loadAjvValidators()(externalSchemas, ajvOptions);
       compiled ??= compiler(route);
       const result = compiled(data);
       validate.errors = compiled.errors ?? null;
@@ -56,7 +61,7 @@ function lazyValidators(app: FastifyInstance): FastifySchemaCompiler<unknown> {
     };
     return validate;
   };
-}
+};
 
 /**
  * A fastify instance whose every error — its own included (bad percent-encoding, too-long URLs and parameters,
@@ -68,6 +73,9 @@ export function createApiApp(logger: boolean): FastifyInstance {
     logger,
     bodyLimit: BODY_BYTES_MAX,
     routerOptions: { maxParamLength: PARAM_LENGTH_MAX },
+    ajv: AJV_OPTIONS,
+    // Given a factory, fastify does not load its default (ajv) at start either.
+    schemaController: { compilersFactory: { buildValidator: lazyValidators as unknown as ValidatorFactory } },
     // A name that breaks its rule is refused naming the rule (wire/names.ts), not ajv's regular expression.
     schemaErrorFormatter: (failures, where) => new Error(schemaFailureMessage(failures, where)),
     frameworkErrors: (error, request, reply) => {
@@ -77,7 +85,6 @@ export function createApiApp(logger: boolean): FastifyInstance {
     // Requests that arrive while closing are answered normally (fastify's own 503 has another shape).
     return503OnClosing: false,
   });
-  app.setValidatorCompiler(lazyValidators(app));
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.length > URL_LENGTH_MAX)
       sendError(reply, 'URI_TOO_LONG', `the URL has ${request.url.length} characters; at most ${URL_LENGTH_MAX}`);
