@@ -9,25 +9,29 @@
 //   dependencies of node-agent and cli as well, to be resolvable from `packages/<pkg>/dist/`;
 // - the optional native add-ons of ws (bufferutil, utf-8-validate) and msgpackr (msgpackr-extract), which their
 //   packages require inside try/catch and do without.
+// Trimmed, as nothing uses them: zod's error messages in other languages than English (`z.locales.*`, ~300 KB of
+// the px-node bundle, all parsed at every start): zod's `locales` namespace is resolved to English alone. And local
+// identifiers are minified (keepNames keeps every function's and class's `name`, so messages and stack frames name
+// them as before). Both make px-node's bundle 2.2 -> 1.3 MB: less to read, parse and hold per process.
 // `new URL('../package.json', import.meta.url)` (the --version code) still reads the package's own package.json, as
 // the bundle sits in its package's dist/.
 import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 
-/**
- * zod's error-message locales: `z.locales` re-exports every language (~290 KiB of the px-node bundle, parsed and run
- * at every start) although only English is ever used (zod configures `en` itself, from its own module). In the
- * bundles the locales index exports English alone; the rest of zod is untouched.
- */
+/** zod's `export * as locales from '../locales/index.js'` (in v4/core and v4/classic) -> `{ en }` only. */
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(build) {
-    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
-      contents: 'export { default as en } from "./en.js";',
-      resolveDir: dirname(args.path),
-      loader: 'js',
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, ({ importer }) =>
+      /[/\\]zod[/\\]v4[/\\](core|classic)[/\\][a-z]+\.js$/.test(importer)
+        ? { path: join(importer, '..', '..', 'locales', 'en.js'), namespace: 'zod-english-only' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, ({ path }) => ({
+      contents: `export { default as en } from ${JSON.stringify(path)};`,
+      resolveDir: join(path, '..'),
     }));
   },
 };
@@ -48,7 +52,6 @@ await Promise.all(
       format: 'esm',
       target: 'node20',
       conditions: ['@pxsim/source'],
-      plugins: [zodEnglishOnly],
       external: ['etcd3', 'cockatiel', 'bufferutil', 'utf-8-validate', 'msgpackr-extract'],
       // CommonJS dependencies call require() for Node's own modules: give the ES module bundle a real one.
       banner: {
@@ -56,7 +59,9 @@ await Promise.all(
       },
       minifyWhitespace: true,
       minifySyntax: true,
+      minifyIdentifiers: true,
       keepNames: true,
+      plugins: [zodEnglishOnly],
       legalComments: 'none',
       logLevel: 'warning',
     }),

@@ -141,9 +141,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
     short: 'k',
     value: 'ENDPOINTS',
     group: 'Required',
-    help:
-      'etcd:http://HOST:PORT[,…] (etcd through its v3 JSON gateway, the default), etcd+grpc:http://HOST:PORT[,…] ' +
-      '(the etcd3 gRPC client, loaded only then), mem:// (only in-process)',
+    help: 'etcd:http://HOST:PORT[,…] (JSON gateway), etcd+grpc:http://HOST:PORT[,…] (etcd3 gRPC client), mem://[NAME] (embedded, this process only)',
   },
   { name: 'cluster-domain', value: 'NAME', group: 'Required', help: "this node's cluster domain (e.g. us-east-1a)" },
   { name: 'data-dir', value: 'DIR', group: 'Required', help: 'where the node ID is kept across restarts' },

@@ -1,4 +1,11 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient declaration, for every program compiling this file
+/// <reference path="./prom-client-parts.d.ts" />
+import type { Counter, Histogram, Registry } from 'prom-client';
+// prom-client's classes from their own modules, not its index (prom-client-parts.d.ts says why).
+import CounterClass from 'prom-client/lib/counter.js';
+import GaugeClass from 'prom-client/lib/gauge.js';
+import HistogramClass from 'prom-client/lib/histogram.js';
+import RegistryClass from 'prom-client/lib/registry.js';
 import { isKvdbError, type Kvdb } from '@pxsim/kvdb-client';
 import type { Clock } from '@pxsim/runtime';
 import { GOSSIP_STATES } from '@pxsim/quorum';
@@ -34,14 +41,14 @@ type KvdbOperation = 'get' | 'range' | 'put' | 'create' | 'update' | 'delete' | 
  * timed as they happen by `meterKvdb`; ClusterDomainUpdates are counted by status at each scrape.
  */
 export class AgentMetrics {
-  readonly registry = new Registry();
+  readonly registry = new RegistryClass();
   private readonly kvdbSeconds: Histogram<'operation'>;
   private readonly kvdbErrors: Counter<'operation' | 'kind'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     const status = (): AgentStatus => source.status();
-    new Gauge({
+    new GaugeClass({
       name: 'pxsim_node_status',
       help: "This node's status as pxctl shows it: 1 for the current one, 0 for the others",
       labelNames: ['status'],
@@ -51,7 +58,7 @@ export class AgentMetrics {
         for (const name of USER_STATUSES) this.set({ status: name }, current === name ? 1 : 0);
       },
     });
-    new Gauge({
+    new GaugeClass({
       name: 'pxsim_node_gossip_state',
       help: "This node's gossip state as its peers hear it: 1 for the current one, 0 for the others",
       labelNames: ['state'],
@@ -61,7 +68,7 @@ export class AgentMetrics {
         for (const name of GOSSIP_STATES) this.set({ state: name }, current === name ? 1 : 0);
       },
     });
-    new Gauge({
+    new GaugeClass({
       name: 'pxsim_node_serving',
       help: 'Whether this node serves I/O now (1) or is fenced (0)',
       registers,
@@ -71,14 +78,14 @@ export class AgentMetrics {
     });
     this.quorumGauges(status, registers);
     this.frameCounters(status, registers);
-    this.kvdbSeconds = new Histogram({
+    this.kvdbSeconds = new HistogramClass({
       name: 'pxsim_kvdb_operation_seconds',
       help: "Duration of this agent's kvdb calls, by operation (failed calls included)",
       labelNames: ['operation'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.kvdbErrors = new Counter({
+    this.kvdbErrors = new CounterClass({
       name: 'pxsim_kvdb_errors_total',
       help: "This agent's failed kvdb calls, by operation and error kind (the kvdb client's typed kinds)",
       labelNames: ['operation', 'kind'],
@@ -92,7 +99,7 @@ export class AgentMetrics {
   private volumeGauges(source: MetricsSource, registers: Registry[]): void {
     const volumes = (): VolumeView[] => source.volumes?.() ?? [];
     const io = (name: string, help: string, pick: (view: VolumeView) => number): void => {
-      new Gauge({
+      new GaugeClass({
         name,
         help,
         labelNames: ['volume'],
@@ -124,7 +131,7 @@ export class AgentMetrics {
   private cduGauge(source: MetricsSource, registers: Registry[]): void {
     let known: ClusterDomainUpdate[] | undefined;
     let reading = false;
-    new Gauge({
+    new GaugeClass({
       name: 'pxsim_cluster_domain_updates',
       help: 'ClusterDomainUpdate objects in the kvdb, by status (as of the previous scrape: a scrape never waits on the kvdb)',
       labelNames: ['status'],
@@ -157,7 +164,7 @@ export class AgentMetrics {
       ['pxsim_quorum_total', 'Members of the active domains', 'total'],
     ] as const;
     for (const [name, help, field] of quorum) {
-      new Gauge({
+      new GaugeClass({
         name,
         help,
         registers,
@@ -184,19 +191,19 @@ export class AgentMetrics {
         seen.dropped.set(reason, Math.max(seen.dropped.get(reason) ?? 0, counters[field]));
       }
     };
-    const received = new Counter({
+    const received = new CounterClass({
       name: 'pxsim_heartbeat_frames_received_total',
       help: 'Heartbeat frames accepted from peers',
       registers,
       collect: refresh,
     });
-    const sent = new Counter({
+    const sent = new CounterClass({
       name: 'pxsim_heartbeat_frames_sent_total',
       help: 'Heartbeat frames sent to peers (one per peer per heartbeat round)',
       registers,
       collect: refresh,
     });
-    const dropped = new Counter({
+    const dropped = new CounterClass({
       name: 'pxsim_heartbeat_frames_dropped_total',
       help: 'Heartbeat frames dropped, by reason',
       labelNames: ['reason'],
