@@ -36,6 +36,23 @@ export class HearingLog {
     return heard === undefined ? since : Math.max(since, heard);
   }
 
+  /**
+   * `hears(receiver, sender.node, nowMs, boundMs)` for each of `senders`, in their order; the receiver's own records
+   * are looked up once (S1 asks this of every serving node at every check).
+   */
+  hearsEach(receiver: string, senders: readonly { node: string }[], nowMs: number, boundMs: number): boolean[] {
+    const since = this.listeningSinceMs.get(receiver) ?? 0;
+    const heard = this.heardSentAtMs.get(receiver);
+    const result: boolean[] = [];
+    for (const { node: sender } of senders) {
+      const sentAtMs = heard?.get(sender);
+      result.push(
+        receiver === sender || nowMs - (sentAtMs === undefined ? since : Math.max(since, sentAtMs)) <= boundMs,
+      );
+    }
+    return result;
+  }
+
   /** Whether `receiver` has heard from `sender` within `boundMs` of `nowMs` (a node always hears itself). */
   hears(receiver: string, sender: string, nowMs: number, boundMs: number): boolean {
     return receiver === sender || nowMs - this.silentSinceMs(receiver, sender) <= boundMs;

@@ -39,9 +39,14 @@ export function checkSplitBrain(input: SplitBrainInput): Finding[] {
   const { serving } = input;
   // What each serving node heard within the bound, once per check (not once per pair): `heard[i][k]` says whether
   // serving[i] heard members[k].
-  const heard = serving.map((x) =>
-    input.members.map((z) => input.hearing.hears(x.node, z.node, input.nowMs, input.boundMs)),
-  );
+  const heard = serving.map((x) => input.hearing.hearsEach(x.node, input.members, input.nowMs, input.boundMs));
+  // Every serving node is a member and heard every member within the bound (the usual case): no pair can break either
+  // rule (each of a pair heard the other, so a node both heard and a node of the other's domain).
+  if (
+    heard.every((row) => !row.includes(false)) &&
+    serving.every((x) => input.members.some((member) => member.node === x.node))
+  )
+    return [];
   for (let i = 0; i < serving.length; i++) {
     for (let j = i + 1; j < serving.length; j++) {
       const x = serving[i] as DomainNode;

@@ -50,6 +50,22 @@ describe('the checkers', () => {
     expect(hearing.silentSinceMs('a1', 'b1')).toBe(200);
   });
 
+  it('hearing: hearsEach answers as hears does, sender by sender (a process never started, restarted, deaf)', () => {
+    const hearing = new HearingLog();
+    hearing.started('a1', 10);
+    hearing.received('a1', 'b1', 50);
+    hearing.received('a1', 'a2', 120);
+    hearing.received('b1', 'a1', 30); // b1 never started: heard from 0 on
+    hearing.started('b2', 200);
+    for (const receiver of ['a1', 'b1', 'b2', 'x9'])
+      for (const nowMs of [0, 100, 150, 151, 220, 300, 301])
+        expect(hearing.hearsEach(receiver, nodes, nowMs, 100)).toEqual(
+          nodes.map(({ node }) => hearing.hears(receiver, node, nowMs, 100)),
+        );
+    expect(hearing.hearsEach('a1', nodes, 151, 100)).toContain(false);
+    expect(hearing.hearsEach('a1', nodes, 150, 100)).toContain(true);
+  });
+
   it('S1 any-pair: two serving nodes, one deaf to the other past the bound', () => {
     const serving = [at('a1'), at('b1')];
     const input = { boundMs: 100, members: nodes, serving, rule: 'any-pair' as const };

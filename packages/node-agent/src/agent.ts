@@ -102,6 +102,7 @@ export class NodeAgent {
       ...(runtime.blocks === undefined ? {} : { store: runtime.blocks }),
       log: (level, message) => runtime.log(level, message),
       status: () => this.core.status(runtime.clock.nowMs()),
+      statusRevision: () => this.core.statusRevision,
       frameKey: () => this.core.key,
       onRejected,
       onUsage: (bytes) => this.core.noteStorageUsed(bytes),

@@ -224,6 +224,29 @@ describe('AgentCore (pure: inputs in, AgentReady out)', () => {
     expect(first.counters.framesReceived).toBe(1); // an earlier snapshot never changes
   });
 
+  it('keeps the shown parts through an engine evaluation that shows nothing new; statusRevision moves on rebuilds only', () => {
+    const core = makeCore();
+    running(core);
+    formCluster(core, 500, 12_000); // formed: both Online, no reason counting down
+    const first = core.status(12_000);
+    expect(first.node.serving).toBe(true);
+    const revision = core.statusRevision;
+    core.step({ type: 'frame', atMs: 12_100, bytes: frameFrom(PEER, 12_100, 12_099) }); // routine: counters only
+    expect(core.statusRevision).toBe(revision);
+    core.step({ type: 'tick', atMs: 12_110 }); // the engine evaluates again: a fresh view, the same verdicts
+    expect(core.statusRevision).not.toBe(revision);
+    const second = core.status(12_110);
+    expect(core.statusRevision).not.toBe(revision);
+    expect(second.nodes).toBe(first.nodes);
+    expect(second.node).toBe(first.node);
+    expect(second.quorum).toBe(first.quorum);
+    expect(core.write(100).ok).toBe(true); // the used bytes move: this node's entries are new, its peer's shared
+    const third = core.status(12_111);
+    expect(third.node.usedBytes).toBe(100);
+    expect(third.nodes.find((entry) => entry.thisNode)?.usedBytes).toBe(100);
+    expect(third.nodes.find((entry) => !entry.thisNode)).toBe(first.nodes.find((entry) => !entry.thisNode));
+  });
+
   it('drops and counts frames without the cluster key or replaying one accepted; sends and accepts none before the key', () => {
     const core = makeCore();
     running(core);

@@ -144,10 +144,10 @@ export class SafetyMonitor {
    */
   private servingNodes(): DomainNode[] {
     const serving: DomainNode[] = [];
-    for (const spec of this.specs) {
+    for (const [index, spec] of this.specs.entries()) {
       const node = this.lifecycle.nodes.get(spec.ip);
       if (spec.storageless || node?.state !== 'Online' || node.clock?.paused === true) continue;
-      serving.push({ node: spec.ip, domain: spec.domain });
+      serving.push(this.members[index] ?? { node: spec.ip, domain: spec.domain });
     }
     return serving;
   }
@@ -159,10 +159,13 @@ export class SafetyMonitor {
 
   check(): void {
     const nowMs = this.scheduler.nowMs();
-    this.stability.update(
-      nowMs,
-      this.activeNodes().every((ip) => this.lifecycle.nodes.get(ip)?.state === 'Online'),
-    );
+    // An open window stays open until a disturbance: no need to ask whether every active node is Online.
+    if (this.stability.openSince === undefined) {
+      this.stability.update(
+        nowMs,
+        this.activeNodes().every((ip) => this.lifecycle.nodes.get(ip)?.state === 'Online'),
+      );
+    }
     const s1 = {
       nowMs,
       boundMs: this.watch.bounds.splitBrainMs,

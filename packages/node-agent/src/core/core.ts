@@ -195,6 +195,11 @@ export class AgentCore {
     return this.current;
   }
 
+  /** Moves when the snapshot is to be rebuilt or was (not for counters): who needs no counters reads status less. */
+  get statusRevision(): number {
+    return this.current === undefined ? -1 : this.statusBuilder.builds;
+  }
+
   /**
    * Brings the engine to `nowMs` before anything is served or reported: steps a tick when a deadline of the view has
    * passed (its timer may not have fired yet: a paused process answers queued requests before its timers), and notes
@@ -430,7 +435,7 @@ export class AgentCore {
       return;
     }
     if (parsed !== this.cluster) {
-      this.noteRejections(parsed);
+      for (const rejected of parsed.rejected) this.noteRejection(rejected.key, rejected.problem, '');
       if (this.eventsWanted) domainChanges(this.cluster, parsed, atMs, this.eventList());
       this.cluster = parsed;
       this.current = undefined;
@@ -438,10 +443,6 @@ export class AgentCore {
       if (secret !== undefined) this.frameKey = frameKey(secret);
     }
     this.stepEngine({ type: 'snapshot', atMs, readStartMs, snapshot: parsed.snapshot });
-  }
-
-  private noteRejections(parsed: ParsedCluster): void {
-    for (const rejected of parsed.rejected) this.noteRejection(rejected.key, rejected.problem, '');
   }
 
   /** A rejected kvdb value: logged and counted once per key and problem (a bounded number of them). */

@@ -31,6 +31,49 @@ export function servingOf(view: QuorumView, self: SelfPhase): boolean {
   return self.phase === 'running' && view.self.serving;
 }
 
+/**
+ * Whether two engine node lists show the same in the status (what `nodesPart` reads: ID, domain, status, gossip state
+ * and reason; not `lastHeardMs`, which moves with every heartbeat). The engine builds a fresh list at every evaluation:
+ * comparing by content lets the status keep its node list (and the volume shell its serving view) while nothing shown
+ * changed.
+ */
+function sameShownNodes(before: readonly NodeView[], after: readonly NodeView[]): boolean {
+  if (before === after) return true;
+  if (before.length !== after.length) return false;
+  for (let index = 0; index < after.length; index++) {
+    const left = before[index];
+    const right = after[index];
+    if (left === undefined || right === undefined || !sameShownNode(left, right)) return false;
+  }
+  return true;
+}
+
+function sameShownNode(left: NodeView, right: NodeView): boolean {
+  return (
+    left.nodeId === right.nodeId &&
+    left.domain === right.domain &&
+    left.status === right.status &&
+    left.gossipState === right.gossipState &&
+    left.reason === right.reason
+  );
+}
+
+/** Whether the engine's view of this node shows the same (what `nodePart` reads, `serving` included). */
+function sameShownSelf(before: QuorumView['self'], after: QuorumView['self']): boolean {
+  return before === after || (sameShownNode(before, after) && before.serving === after.serving);
+}
+
+/** Whether two quorum counts are equal (the engine makes a fresh one at every evaluation). */
+function sameQuorum(before: QuorumView['quorum'], after: QuorumView['quorum']): boolean {
+  if (before === after) return true;
+  if (before.total !== after.total || before.up !== after.up || before.needed !== after.needed) return false;
+  return sameList(before.activeDomains, after.activeDomains);
+}
+
+function sameList(before: readonly string[], after: readonly string[]): boolean {
+  return before === after || (before.length === after.length && before.every((item, index) => item === after[index]));
+}
+
 function copyCounters(counters: AgentStatus['counters']): AgentStatus['counters'] {
   return {
     framesReceived: counters.framesReceived,
@@ -79,11 +122,15 @@ export class StatusBuilder {
     this.poolCapacityBytes = options.poolCapacityBytes;
   }
 
+  /** Snapshots built so far (`withCounters` copies are not counted). */
+  builds = 0;
+
   build(inputs: StatusInputs, nowMs: number): AgentStatus {
+    this.builds += 1;
     const { self, view, cluster, usedBytes } = inputs;
     const last = this.built;
     const clusterSame = last !== undefined && last.cluster === cluster;
-    const othersSame = clusterSame && last.view.nodes === view.nodes && last.self === self;
+    const othersSame = clusterSame && last.self === self && sameShownNodes(last.view.nodes, view.nodes);
     const nodesSame = othersSame && last.usedBytes === usedBytes;
     // A write moves only this node's used bytes: its entry is replaced, the others are shared.
     const nodes = nodesSame
@@ -91,18 +138,20 @@ export class StatusBuilder {
       : othersSame
         ? last.status.nodes.map((node) => (node.thisNode ? { ...node, usedBytes } : node))
         : this.nodesPart(inputs);
-    const nodeSame = nodesSame && last.view.self === view.self;
+    const selfSame = last !== undefined && sameShownSelf(last.view.self, view.self);
+    const nodeSame = nodesSame && selfSame;
     const status: AgentStatus = {
       phase: self.phase,
       phaseReason: self.phaseReason,
       nowMs,
       node: nodeSame
         ? last.status.node
-        : othersSame && last.view.self === view.self
+        : othersSame && selfSame
           ? { ...last.status.node, usedBytes }
           : this.nodePart(inputs, nodes),
       cluster: clusterSame ? last.status.cluster : this.clusterPart(cluster),
-      quorum: last !== undefined && last.view.quorum === view.quorum ? last.status.quorum : this.quorumPart(view),
+      quorum:
+        last !== undefined && sameQuorum(last.view.quorum, view.quorum) ? last.status.quorum : this.quorumPart(view),
       nodes,
       domains: clusterSame ? last.status.domains : this.domainsPart(cluster),
       counters: copyCounters(inputs.counters),

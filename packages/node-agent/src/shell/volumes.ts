@@ -56,11 +56,38 @@ export interface VolumeShellOptions {
   log(level: LogLevel, message: string): void;
   /** The agent's status now (serving, who is online, domains, node addresses). */
   status(): AgentStatus;
+  /** Moves whenever the status may show something new other than counters (`AgentCore.statusRevision`). */
+  statusRevision(): number;
   /** The cluster's frame key once known (heartbeat and replication frames are sealed with it). */
   frameKey(): FrameKey | undefined;
   onRejected(key: string, problem: string, consequence: string): void;
   /** The bytes this node's replicas hold changed (the status shows them as used). */
   onUsage(bytes: number): void;
+}
+
+/**
+ * Whether two statuses give the same serving view: the same `serving`, domains (shared between snapshots while they
+ * hold) and nodes by ID, domain and status (a write makes a new node list with only this node's used bytes moved).
+ */
+function sameServingParts(last: AgentStatus, status: AgentStatus): boolean {
+  if (last.node.serving !== status.node.serving || last.domains !== status.domains) return false;
+  if (last.nodes === status.nodes) return true;
+  if (last.nodes.length !== status.nodes.length) return false;
+  return status.nodes.every((node, index) => {
+    const before = last.nodes[index];
+    return before?.id === node.id && before.domain === node.domain && before.status === node.status;
+  });
+}
+
+/** The nodes this node sees Online, and the nodes of domains it reads as Inactive. */
+function servingView(status: AgentStatus): { online: Set<string>; inactive: Set<string> } {
+  const online = new Set(status.nodes.filter((node) => node.status === 'Online').map((node) => node.id));
+  const inactive = new Set(
+    status.nodes
+      .filter((node) => status.domains.some((domain) => domain.name === node.domain && domain.state === 'Inactive'))
+      .map((node) => node.id),
+  );
+  return { online, inactive };
 }
 
 /**
@@ -78,6 +105,8 @@ export class VolumeShell {
   private readAgain = false;
   private running = false;
   private lastStatus: AgentStatus | undefined;
+  /** The status revision `lastStatus` was read at (`AgentCore.statusRevision`). */
+  private seenStatusRevision: number | undefined;
   private servingKey = '';
   private usage = 0;
   private readonly usagePublisher: UsagePublisher;
@@ -185,16 +214,13 @@ export class VolumeShell {
 
   /** The agent's status may have changed: tell the storage whether this node serves and whom it sees online. */
   statusChanged(): void {
-    if (!this.running) return;
+    if (!this.running || this.options.statusRevision() === this.seenStatusRevision) return;
     const status = this.options.status();
-    if (status === this.lastStatus) return;
+    this.seenStatusRevision = this.options.statusRevision();
+    const last = this.lastStatus;
     this.lastStatus = status;
-    const online = new Set(status.nodes.filter((node) => node.status === 'Online').map((node) => node.id));
-    const inactive = new Set(
-      status.nodes
-        .filter((node) => status.domains.some((domain) => domain.name === node.domain && domain.state === 'Inactive'))
-        .map((node) => node.id),
-    );
+    if (last !== undefined && sameServingParts(last, status)) return;
+    const { online, inactive } = servingView(status);
     const key = `${String(status.node.serving)}|${[...online].join()}|${[...inactive].join()}`;
     if (key === this.servingKey) return;
     this.servingKey = key;
