@@ -1,9 +1,15 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { timingProfile, type QuorumTiming } from '@pxsim/quorum';
 import { FAULT_KINDS, parseFaultText, type FaultKind } from '@pxsim/runtime';
-import { durationMs, parseArgs, readCases, required, rewrite, rewriteRequested } from '@pxsim/runtime/datadriven';
+import {
+  durationMs,
+  parseArgs,
+  required,
+  rewriteRequested,
+  runTranscriptFile,
+  transcriptFiles,
+} from '@pxsim/runtime/datadriven';
 import { EngineNetwork } from './network.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
@@ -35,14 +41,14 @@ function runTranscript(path: string): Array<{ command: string; expected: string;
     return lines;
   };
   const orOk = (lines: string[]): string[] => (lines.length === 0 ? ['ok'] : lines);
-  return readCases(path).map((testCase) => {
-    const { name, args, flags } = parseArgs(testCase.command);
-    let output: string[];
-    try {
-      output = ((): string[] => {
+  return runTranscriptFile(
+    path,
+    (command) => {
+      const { name, args, flags } = parseArgs(command);
+      return ((): string[] => {
         if (isFault(name)) {
           // A fault in the one vocabulary (`partition us-east-1a us-east-1b`, `crash a1`, `latency 0±500ms`, …).
-          need().apply(parseFaultText(testCase.command));
+          need().apply(parseFaultText(command));
           if (name === 'crash' || name === 'restart' || name === 'start') return newEvents();
           if (name === 'activate' || name === 'deactivate') return [`revision ${need().cluster.revision}`];
           return ['ok'];
@@ -102,25 +108,15 @@ function runTranscript(path: string): Array<{ command: string; expected: string;
             throw new Error(`unknown command ${name}`);
         }
       })();
-    } catch (error) {
-      output = [`error: ${error instanceof Error ? error.message : String(error)}`];
-    }
-    return { ...testCase, actual: output.length === 0 ? '(no change)' : output.join('\n') };
-  });
+    },
+    '(no change)',
+  );
 }
 
-const files = readdirSync(TESTDATA)
-  .filter((file) => file.endsWith('.txt'))
-  .sort();
-
 describe('quorum transcripts (testdata/*.txt; REWRITE=1 regenerates)', () => {
-  it.each(files)('%s', (file) => {
-    const path = join(TESTDATA, file);
-    const results = runTranscript(path);
-    if (rewriteRequested) {
-      rewrite(path, results);
-      return;
-    }
+  it.each(transcriptFiles(TESTDATA))('%s', (file) => {
+    const results = runTranscript(join(TESTDATA, file));
+    if (rewriteRequested) return;
     for (const result of results) {
       expect(result.actual, `${file}: ${result.command}`).toBe(result.expected);
     }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * Test support (imported as `@pxsim/runtime/datadriven`, not from the package's index): a minimal take on
@@ -91,4 +91,33 @@ export function durationMs(text: string): number {
   if (match === null) throw new Error(`bad duration ${text}`);
   const value = Number(match[1]);
   return match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value;
+}
+
+/** The transcript files (`*.txt`) of a directory, sorted. */
+export function transcriptFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.txt'))
+    .sort();
+}
+
+/**
+ * Runs every case of a transcript file through `run` (its output lines): a thrown error becomes `error: …`, no
+ * output becomes `empty`. With REWRITE=1 the file is rewritten with the actual output.
+ */
+export function runTranscriptFile(
+  path: string,
+  run: (command: string) => string[],
+  empty: string,
+): Array<TestCase & { actual: string }> {
+  const results = readCases(path).map((testCase) => {
+    let output: string[];
+    try {
+      output = run(testCase.command);
+    } catch (error) {
+      output = [`error: ${error instanceof Error ? error.message : String(error)}`];
+    }
+    return { ...testCase, actual: output.length === 0 ? empty : output.join('\n') };
+  });
+  if (rewriteRequested) rewrite(path, results);
+  return results;
 }

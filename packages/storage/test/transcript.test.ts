@@ -1,15 +1,13 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BLOCK_BYTES, GIB, storageTiming, type OpResult, type VolumeRecord } from '../src/index.js';
 import {
   durationMs,
   parseArgs,
-  readCases,
   required,
-  rewrite,
   rewriteRequested,
-  type TestCase,
+  runTranscriptFile,
+  transcriptFiles,
 } from '@pxsim/runtime/datadriven';
 import { TestWorld, type JournalEntry } from './net.js';
 
@@ -213,31 +211,11 @@ class Transcript {
   }
 }
 
-function runTranscript(path: string): Array<TestCase & { actual: string }> {
-  const transcript = new Transcript();
-  return readCases(path).map((testCase) => {
-    let output: string[];
-    try {
-      output = transcript.run(testCase.command);
-    } catch (error) {
-      output = [`error: ${error instanceof Error ? error.message : String(error)}`];
-    }
-    return { ...testCase, actual: output.length === 0 ? 'ok' : output.join('\n') };
-  });
-}
-
-const files = readdirSync(TESTDATA)
-  .filter((file) => file.endsWith('.txt'))
-  .sort();
-
 describe('storage transcripts (testdata/*.txt; REWRITE=1 regenerates)', () => {
-  it.each(files)('%s', (file) => {
-    const path = join(TESTDATA, file);
-    const results = runTranscript(path);
-    if (rewriteRequested) {
-      rewrite(path, results);
-      return;
-    }
+  it.each(transcriptFiles(TESTDATA))('%s', (file) => {
+    const transcript = new Transcript();
+    const results = runTranscriptFile(join(TESTDATA, file), (command) => transcript.run(command), 'ok');
+    if (rewriteRequested) return;
     for (const result of results) {
       expect(result.actual, `${file}: ${result.command}`).toBe(result.expected);
     }
