@@ -125,6 +125,54 @@ const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
       ],
     },
   },
+  {
+    found:
+      'RPO and LIN: writes w42 and w43 were acknowledged by 127.0.2.2 while the compare-and-set putting the resynced ' +
+      "127.0.1.1 back in sim-vol's current set was in flight (200 ms latency on the kvdb link), with us-east-1a split " +
+      'off: the replica they skipped was in the current set once it landed, and the coordinator 127.0.1.1 opened ' +
+      'after failover read the older blocks back. Found by the CI shard 2 fresh seed 1646281862: pnpm exec pxsim ' +
+      'replay --mode safe --seed 1646281862 --path ' +
+      "2450:2:43:47:44:8:8:24:29:24:24:30:36:24:24:29:25:24:28:28:29:35:29:29:29:30:29:29:30:31:31 --replay-path '///F:P' " +
+      '(fix: a replica is joining from the add-back compare-and-set until the record says whether it is in the ' +
+      'current set, and every write waits for it meanwhile; storage replication.test.ts has the small case)',
+    schedule: {
+      seed: 1025805113,
+      witness: false,
+      steps: [
+        { kind: 'latency', ms: 209, jitterMs: 28 },
+        { kind: 'run', ms: 7439 },
+        { kind: 'restart', node: 0 },
+        { kind: 'run', ms: 6038 },
+        { kind: 'activate', domain: 0 },
+        { kind: 'domain-split' },
+        { kind: 'deactivate', domain: 1 },
+        { kind: 'one-way', from: [3, 4, 5], to: [0, 1, 2] },
+        { kind: 'run', ms: 200 },
+      ],
+    },
+  },
+  {
+    found:
+      'S1: 127.0.2.1, cut from the kvdb when us-east-1a was deactivated, read the deactivation 1 s after the others ' +
+      'and, counting us-east-1a as active through its own hold, served with the votes of us-east-1a (4 of 6) until ' +
+      '7751 ms, while 127.0.2.2 and 127.0.2.3, cut off from it, served from 7014 ms when their holds ended (2 of the ' +
+      '3 active). Found by pxsim check --mode safe --runs 5000 --seed 44: pnpm exec pxsim replay --mode safe --seed ' +
+      "44 --path 2016:0:3:2:7:12:11:11:18:19:24:18:19:18:18:19:19:18:19:19:19:18:19:18:18 --replay-path '/+:D' " +
+      '(fix: during the hold after a deactivation or decommission a node also needs quorum with it in force)',
+    schedule: {
+      seed: 1,
+      witness: false,
+      steps: [
+        { kind: 'kvdb-cut', nodes: [3, 0] },
+        { kind: 'deactivate', domain: 0 },
+        { kind: 'run', ms: 200 },
+        { kind: 'heal' },
+        { kind: 'halves', nodes: [5, 4] },
+        { kind: 'run', ms: 1190 },
+        { kind: 'pause', node: 0 },
+      ],
+    },
+  },
 ];
 
 describe('regression schedules (safe mode)', () => {

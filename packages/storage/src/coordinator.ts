@@ -30,7 +30,7 @@ interface Pending {
   opId?: number;
   block?: number;
   payload?: Uint8Array;
-  /** Current-set replicas that have not acknowledged: the operation completes when this is empty. */
+  /** Current-set (and joining) replicas that have not acknowledged: the operation completes when this is empty. */
   waiting: Set<string>;
   /** Replicas being resynced that also get it (not awaited). */
   extra: Set<string>;
@@ -60,6 +60,13 @@ export class Coordinator {
   private readonly toRewrite = new Map<string, number[]>();
   /** Replicas being resynced (create-set members outside the current set). */
   readonly resyncing = new Set<string>();
+  /**
+   * Resynced replicas whose return to the current set was asked of the kvdb and may have happened: every write waits
+   * for them, as for the current set, until the record says whether they are in it. Acknowledging a write without
+   * one of them would leave a current-set replica without an acknowledged write (a coordinator opened there later
+   * would serve the older block).
+   */
+  readonly joining = new Set<string>();
   private casInFlight = false;
   readonly io = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
   /** Attach requests that came while this coordinator was attaching or opening: answered with it. */
@@ -163,7 +170,9 @@ export class Coordinator {
   private writeBlock(nowMs: number, block: number, payload: Uint8Array, opId?: number): void {
     const seq = this.seq + 1;
     this.host.store.put(this.volumeId, block, { epoch: this.epoch, seq }, payload);
-    const pending = this.dispatch(nowMs, 'write', new Set(this.others()), new Set(this.resyncing), {
+    const waiting = new Set([...this.others(), ...this.joining]);
+    const extra = new Set([...this.resyncing].filter((id) => !this.joining.has(id)));
+    const pending = this.dispatch(nowMs, 'write', waiting, extra, {
       type: 'write',
       block,
       payload,
@@ -326,14 +335,33 @@ export class Coordinator {
       (pending) => pending.extra.has(replica) || pending.waiting.has(replica),
     );
     if (unacked) return;
-    // Caught up: added back to the current set by compare-and-set.
+    // Caught up: added back to the current set by compare-and-set. From now on writes wait for it (it is joining)
+    // until the record tells whether the compare-and-set took effect (a failed one may have: a kvdb timeout).
+    this.joining.add(replica);
     const record = { ...this.record, currentSet: [...this.record.currentSet, replica] };
-    this.casRecord(record, () => {
-      this.resyncing.delete(replica);
-      this.digests.delete(replica);
-      this.toRewrite.delete(replica);
-      this.host.event(`resync of ${replica} done: back in the current set`);
-    });
+    this.casRecord(record, () => undefined);
+  }
+
+  /**
+   * The record is known as of its revision (no compare-and-set of this coordinator in flight): each joining replica
+   * is either in the current set (resync done) or not (writes stop waiting for it; its resync goes on).
+   */
+  private settleJoining(): void {
+    for (const replica of [...this.joining]) {
+      this.joining.delete(replica);
+      if (this.record.currentSet.includes(replica)) {
+        this.resyncing.delete(replica);
+        this.digests.delete(replica);
+        this.toRewrite.delete(replica);
+        this.host.event(`resync of ${replica} done: back in the current set`);
+        continue;
+      }
+      for (const pending of [...this.pending.values()]) {
+        if (!pending.waiting.delete(replica)) continue;
+        if (this.resyncing.has(replica)) pending.extra.add(replica);
+        this.maybeComplete(pending);
+      }
+    }
   }
 
   // ---- failures ------------------------------------------------------------------------------------------------
@@ -348,8 +376,9 @@ export class Coordinator {
       for (const to of [...pending.waiting, ...pending.extra]) this.host.send(to, pending.message);
     }
     for (const replica of this.silentReplicas(nowMs)) {
-      if (this.resyncing.has(replica)) this.abortResync(replica);
-      else if (this.record.currentSet.includes(replica)) this.remove(replica);
+      // A joining replica may be in the current set: removed by compare-and-set like any current-set replica.
+      if (this.joining.has(replica) || this.record.currentSet.includes(replica)) this.remove(replica);
+      else if (this.resyncing.has(replica)) this.abortResync(replica);
     }
     this.startResyncs(nowMs);
   }
@@ -385,6 +414,7 @@ export class Coordinator {
       this.host.event(
         `replica ${replica} removed from the current set (silent ${this.host.timing.replicaTimeoutMs} ms)`,
       );
+      if (this.resyncing.has(replica)) this.abortResync(replica);
       for (const pending of [...this.pending.values()]) {
         pending.extra.delete(replica);
         if (pending.waiting.delete(replica)) this.maybeComplete(pending);
@@ -401,6 +431,7 @@ export class Coordinator {
       if (!ok || revision === undefined) return; // retried at a later tick with the record as then known
       this.record = record;
       this.revision = revision;
+      this.settleJoining();
       onSuccess();
     });
   }
@@ -416,6 +447,7 @@ export class Coordinator {
     }
     this.record = record;
     this.revision = revision;
+    if (!this.casInFlight) this.settleJoining();
   }
 
   /** Gives up: every pending write's outcome is unknown, every pending read fails. */

@@ -153,6 +153,30 @@ describe('open round and resync', () => {
     expect(world.nodes.get('a')?.volume('v')?.replicationStatus).toBe('Up');
     expect([0, 1, 2].map((block) => world.stored('b', '100', block))).toEqual(['w0', 'w1', 'w2']);
   });
+
+  it('a write while the resynced replica is being added back waits for it: acknowledged only once it is removed again', () => {
+    // Found by the simulator (safe mode, regressions.test.ts): a write acknowledged while the add-back compare-and-set
+    // was in flight had skipped the replica that the record then put back in the current set.
+    const world = attachedPair();
+    world.partition(['a'], ['b']);
+    world.sees('a', ['a']);
+    const first = world.write('a', 'v', 0, 'old');
+    world.run(3000);
+    expect(world.answer(first)).toBe('ok');
+    world.heal();
+    world.kvdbDelayMs = 100; // the add-back compare-and-set takes 200 ms
+    world.quorum();
+    world.run(10); // digest and rewrite acknowledged: the compare-and-set is in flight
+    expect(world.records.get('100')?.record.currentSet).toEqual(['a']);
+    world.cuts.add('a>b');
+    const late = world.write('a', 'v', 0, 'late');
+    world.run(300);
+    expect(world.records.get('100')?.record.currentSet).toEqual(['a', 'b']);
+    expect(world.answer(late)).toBe('pending'); // b is in the current set and has not got it
+    world.run(3000);
+    expect(world.records.get('100')?.record.currentSet).toEqual(['a']);
+    expect(world.answer(late)).toBe('ok');
+  });
 });
 
 describe('bad input is refused with a reason', () => {
