@@ -387,6 +387,27 @@ export class QuorumEngine {
     );
   }
 
+  /**
+   * Safe mode: while a deactivation or decommission is held back (the node counts it as not yet in force, so that it
+   * meets nodes still serving on the older snapshot), the node must also have quorum under the map and membership it
+   * read: other nodes whose hold is over count by that map alone, and a majority of the older map need not meet
+   * theirs (a node that read the change late would otherwise serve on the older map past their holds). Undefined when
+   * nothing stands in the way.
+   */
+  private newerMapProblem(
+    pending: readonly string[],
+    allMembers: readonly MemberInfo[],
+    alive: ReadonlySet<string>,
+  ): string | undefined {
+    if (this.mode === 'reference' || pending.length === 0 || this.snapshot === undefined) return undefined;
+    const after = this.decide({ selfId: this.selfId, members: allMembers, domains: this.snapshot.domains, alive });
+    if (after.inQuorum) return undefined;
+    return (
+      `${pending.join('; ')}: until then this node also needs quorum with it in force, and sees ${after.up} of ` +
+      `${after.total} (needs ${after.needed})`
+    );
+  }
+
   private evaluate(): QuorumView {
     const allMembers = this.members();
     this.peers.noteLeft(allMembers, this.nowMs);
@@ -408,7 +429,8 @@ export class QuorumEngine {
               members,
               alive,
               pending,
-              this.olderMapProblem(members, domains, alive, ownDomain),
+              this.olderMapProblem(members, domains, alive, ownDomain) ??
+                this.newerMapProblem(pending, allMembers, alive),
             );
     if (outcome.status === 'Initializing') {
       this.selfState = 'NOT_IN_QUORUM';

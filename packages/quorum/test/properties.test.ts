@@ -108,6 +108,27 @@ const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
       ],
     },
   },
+  {
+    found:
+      'S1: us-east-1a deactivated while a1 and b1 are cut from the kvdb, b2 and b3 then cut off from the rest (halves): ' +
+      'b1 read the deactivation 1.7 s late and, counting us-east-1a as active through its own hold, served with the ' +
+      "votes of a2 and a3 while b2 and b3 served by the new map once their holds ended. Found by the simulator's " +
+      'safe-mode search (pxsim check --seed 44, sim-harness regressions.test.ts). Fix: during the hold after a ' +
+      'deactivation or decommission a node also needs quorum with it in force',
+    schedule: {
+      seed: 1,
+      witness: false,
+      steps: [
+        { kind: 'kvdb-cut', picks: [3, 0] },
+        { kind: 'deactivate', domain: 0 },
+        { kind: 'run', ms: 200 },
+        { kind: 'halves', picks: [5, 4] },
+        { kind: 'run', ms: 1500 },
+        { kind: 'kvdb-heal' },
+        { kind: 'crash', node: 0 },
+      ],
+    },
+  },
 ];
 
 describe('safe mode on a network of engines', () => {
