@@ -4,17 +4,23 @@ import {
   CHECK_NAMES,
   checkSchedules,
   FAULT_STEP_KINDS,
+  parseShard,
   eventText,
   runSchedule,
   timelineNodes,
   type CheckName,
   type CheckResult,
+  type Shard,
   type Step,
 } from '@pxsim/sim-harness';
 import type { QuorumMode } from '@pxsim/quorum';
+import { runWorkers } from './check-workers.js';
 import { CliError } from './client.js';
 import type { Io } from './commands.js';
 import { checkHtmlDir, checkHtmlPath, writeTimeline } from './timeline-file.js';
+
+/** Worker processes `pxsim check --workers` starts at most. */
+const WORKERS_MAX = 64;
 
 /** Where a failure's HTML timeline goes: a file (`replay --html`) or a directory (`check --html-dir`). */
 type HtmlTarget = { file: string } | { dir: string } | undefined;
@@ -54,9 +60,10 @@ function filtersOf(options: ScheduleFilters): { faults?: Step['kind'][]; failOn?
   };
 }
 
-async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: HtmlTarget): Promise<void> {
+async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: HtmlTarget, shard?: Shard): Promise<void> {
   if (!result.failed || result.counterexample === undefined) {
-    io.out(`${result.numRuns} schedule(s) passed (mode ${mode}, seed ${result.seed})\n`);
+    const of = shard === undefined ? '' : `, shard ${shard.index}/${shard.count}: ${result.schedules} of them run here`;
+    io.out(`${result.numRuns} schedule(s) passed (mode ${mode}, seed ${result.seed}${of})\n`);
     return;
   }
   io.out(
@@ -117,27 +124,72 @@ export async function replay(
   await report(io, mode, result, html);
 }
 
-/** `pxsim check`: random fault schedules against the real agents in virtual time, with a progress line. */
-export async function check(
-  io: Io,
-  options: { runs: string; mode: string; seed?: string; htmlDir?: string } & ScheduleFilters,
-): Promise<void> {
+/** `pxsim check`'s own options (the schedule filters aside). */
+export interface CheckCommandOptions {
+  runs: string;
+  mode: string;
+  seed?: string;
+  htmlDir?: string;
+  shard?: string;
+  workers?: string;
+  /** A worker's output: the result as one JSON line on stdout, no report (the parent reports). */
+  resultJson?: boolean;
+}
+
+/** The filters as flags again, for the workers. */
+function filterFlags(options: ScheduleFilters): string[] {
+  return [
+    ...(options.faults === undefined ? [] : ['--faults', options.faults]),
+    ...(options.failOn === undefined ? [] : ['--fail-on', options.failOn]),
+    ...(options.witness === undefined ? [] : ['--witness', options.witness]),
+  ];
+}
+
+/**
+ * `pxsim check`: random fault schedules against the real agents in virtual time, with a progress line; `--shard i/M`
+ * runs one shard of the seed's runs, `--workers N` spreads them (or the shard's) over N processes.
+ */
+export async function check(io: Io, options: CheckCommandOptions & ScheduleFilters): Promise<void> {
   const mode = parseMode(options.mode);
   const filters = filtersOf(options);
   const html = options.htmlDir === undefined ? undefined : { dir: checkHtmlDir(options.htmlDir, '--html-dir') };
   const runs = Number(options.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new CliError(`--runs ${options.runs} must be a whole number of 1 or more`, 2);
-  const seed = options.seed === undefined ? undefined : Number(options.seed);
+  let seed = options.seed === undefined ? undefined : Number(options.seed);
   if (seed !== undefined && !Number.isInteger(seed))
     throw new CliError(`--seed ${options.seed ?? ''} is not a whole number`, 2);
-  const result = await checkSchedules({
-    mode,
-    numRuns: runs,
-    ...(seed === undefined ? {} : { seed }),
-    ...filters,
-    onProgress: (line) => io.err(`${line}\n`),
-    progressEveryMs: 5000,
-  });
-  await report(io, mode, result, html);
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  if (typeof shard === 'string') throw new CliError(`--shard: ${shard}`, 2);
+  const workers = Number(options.workers ?? '1');
+  if (!Number.isInteger(workers) || workers < 1 || workers > WORKERS_MAX)
+    throw new CliError(`--workers ${options.workers ?? ''} must be a whole number from 1 to ${WORKERS_MAX}`, 2);
+  let result: CheckResult;
+  if (workers > 1) {
+    // Every worker draws from the same seed (each its own shard of it): drawn here when not given.
+    seed ??= Math.floor(Math.random() * 0x7fffffff);
+    io.err(`seed ${seed}, ${runs} schedules over ${workers} workers\n`);
+    result = await runWorkers(io, {
+      runs,
+      seed,
+      shard,
+      workers,
+      flags: ['--mode', mode, ...filterFlags(options)],
+    });
+  } else {
+    result = await checkSchedules({
+      mode,
+      numRuns: runs,
+      ...(seed === undefined ? {} : { seed }),
+      ...(shard === undefined ? {} : { shard }),
+      ...filters,
+      onProgress: (line) => io.err(`${line}\n`),
+      progressEveryMs: options.resultJson === true ? 1000 : 5000,
+    });
+  }
+  if (options.resultJson === true) {
+    io.out(`${JSON.stringify({ ...result, counterexample: result.counterexample ?? null })}\n`);
+    return;
+  }
+  await report(io, mode, result, html, shard);
 }

@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
 import { CLUSTER_ID_RULE, DOMAIN_NAME_RULE, nameProblem, type NameRule } from '@pxsim/node-agent';
 import { CliError, SIM_LOG_LEVELS, stateDir, type SimLogLevel } from './client.js';
 import { addObjectCommands, processIo, program, type Io } from './commands.js';
 import { addFaultCommands } from './fault-command.js';
 import { failoverScenario } from './scenario.js';
-import type { ScheduleFilters } from './explore.js';
+import type { CheckCommandOptions, ScheduleFilters } from './explore.js';
 import type { SimOptions } from './sim.js';
 
 /** A flag's value must follow its name rule (wire/names.ts); the refusal names the flag and the rule. */
@@ -192,7 +192,13 @@ function addPropertyCommands(root: Command, io: Io): void {
     .option('--faults <kinds>', 'only these fault steps, comma-separated (default all; e.g. witness-bridge,crash)')
     .option('--fail-on <checks>', 'only these checks fail a schedule, comma-separated (default all; e.g. LIN,RPO)')
     .option('--witness <yes|no>', 'every schedule with or without a witness node (default: drawn per schedule)')
-    .action(async (options: { runs: string; mode: string; seed?: string; htmlDir?: string } & ScheduleFilters) =>
+    .option(
+      '--shard <i/M>',
+      "only this shard of the seed's runs (run index i modulo M); the M shards of a seed run its runs, on any machines",
+    )
+    .option('--workers <n>', 'spread the runs (or the shard) over n processes, e.g. one per core', '1')
+    .addOption(new Option('--result-json', 'print the result as one JSON line, no report (a worker)').hideHelp())
+    .action(async (options: CheckCommandOptions & ScheduleFilters) =>
       (await import('./explore.js')).check(io, options),
     );
   root

@@ -75,3 +75,45 @@ describe('pxsim check --html-dir and replay --html', () => {
     expect(existsSync('/nonexistent-dir')).toBe(false);
   });
 });
+
+describe('pxsim check --workers and --shard', () => {
+  const H1 = ['--mode', 'reference', '--faults', 'witness-bridge', '--witness', 'yes', '--fail-on', 'LIN,RPO'];
+
+  it('spread over two worker processes, a seed fails with the replay line and violations of the unsharded run', () => {
+    const run = (extra: string[]) =>
+      spawnSync(join(BIN, 'pxsim'), ['check', ...H1, '--runs', '6', '--seed', '1', ...extra], {
+        encoding: 'utf8',
+        timeout: 240_000,
+      });
+    const alone = run([]);
+    const spread = run(['--workers', '2']);
+    expect(alone.status).toBe(1);
+    expect(spread.status).toBe(1);
+    expect(spread.stderr).toContain('seed 1, 6 schedules over 2 workers');
+    const replayLine = (stdout: string) => stdout.split('\n').find((line) => line.startsWith('replay: '));
+    expect(replayLine(spread.stdout)).toBeDefined();
+    expect(replayLine(spread.stdout)).toBe(replayLine(alone.stdout));
+    const violations = (stdout: string) => stdout.slice(stdout.indexOf('violations:'), stdout.indexOf('replay: '));
+    expect(violations(spread.stdout)).toBe(violations(alone.stdout));
+  }, 300_000);
+
+  it('one shard of a passing seed says how many of its schedules ran there', () => {
+    const result = spawnSync(
+      join(BIN, 'pxsim'),
+      ['check', '--runs', '5', '--seed', '3', '--shard', '1/2', '--faults', 'latency,crash'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('5 schedule(s) passed (mode safe, seed 3, shard 1/2: 2 of them run here)');
+  }, 150_000);
+
+  it('refuses a shard or worker count that is not one, before running anything', () => {
+    const refused = (args: string[]) =>
+      spawnSync(join(BIN, 'pxsim'), ['check', ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(refused(['--shard', '2/2']).stderr).toContain('--shard: shard index 2 must be below 2');
+    expect(refused(['--shard', 'half']).stderr).toContain('--shard: "half" is not a shard: expected i/M, like 0/4');
+    const workers = refused(['--workers', '0']);
+    expect(workers.status).toBe(2);
+    expect(workers.stderr).toContain('--workers 0 must be a whole number from 1 to 64');
+  });
+});

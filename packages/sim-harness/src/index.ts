@@ -32,6 +32,8 @@ export {
 } from './coverage.js';
 export {
   checkSchedules,
+  parseShard,
+  shardRuns,
   runSchedule,
   scheduleArbitrary,
   scheduleArbitraryFor,
@@ -41,6 +43,7 @@ export {
   FAULT_STEP_KINDS,
   type Schedule,
   type CheckOptions,
+  type Shard,
   type SimulationVariant,
   type CheckResult,
   type ScheduleResult,

@@ -257,9 +257,38 @@ export interface CheckOptions {
   witness?: boolean;
   /** Each schedule's event budget (default `DEFAULT_EVENT_BUDGET`). */
   eventBudget?: Partial<EventBudget>;
+  /**
+   * Only the runs whose index is `index` modulo `count` (until a failure: its shrinking runs whatever it needs). The
+   * shards of one seed together run the runs of the unsharded seed (each draws again for the schedules it rejects,
+   * at its own end), and a failure's seed and path replay it without the shard: the runs of one seed can be spread
+   * over processes, cores or machines.
+   */
+  shard?: Shard;
   /** Called about every `progressEveryMs` of wall time. */
   onProgress?: (line: string) => void;
   progressEveryMs?: number;
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** `i/M` (0 ≤ i < M) as a shard; undefined with the reason when the text is not one. */
+export function parseShard(text: string): Shard | string {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (match === null) return `"${text}" is not a shard: expected i/M, like 0/4`;
+  const index = Number(match[1]);
+  const count = Number(match[2]);
+  if (!Number.isSafeInteger(count) || count < 1) return `shard count ${match[2] ?? ''} must be 1 or more`;
+  if (!Number.isSafeInteger(index) || index >= count) return `shard index ${match[1] ?? ''} must be below ${count}`;
+  return { index, count };
+}
+
+/** How many of the first `numRuns` run indices belong to `shard`. */
+export function shardRuns(numRuns: number, shard: Shard | undefined): number {
+  if (shard === undefined) return numRuns;
+  return Math.max(0, Math.ceil((numRuns - shard.index) / shard.count));
 }
 
 /** The schedule fast-check shrank a failure to, as plain steps. */
@@ -301,9 +330,16 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
   let failures = 0;
   const started = Date.now();
   let lastProgress = started;
+  // fast-check runs the cases in order, then (after the first failure) the shrinking: run indices are counted until then.
+  let runIndex = -1;
+  let failedOnce = false;
+  const expected = shardRuns(options.numRuns, options.shard);
   return fc.asyncProperty(
     scheduleArbitraryFor(options.replayPath, options.faults, options.witness),
     async ({ seed, witness, commands }) => {
+      if (!failedOnce) runIndex += 1;
+      const shard = options.shard;
+      if (shard !== undefined && !failedOnce && runIndex % shard.count !== shard.index) return;
       const steps: Step[] = [];
       let dataNodeExpected = true;
       const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options), ...options.variant });
@@ -319,6 +355,9 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
           .activeNodes()
           .some((ip) => sim.specs.some((spec) => spec.ip === ip && spec.storageless !== true));
         await sim.finishIo();
+      } catch (error) {
+        failedOnce = true; // a run that threw fails the property too: shrinking follows
+        throw error;
       } finally {
         await sim.dispose();
       }
@@ -332,9 +371,10 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
       if (options.onProgress !== undefined && now - lastProgress >= (options.progressEveryMs ?? 10_000)) {
         lastProgress = now;
         options.onProgress(
-          `schedules: ${done}/${options.numRuns}, ${(done / ((now - started) / 1000)).toFixed(1)}/s, failures: ${failures}`,
+          `schedules: ${done}/${expected}, ${(done / ((now - started) / 1000)).toFixed(1)}/s, failures: ${failures}`,
         );
       }
+      if (relevant.length > 0) failedOnce = true;
       if (relevant.length > 0)
         throw new Error(
           relevant.map((violation) => `${violation.check} at ${violation.atMs} ms: ${violation.detail}`).join('\n'),
