@@ -1,6 +1,6 @@
 // The commands' start-up bundles (part of `pnpm build`, after every package's `tsc`): each command's entry with
-// everything it imports in one ES module file, `packages/<pkg>/dist/<command>.bundle.js`, which `bin/<command>`
-// loads. One file instead of a few hundred modules to resolve, read and compile: px-node listens sooner and the CLI
+// everything it imports in one file, `packages/<pkg>/dist/<command>.bundle.js` (px-node: `.bundle.cjs`), which
+// `bin/<command>` loads. One file instead of a few hundred modules to resolve, read and compile: px-node listens sooner and the CLI
 // answers sooner (`pnpm bench agent`). Built from the TypeScript sources (the `@pxsim/source` condition).
 //
 // Kept out of the bundles, loaded from node_modules at run time:
@@ -16,6 +16,7 @@
 // `new URL('../package.json', import.meta.url)` (the --version code) still reads the package's own package.json, as
 // the bundle sits in its package's dist/.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -35,28 +36,42 @@ const zodEnglishOnly = {
     }));
   },
 };
+/**
+ * The CLI commands are ES module bundles of their `src/bin/<name>.ts`, imported by `bin/<name>`. px-node's is a
+ * CommonJS bundle of `src/cli.ts` (which exports `main`), because `bin/px-node` compiles it with `vm.Script` to use
+ * V8's code cache (`dist/px-node.bundle.cjs.cache`, written by the first start after a build): a cached start skips
+ * compiling the bundle's functions, about 100 of px-node's ~310 ms to a listening REST API (`pnpm bench agent`).
+ * The CLI commands are short-lived (they would exit before a cache is worth writing) and keep the ES module form.
+ */
 const COMMANDS = [
-  { pkg: 'node-agent', name: 'px-node' },
+  { pkg: 'node-agent', name: 'px-node', entry: 'cli.ts', format: 'cjs', outfile: 'px-node.bundle.cjs' },
   { pkg: 'cli', name: 'pxsim' },
   { pkg: 'cli', name: 'pxctl' },
   { pkg: 'cli', name: 'storkctl' },
 ];
 
+/** ES modules: CommonJS dependencies call require() for Node's own modules, so the bundle gets a real one. */
+const ESM_BANNER =
+  "import { createRequire as pxsimCreateRequire } from 'node:module'; const require = pxsimCreateRequire(import.meta.url);";
+/** CommonJS: `import.meta.url` (package.json for --version, lazy require of etcd3 and ajv) is the bundle file's URL. */
+const CJS_BANNER = "const pxsimModuleUrl = require('node:url').pathToFileURL(__filename).href;";
+
 await Promise.all(
-  COMMANDS.map(({ pkg, name }) =>
-    build({
-      entryPoints: [join(ROOT, 'packages', pkg, 'src', 'bin', `${name}.ts`)],
-      outfile: join(ROOT, 'packages', pkg, 'dist', `${name}.bundle.js`),
+  COMMANDS.map(({ pkg, name, entry = join('bin', `${name}.ts`), format = 'esm', outfile = `${name}.bundle.js` }) => {
+    const dist = join(ROOT, 'packages', pkg, 'dist');
+    // A new bundle makes its code cache stale (V8 checks the source's length, not its text): gone with it.
+    rmSync(join(dist, `${outfile}.cache`), { force: true });
+    return build({
+      entryPoints: [join(ROOT, 'packages', pkg, 'src', entry)],
+      outfile: join(dist, outfile),
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      format,
       target: 'node20',
       conditions: ['@pxsim/source'],
       external: ['etcd3', 'cockatiel', 'bufferutil', 'utf-8-validate', 'msgpackr-extract'],
-      // CommonJS dependencies call require() for Node's own modules: give the ES module bundle a real one.
-      banner: {
-        js: "import { createRequire as pxsimCreateRequire } from 'node:module'; const require = pxsimCreateRequire(import.meta.url);",
-      },
+      banner: { js: format === 'esm' ? ESM_BANNER : CJS_BANNER },
+      ...(format === 'cjs' ? { define: { 'import.meta.url': 'pxsimModuleUrl' } } : {}),
       minifyWhitespace: true,
       minifySyntax: true,
       minifyIdentifiers: true,
@@ -64,6 +79,6 @@ await Promise.all(
       plugins: [zodEnglishOnly],
       legalComments: 'none',
       logLevel: 'warning',
-    }),
-  ),
+    });
+  }),
 );

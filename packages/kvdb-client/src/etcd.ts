@@ -25,14 +25,14 @@ import type {
 } from './types.js';
 import { WatchDelivery } from './watch-delivery.js';
 
-const loadCommonJs = createRequire(import.meta.url);
-
 /**
  * etcd3 brings gRPC and protobufjs (about 150 ms and tens of MiB per process to load), so it is loaded when the
  * first `EtcdKvdb` is built, never by importing this package: a node on the embedded kvdb does not pay for it.
  * Both are CommonJS packages, loaded synchronously so that the constructor stays synchronous.
  */
 function etcdLibraries(): { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } {
+  // Resolved from this module's own URL when called (not at import: px-node's start-up snapshot is built elsewhere).
+  const loadCommonJs = createRequire(import.meta.url);
   return {
     etcd3: loadCommonJs('etcd3') as typeof Etcd3Module,
     cockatiel: loadCommonJs('cockatiel') as typeof CockatielModule,

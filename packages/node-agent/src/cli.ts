@@ -64,17 +64,19 @@ async function run(config: AgentConfig, runtime: AgentRuntime): Promise<void> {
 
 /**
  * px-node: one node agent process. Exit codes: 0 clean stop (and --help, --version), 1 runtime failure, 2 bad
- * command line (one line on stderr naming the flag, the value and the rule). Logs: JSON lines on stderr.
+ * command line (one line on stderr naming the flag, the value and the rule). Logs: JSON lines on stderr. Resolves
+ * once the node listens (`serving`), or at once for --help and --version (`answered`).
  */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<'answered' | 'serving'> {
   const args = parseOrExit(argv);
   if (args.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return;
+    return 'answered';
   }
   if (args.kind === 'version') {
     process.stdout.write(`px-node ${toolVersion()}\n`);
-    return;
+    return 'answered';
   }
   await run(args.config, realRuntime(args.config.dataDir, args.config.ip, { logLevel: args.logLevel }));
+  return 'serving';
 }
