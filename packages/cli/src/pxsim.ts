@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { TIMING_PROFILES, type TimingProfileName } from '@pxsim/quorum';
 import { CLUSTER_ID_RULE, DOMAIN_NAME_RULE, nameProblem, type NameRule } from '@pxsim/node-agent';
@@ -100,11 +101,14 @@ export async function up(io: Io, flags: UpFlags, until?: Promise<void>): Promise
   lines.push(
     `  control      http://${options.controlHost}:${options.controlPort}`,
     `  dashboard    http://${options.controlHost}:${options.controlPort}/#token=${sim.adminToken}`,
+    ...sim.kubeServers.map(({ domain, server }) => `  kubernetes   ${server}  (context ${domain})`),
     `admin token: ${sim.adminTokenFile}`,
+    `kubeconfig:  ${sim.kubeConfigFile}`,
     'try next:',
     '  pnpm exec pxctl status',
     '  pnpm exec storkctl get clusterdomainsstatus',
     '  pnpm exec pxsim scenario failover',
+    `  kubectl --kubeconfig ${relative(process.cwd(), sim.kubeConfigFile) || sim.kubeConfigFile} --context ${options.domains[0] ?? 'us-east-1a'} get nodes -o wide`,
     `  pnpm exec pxsim fault partition ${options.domains[0] ?? 'us-east-1a'} ${options.domains[1] ?? 'us-east-1b'}`,
     'Ctrl-C stops the sim.',
   );

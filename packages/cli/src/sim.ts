@@ -24,6 +24,7 @@ import type { QuorumMode, TimingProfileName } from '@pxsim/quorum';
 import { agentConfig, assembleCluster, groupIps, topology, type ClusterPlan, type NodeSpec } from '@pxsim/sim-harness';
 import type { SimInfo, SimLogLevel } from './client.js';
 import { buildControlApi, type ControlTarget } from './control.js';
+import { KubeClusters } from './kube-clusters.js';
 
 export interface SimOptions {
   clusterId: string;
@@ -71,6 +72,7 @@ export class Sim implements ControlTarget {
   readonly nodes = new Map<string, RunningNode>();
   private readonly memStores = new Map<string, MemStore>();
   private control: FastifyInstance | undefined;
+  private kube: KubeClusters | undefined;
   private etcd: EtcdProcess | undefined;
   private kvdb: string;
   private readonly logger: Logger;
@@ -202,6 +204,7 @@ export class Sim implements ControlTarget {
       this.nodes.set(member.spec.ip, await member.agent());
     }
     await this.startControl();
+    await this.startKube();
     const info: SimInfo = {
       clusterId: this.options.clusterId,
       controlUrl: `http://${this.options.controlHost}:${this.options.controlPort}`,
@@ -258,7 +261,37 @@ export class Sim implements ControlTarget {
     this.control = app;
   }
 
+  /** The Kubernetes API of every data domain, and `kubeconfig` in the state dir with a context per domain. */
+  private async startKube(): Promise<void> {
+    const kube = new KubeClusters(
+      {
+        specs: this.specs,
+        isRunning: (ip) => this.isRunning(ip),
+        agentOf: (ip) => this.agentOf(ip),
+        schedulerNodeName: (spec) => this.configFor(spec).schedulerNodeName,
+        openKvdb: (namespace) =>
+          createKvdb(this.kvdbEndpoint, { namespace, clock: realClock, memStores: this.memStores }),
+        log: (level, message) => this.logger[level](message),
+      },
+      { clusterId: this.options.clusterId, domains: this.options.domains, ipPrefix: this.options.ipPrefix },
+    );
+    this.kube = kube;
+    await kube.start();
+    this.track(this.kubeConfigFile);
+    kube.writeKubeConfig(this.kubeConfigFile);
+  }
+
+  get kubeConfigFile(): string {
+    return join(this.options.stateDir, 'kubeconfig');
+  }
+
+  /** Each data domain's Kubernetes API (once started). */
+  get kubeServers(): Array<{ domain: string; server: string }> {
+    return this.kube?.servers ?? [];
+  }
+
   async stop(): Promise<void> {
+    await this.kube?.stop();
     await this.control?.close();
     for (const ip of [...this.nodes.keys()]) {
       const node = this.nodes.get(ip);

@@ -335,6 +335,44 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     await eventually('all Online after heal', () => nodeStatus(A1) === 'Online' && nodeStatus(B1) === 'Online');
   });
 
+  it("serves each domain's Kubernetes API to the real kubectl: Nodes Ready with the px nodes, NotReady while one is crashed", async () => {
+    const config = join(state, 'kubeconfig');
+    expect(simOutput).toContain(`kubernetes   http://${PREFIX}.2.254:6443  (context us-east-1b)`);
+    expect(simOutput).toContain(`kubeconfig:  ${config}`);
+    const kubectl = (...args: string[]) => {
+      const result = spawnSync('kubectl', ['--kubeconfig', config, '--cache-dir', join(state, 'kube-cache'), ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    // Nodes follow their px nodes within a second (the sim's node sync).
+    await eventually('three Ready nodes in us-east-1b', () => {
+      const listed = kubectl('--context', 'us-east-1b', 'get', 'nodes', '--no-headers').stdout;
+      return (listed.match(/ Ready /g) ?? []).length === 3;
+    });
+    const wide = kubectl('--context', 'us-east-1b', 'get', 'nodes', '-o', 'wide');
+    expect(wide.stderr).toBe('');
+    const rows = wide.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE/);
+    expect(rows.slice(1).map((row) => row.split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      'ip-127-1-2-1.pxsim.internal Ready',
+      'ip-127-1-2-2.pxsim.internal Ready',
+      'ip-127-1-2-3.pxsim.internal Ready',
+    ]);
+    expect(wide.stdout).toContain(`${PREFIX}.2.1 `);
+    // The other context is the other domain's cluster: its own nodes only.
+    expect(kubectl('--context', 'us-east-1a', 'get', 'nodes', '-o', 'name').stdout).toBe(
+      ['1', '2', '3'].map((n) => `node/ip-127-1-1-${n}.pxsim.internal\n`).join(''),
+    );
+    expect(cli('pxsim', 'fault', 'crash', `${PREFIX}.2.3`).code).toBe(0);
+    const readiness = (): string =>
+      kubectl('--context', 'us-east-1b', 'get', 'node', 'ip-127-1-2-3.pxsim.internal', '--no-headers').stdout;
+    await eventually('the crashed node NotReady', () => readiness().includes(' NotReady '));
+    expect(cli('pxsim', 'fault', 'start', `${PREFIX}.2.3`).code).toBe(0);
+    await eventually('Ready again once its px node is Online', () => /\sReady\s/.test(readiness()), 60_000);
+  });
+
   it('names: every flag refuses a name that breaks its rule, naming the rule, before anything starts (exit 2)', () => {
     const clusterId = cli('pxsim', 'up', '--cluster-id', 'px/dr');
     expect(clusterId.code).toBe(2);

@@ -1,0 +1,19 @@
+export { humanDuration, ageOf } from './age.js';
+export { apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
+export {
+  KubeError,
+  notFound,
+  alreadyExists,
+  conflict,
+  invalid,
+  type StatusReason,
+  type StatusCause,
+} from './errors.js';
+export { kubeConfig, type KubeConfigCluster } from './kubeconfig.js';
+export { nodeObject, syncNodes, KUBELET_VERSION, type PxNodeView } from './nodes.js';
+export { kubeObjectSchema, objectMetaSchema, nameProblem, type KubeObject, type ObjectMeta } from './objects.js';
+export { NAMESPACES, NODES, RESOURCES, groupVersionOf, type Column, type ResourceType } from './resources.js';
+export { labelSelector, fieldSelector, type Selector } from './selectors.js';
+export { buildKubeApi, ensureSystemNamespaces, SYSTEM_NAMESPACES, type KubeApiOptions } from './server.js';
+export { ObjectStore, type ObjectList, type ObjectRef } from './store.js';
+export { tableOf, wantsTable, type IncludeObject } from './table.js';
