@@ -1,14 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Kvdb } from '@pxsim/kvdb-client';
-import { buildKubeApi, ensureSystemNamespaces, kubeConfig, ObjectStore, syncNodes, type PxNodeView } from '@pxsim/kube';
+import {
+  buildKubeApi,
+  ensureSystemNamespaces,
+  kubeConfig,
+  ObjectStore,
+  reconcileWorkloads,
+  syncNodes,
+  type PxNodeView,
+} from '@pxsim/kube';
 import type { NodeAgent } from '@pxsim/node-agent';
 import { realClock, type Timer } from '@pxsim/runtime';
 import type { NodeSpec } from '@pxsim/sim-harness';
 
 /** The port every simulated Kubernetes API listens on (the apiserver's usual 6443), each on its domain's address. */
 export const KUBE_API_PORT = 6443;
-/** How often the Node objects are brought in line with the px nodes (a kubelet's status updates). */
+/** How often the Node objects are brought in line with the px nodes (a kubelet's status updates) and the workload controllers run. */
 const NODE_SYNC_MS = 1000;
 
 /** What the Kubernetes clusters need of the sim: its nodes, whether they run, their agents. */
@@ -115,6 +123,7 @@ export class KubeClusters {
         };
       });
     await syncNodes(cluster.store, views, realClock.nowMs());
+    await reconcileWorkloads(cluster.store, { clock: realClock, random: Math.random });
   }
 
   async stop(): Promise<void> {

@@ -48,14 +48,29 @@ export function apiResourceList(
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: groupVersionOf({ group, version }),
-    resources: served.map((type) => ({
-      name: type.resource,
-      singularName: type.singular,
-      namespaced: type.namespaced,
-      kind: type.kind,
-      verbs: type.verbs,
-      ...(type.shortNames.length === 0 ? {} : { shortNames: type.shortNames }),
-    })),
+    resources: served.flatMap((type) => [
+      {
+        name: type.resource,
+        singularName: type.singular,
+        namespaced: type.namespaced,
+        kind: type.kind,
+        verbs: type.verbs,
+        ...(type.shortNames.length === 0 ? {} : { shortNames: type.shortNames }),
+      },
+      ...(type.scale === true
+        ? [
+            {
+              name: `${type.resource}/scale`,
+              singularName: '',
+              namespaced: type.namespaced,
+              group: 'autoscaling',
+              version: 'v1',
+              kind: 'Scale',
+              verbs: ['get', 'patch', 'update'],
+            },
+          ]
+        : []),
+    ]),
   };
 }
 

@@ -19,6 +19,8 @@ export interface PxNodeView {
 /** The Kubernetes version the simulated kubelets report (the version of the kubectl on the machines of this kind). */
 export const KUBELET_VERSION = 'v1.32.0';
 
+const NODE_RESOURCES = { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+
 function readyCondition(view: PxNodeView): { status: string; reason: string; message: string } {
   if (!view.running)
     return { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
@@ -46,6 +48,9 @@ export function nodeObject(view: PxNodeView, nowMs: number): KubeObject {
     },
     spec: {},
     status: {
+      // What the simulated machines offer (the scheduler places pods by count, not by requests).
+      capacity: NODE_RESOURCES,
+      allocatable: NODE_RESOURCES,
       conditions: [{ type: 'Ready', ...ready, lastHeartbeatTime: at, lastTransitionTime: at }],
       addresses: [
         { type: 'InternalIP', address: view.ip },

@@ -25,14 +25,16 @@ export interface ResourceType {
   verbs: string[];
   /** The rule every name of this kind follows. */
   nameRule: 'label' | 'subdomain';
+  /** Its `scale` subresource (autoscaling/v1 Scale over `spec.replicas`), for `kubectl scale`. */
+  scale?: boolean;
   /** What the API server fills in on create (defaults, status), if anything. */
   prepare?(object: KubeObject): KubeObject;
   columns: Column[];
 }
 
-const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+export const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 
-const NAME_COLUMN: Column = {
+export const NAME_COLUMN: Column = {
   name: 'Name',
   type: 'string',
   format: 'name',
@@ -42,7 +44,7 @@ const NAME_COLUMN: Column = {
   cell: (object) => object.metadata.name,
 };
 
-const AGE_COLUMN: Column = {
+export const AGE_COLUMN: Column = {
   name: 'Age',
   type: 'string',
   description:
@@ -78,7 +80,7 @@ function nodeAddress(object: KubeObject, type: string): string {
   return address === undefined ? '<none>' : stringAt(address, 'address');
 }
 
-function column(name: string, priority: 0 | 1, description: string, cell: Column['cell']): Column {
+export function column(name: string, priority: 0 | 1, description: string, cell: Column['cell']): Column {
   return { name, type: 'string', description, priority, cell };
 }
 
@@ -150,8 +152,8 @@ export const NODES: ResourceType = {
   ],
 };
 
-/** Every resource the API serves (discovery lists them in this order). */
-export const RESOURCES: ResourceType[] = [NAMESPACES, NODES];
+/** The resources of the core group and apps that are not workloads (workloads: workloads.ts). */
+export const CLUSTER_RESOURCES: ResourceType[] = [NAMESPACES, NODES];
 
 /** `v1` for the core group, `group/version` otherwise. */
 export function groupVersionOf(type: Pick<ResourceType, 'group' | 'version'>): string {

@@ -1,5 +1,5 @@
 import { KubeError } from './errors.js';
-import type { KubeObject } from './objects.js';
+import { valueAt, type KubeObject } from './objects.js';
 
 /** A parsed selector: does an object match it. */
 export type Selector = (object: KubeObject) => boolean;
@@ -58,21 +58,45 @@ export function labelSelector(text: string | undefined): Selector {
   return (object) => parts.every((part) => part(object));
 }
 
-const FIELDS: Record<string, (object: KubeObject) => string> = {
-  'metadata.name': (object) => object.metadata.name,
-  'metadata.namespace': (object) => object.metadata.namespace ?? '',
+/** The fields each kind can be selected by besides `metadata.name` and `metadata.namespace` (the apiserver's sets). */
+const KIND_FIELDS: Record<string, string[]> = {
+  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'status.phase', 'status.podIP', 'status.hostIP'],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.name',
+    'involvedObject.namespace',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'reason',
+    'type',
+    'source',
+  ],
+  Namespace: ['status.phase'],
+  Node: ['spec.unschedulable'],
 };
 
-/** `?fieldSelector=`: `metadata.name` and `metadata.namespace` with `=`, `==` or `!=` (what kubectl's wait uses). */
-export function fieldSelector(text: string | undefined): Selector {
+function fieldValue(object: KubeObject, field: string): string {
+  const value = valueAt(object, field);
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+}
+
+/**
+ * `?fieldSelector=`: `metadata.name`, `metadata.namespace` and the kind's own fields (`spec.nodeName` and
+ * `status.phase` of pods, `involvedObject.*` of events: what `kubectl describe` and `delete --wait` use), with `=`,
+ * `==` or `!=`; any other field is refused as the apiserver does.
+ */
+export function fieldSelector(text: string | undefined, kind: string): Selector {
   if (text === undefined || text.trim() === '') return MATCH_ALL;
+  const allowed = ['metadata.name', 'metadata.namespace', ...(KIND_FIELDS[kind] ?? [])];
   const parts = text.split(',').map((part): Selector => {
     const match = /^([A-Za-z0-9.]+)\s*(==|=|!=)\s*(.*)$/.exec(part.trim());
     if (match === null) throw new KubeError('BadRequest', `invalid field selector: ${JSON.stringify(part)}`);
     const [, field = '', operator, value] = match;
-    const read = FIELDS[field];
-    if (read === undefined) throw new KubeError('BadRequest', `field label not supported: ${field}`);
-    return operator === '!=' ? (object) => read(object) !== value : (object) => read(object) === value;
+    if (!allowed.includes(field)) throw new KubeError('BadRequest', `field label not supported: ${field}`);
+    return operator === '!='
+      ? (object) => fieldValue(object, field) !== value
+      : (object) => fieldValue(object, field) === value;
   });
   return (object) => parts.every((part) => part(object));
 }

@@ -5,7 +5,8 @@ import { invalid, KubeError, notFound } from './errors.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { applyPatch } from './patch.js';
 import { kubeObjectSchema, nameProblem, type KubeObject } from './objects.js';
-import { groupVersionOf, NAMESPACES, RESOURCES, type ResourceType } from './resources.js';
+import { groupVersionOf, NAMESPACES, type ResourceType } from './resources.js';
+import { RESOURCES } from './workloads.js';
 import { fieldSelector, labelSelector } from './selectors.js';
 import type { ObjectRef, ObjectStore } from './store.js';
 import { tableOf, wantsTable, type IncludeObject } from './table.js';
@@ -29,6 +30,8 @@ interface Target {
   type: ResourceType;
   namespace: string | undefined;
   name: string | undefined;
+  /** `…/<name>/scale`: the object seen as an autoscaling/v1 Scale. */
+  subresource?: 'scale';
 }
 
 function parseTarget(resources: ResourceType[], group: string, version: string, rest: string): Target {
@@ -40,10 +43,11 @@ function parseTarget(resources: ResourceType[], group: string, version: string, 
   const type = resources.find(
     (candidate) => candidate.group === group && candidate.version === version && candidate.resource === resource,
   );
-  if (type === undefined || (namespace !== undefined && !type.namespaced) || subresource !== undefined) {
+  const known = subresource === undefined || (subresource === 'scale' && type?.scale === true && name !== undefined);
+  if (type === undefined || (namespace !== undefined && !type.namespaced) || !known) {
     throw new KubeError('NotFound', 'the server could not find the requested resource');
   }
-  return { type, namespace, name };
+  return { type, namespace, name, ...(subresource === undefined ? {} : { subresource: 'scale' as const }) };
 }
 
 function send(reply: FastifyReply, error: unknown): FastifyReply {
@@ -139,6 +143,7 @@ class ObjectRoutes {
   async handle(request: FastifyRequest, reply: FastifyReply, target: Target): Promise<unknown> {
     const query = request.query as Query;
     const { name } = target;
+    if (target.subresource === 'scale' && name !== undefined) return this.scale(request, { ...target, name });
     if (request.method === 'GET' && name === undefined) {
       if (query['watch'] === 'true' || query['watch'] === '1') return serveWatch(this.options, request, reply, target);
       return this.list(request, target);
@@ -155,7 +160,7 @@ class ObjectRoutes {
   private async list(request: FastifyRequest, target: Target): Promise<unknown> {
     const query = request.query as Query;
     const matches = labelSelector(query['labelSelector']);
-    const fields = fieldSelector(query['fieldSelector']);
+    const fields = fieldSelector(query['fieldSelector'], target.type.kind);
     const { items, revision } = await this.options.store.list(target.type, target.namespace);
     const selected = items.filter((item) => matches(item) && fields(item));
     if (wantsTable(request.headers.accept)) {
@@ -250,6 +255,31 @@ class ObjectRoutes {
     }
   }
 
+  /** `…/scale`: GET answers the Scale; PATCH and PUT change `spec.replicas` of the object (kubectl scale). */
+  private async scale(request: FastifyRequest, ref: ObjectRef): Promise<unknown> {
+    const current = await this.options.store.get(ref);
+    const scale = scaleOf(current);
+    if (request.method === 'GET') return scale;
+    if (request.method !== 'PATCH' && request.method !== 'PUT') {
+      throw new KubeError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
+    const wanted =
+      request.method === 'PUT' ? request.body : applyPatch(request.headers['content-type'], scale, request.body);
+    const replicas = (wanted as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale', 'autoscaling', ref.name, [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
+      ]);
+    }
+    const spec = { ...(current['spec'] as Record<string, unknown> | undefined), replicas };
+    const updated = await this.options.store.update(ref, { ...current, spec }, current.metadata.resourceVersion ?? '');
+    return scaleOf(updated);
+  }
+
   private async delete(ref: ObjectRef): Promise<unknown> {
     if (ref.type === NAMESPACES && SYSTEM_NAMESPACES.includes(ref.name)) {
       throw new KubeError('Forbidden', `namespaces "${ref.name}" is forbidden: this namespace may not be deleted`, {
@@ -277,6 +307,23 @@ class ObjectRoutes {
       throw error;
     }
   }
+}
+
+/** An object with `spec.replicas` as the autoscaling/v1 Scale kubectl reads and patches. */
+function scaleOf(object: KubeObject): Record<string, unknown> {
+  const spec = object['spec'] as { replicas?: number; selector?: { matchLabels?: Record<string, string> } } | undefined;
+  const status = object['status'] as { replicas?: number } | undefined;
+  const selector = Object.entries(spec?.selector?.matchLabels ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = object.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
+    spec: { replicas: spec?.replicas ?? 1 },
+    status: { replicas: status?.replicas ?? 0, selector },
+  };
 }
 
 function includeOf(query: Query): IncludeObject {

@@ -28,7 +28,7 @@ export async function serveWatch(
 ): Promise<void> {
   const query = request.query as Record<string, string | undefined>;
   const labels = labelSelector(query['labelSelector']);
-  const fields = fieldSelector(query['fieldSelector']);
+  const fields = fieldSelector(query['fieldSelector'], target.type.kind);
   const given = query['resourceVersion'];
   if (given !== undefined && given !== '' && !/^\d+$/.test(given)) {
     throw new KubeError('BadRequest', `invalid resourceVersion ${JSON.stringify(given)}`);

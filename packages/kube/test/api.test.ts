@@ -34,9 +34,25 @@ describe('the Kubernetes API: discovery, tables, errors as Status', () => {
     }>();
     expect(
       core.resources.map(({ name, shortNames, namespaced }) => `${name}:${(shortNames ?? []).join()}:${namespaced}`),
-    ).toEqual(['namespaces:ns:false', 'nodes:no:false']);
+    ).toEqual([
+      'namespaces:ns:false',
+      'nodes:no:false',
+      'pods:po:true',
+      'persistentvolumeclaims:pvc:true',
+      'persistentvolumes:pv:false',
+      'events:ev:true',
+    ]);
+    const apps = (await app.inject('/apis/apps/v1')).json<{
+      resources: Array<{ name: string; group?: string; kind: string }>;
+    }>();
+    expect(apps.resources.map(({ name, group, kind }) => `${name}:${group ?? ''}:${kind}`)).toEqual([
+      'deployments::Deployment',
+      'deployments/scale:autoscaling:Scale',
+      'statefulsets::StatefulSet',
+      'statefulsets/scale:autoscaling:Scale',
+    ]);
     expect((await app.inject('/api')).json()).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
-    const missing = await app.inject('/apis/apps/v1');
+    const missing = await app.inject('/apis/batch/v1');
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
   });
@@ -90,8 +106,8 @@ describe('the Kubernetes API: discovery, tables, errors as Status', () => {
     expect((await post({ kind: 'Namespace' })).statusCode).toBe(400);
     const system = await app.inject({ method: 'DELETE', url: '/api/v1/namespaces/kube-system' });
     expect([system.statusCode, system.json<{ reason: string }>().reason]).toEqual([403, 'Forbidden']);
-    const selector = await app.inject('/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue');
-    expect(selector.json<{ message: string }>().message).toBe('field label not supported: spec.unschedulable');
+    const selector = await app.inject('/api/v1/nodes?fieldSelector=spec.nodeName%3Dx');
+    expect(selector.json<{ message: string }>().message).toBe('field label not supported: spec.nodeName');
   });
 
   it('PATCH: merge patch and strategic merge patch (kubectl apply, label) on the stored object', async () => {

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemKvdb, MemStore } from '@pxsim/kvdb-client';
 import { realClock } from '@pxsim/runtime';
 import type { FastifyInstance } from 'fastify';
-import { buildKubeApi, ensureSystemNamespaces, kubeConfig, ObjectStore, syncNodes } from '../src/index.js';
+import {
+  buildKubeApi,
+  ensureSystemNamespaces,
+  kubeConfig,
+  ObjectStore,
+  reconcileWorkloads,
+  syncNodes,
+} from '../src/index.js';
 
 /** This test's own address (the e2e sims use <prefix>.<domain>.254). */
 const HOST = '127.3.1.254';
@@ -16,6 +23,9 @@ describe('the real kubectl (v1.32 on PATH) against the API', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pxsim-kubectl-'));
   const config = join(dir, 'kubeconfig');
   let app: FastifyInstance;
+  let store: ObjectStore;
+  /** One pass of the workload controllers (the sim runs them every second). */
+  const reconcile = async () => reconcileWorkloads(store, { clock: realClock, random: Math.random });
 
   /** kubectl in a child process, asynchronously: the server answers from this same process. */
   const kubectl = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -36,7 +46,7 @@ describe('the real kubectl (v1.32 on PATH) against the API', () => {
 
   beforeAll(async () => {
     const kvdb = new MemKvdb({ store: new MemStore({ clock: realClock }), namespace: 'k/' });
-    const store = new ObjectStore(kvdb, { clock: realClock, random: Math.random });
+    store = new ObjectStore(kvdb, { clock: realClock, random: Math.random });
     await ensureSystemNamespaces(store);
     const view = { domain: 'us-east-1a', running: true, status: 'Online', reason: '' };
     await syncNodes(store, [{ ...view, name: 'ip-127-3-1-1.pxsim.internal', ip: '127.3.1.1' }], realClock.nowMs());
@@ -98,6 +108,46 @@ describe('the real kubectl (v1.32 on PATH) against the API', () => {
     expect((await kubectl('delete', 'ns', 'demo')).stdout).toBe('namespace "demo" deleted\n');
     const gone = await kubectl('get', 'ns', 'demo');
     expect([gone.code, gone.stderr.trim()]).toEqual([1, 'Error from server (NotFound): namespaces "demo" not found']);
+  });
+
+  it('a Deployment: apply, its pods Running on the node, kubectl scale, describe node lists them', async () => {
+    const file = join(dir, 'web.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web}',
+        'spec:',
+        '  replicas: 2',
+        '  selector: {matchLabels: {app: web}}',
+        '  template:',
+        '    metadata: {labels: {app: web}}',
+        '    spec: {containers: [{name: nginx, image: "nginx:1.27"}]}',
+        '',
+      ].join('\n'),
+    );
+    expect((await kubectl('apply', '-f', file)).stdout).toBe('deployment.apps/web created\n');
+    await reconcile();
+    const listed = await kubectl(
+      'get',
+      'pods',
+      '--no-headers',
+      '-o',
+      'custom-columns=NAME:.metadata.name,STATUS:.status.phase,NODE:.spec.nodeName',
+    );
+    expect(listed.stdout.trim().split('\n')).toHaveLength(2);
+    for (const row of listed.stdout.trim().split('\n'))
+      expect(row).toMatch(/^web-\S+\s+Running\s+ip-127-3-1-1.pxsim.internal$/);
+    expect((await kubectl('scale', 'deployment', 'web', '--replicas=3')).stdout).toBe('deployment.apps/web scaled\n');
+    await reconcile();
+    expect((await kubectl('get', 'deployment', 'web', '--no-headers')).stdout).toMatch(/^web\s+3\/3\s+3\s+3\s+/);
+    const described = await kubectl('describe', 'node', 'ip-127-3-1-1.pxsim.internal');
+    expect(described.stderr).toBe('');
+    expect(described.stdout).toContain('Non-terminated Pods:          (3 in total)');
+    expect((await kubectl('delete', 'deployment', 'web')).stdout).toBe('deployment.apps "web" deleted\n');
+    await reconcile();
+    expect((await kubectl('get', 'pods')).stderr.trim()).toBe('No resources found in default namespace.');
   });
 
   it('an invalid name is refused by the server with the field and the rule', async () => {

@@ -1,0 +1,287 @@
+import type { Clock } from '@pxsim/runtime';
+import { KubeError } from './errors.js';
+import { stringAt, valueAt, type KubeObject } from './objects.js';
+import { NODES, type ResourceType } from './resources.js';
+import type { ObjectStore } from './store.js';
+import { DEPLOYMENTS, PODS, STATEFUL_SETS } from './workloads.js';
+
+/** What the controllers take as inputs besides the store: the clock and the random source (pod IPs, name suffixes). */
+export interface ControllerDeps {
+  clock: Clock;
+  random: () => number;
+}
+
+type Json = Record<string, unknown>;
+
+function timestamp(nowMs: number): string {
+  return new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function nodeIsReady(node: KubeObject): boolean {
+  const conditions = valueAt(node, 'status.conditions');
+  return (
+    Array.isArray(conditions) &&
+    conditions.some(
+      (condition: unknown) => valueAt(condition, 'type') === 'Ready' && valueAt(condition, 'status') === 'True',
+    )
+  );
+}
+
+function ownerUidOf(pod: KubeObject): string | undefined {
+  const owners = pod.metadata['ownerReferences'];
+  if (!Array.isArray(owners)) return undefined;
+  const owner: unknown = owners.find((reference: unknown) => valueAt(reference, 'controller') === true);
+  const uid = valueAt(owner, 'uid');
+  return typeof uid === 'string' ? uid : undefined;
+}
+
+/** Lower-case letters and digits Kubernetes uses for generated name suffixes (no vowels, no confusable digits). */
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+function suffix(random: () => number, length: number): string {
+  return Array.from({ length }, () => SUFFIX_ALPHABET[Math.floor(random() * SUFFIX_ALPHABET.length)] ?? 'x').join('');
+}
+
+/** A pod of a workload from its template: labels, spec, and the workload as its controlling owner. */
+function podFor(workload: KubeObject, name: string): KubeObject {
+  const template = (valueAt(workload, 'spec.template') ?? {}) as {
+    metadata?: { labels?: Record<string, string> };
+    spec?: Json;
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: workload.metadata.namespace,
+      labels: { ...template.metadata?.labels },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: workload.kind,
+          name: workload.metadata.name,
+          uid: workload.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { ...template.spec },
+    status: { phase: 'Pending' },
+  };
+}
+
+/**
+ * The workload controllers of one cluster, as one reconcile pass (what kube-controller-manager and the scheduler do,
+ * reduced to what a failover rehearsal shows): every Deployment and StatefulSet has `spec.replicas` pods (a
+ * StatefulSet's named `<name>-<ordinal>`, created and removed from the highest ordinal; a Deployment's
+ * `<name>-<template hash>-<suffix>`); an unscheduled pod goes to the Ready node with the fewest pods; a pod is Running
+ * and Ready while its node is Ready, not Ready (`NodeLost`) while its node is not, Pending while no node is Ready;
+ * each workload's status counts its pods. Writes only what changed. Pods owned by a workload that is gone are
+ * deleted (the garbage collector).
+ */
+export async function reconcileWorkloads(store: ObjectStore, deps: ControllerDeps): Promise<void> {
+  const workloads = [
+    ...(await store.list(DEPLOYMENTS, undefined)).items,
+    ...(await store.list(STATEFUL_SETS, undefined)).items,
+  ];
+  let pods = (await store.list(PODS, undefined)).items;
+  for (const workload of workloads) await scaleWorkload(store, deps, workload, pods);
+  const owners = new Set(workloads.map((workload) => workload.metadata.uid));
+  for (const pod of pods) {
+    const owner = ownerUidOf(pod);
+    if (owner !== undefined && !owners.has(owner)) await deleteIfThere(store, pod);
+  }
+  pods = (await store.list(PODS, undefined)).items;
+  const nodes = (await store.list(NODES, undefined)).items;
+  await schedulePods(store, deps, pods, nodes);
+  pods = (await store.list(PODS, undefined)).items;
+  for (const workload of workloads) await updateWorkloadStatus(store, workload, pods);
+}
+
+async function deleteIfThere(store: ObjectStore, pod: KubeObject): Promise<void> {
+  try {
+    await store.delete({ type: PODS, namespace: pod.metadata.namespace, name: pod.metadata.name });
+  } catch (error) {
+    if (!(error instanceof KubeError && error.reason === 'NotFound')) throw error;
+  }
+}
+
+async function scaleWorkload(
+  store: ObjectStore,
+  deps: ControllerDeps,
+  workload: KubeObject,
+  pods: KubeObject[],
+): Promise<void> {
+  const replicas = valueAt(workload, 'spec.replicas');
+  const desired = typeof replicas === 'number' ? replicas : 1;
+  const owned = pods
+    .filter((pod) => ownerUidOf(pod) === workload.metadata.uid)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
+  const namespace = workload.metadata.namespace;
+  const create = async (name: string): Promise<void> => {
+    await ignoring(['AlreadyExists'], () => store.create({ type: PODS, namespace, name }, podFor(workload, name)));
+  };
+  if (workload.kind === 'StatefulSet') {
+    const names = new Set(owned.map((pod) => pod.metadata.name));
+    for (let ordinal = 0; ordinal < desired; ordinal++) {
+      const name = `${workload.metadata.name}-${ordinal}`;
+      if (!names.has(name)) await create(name);
+    }
+    for (const pod of owned) {
+      const ordinal = Number(pod.metadata.name.slice(workload.metadata.name.length + 1));
+      if (!(ordinal < desired)) await deleteIfThere(store, pod);
+    }
+    return;
+  }
+  const hash = templateHash(workload);
+  for (let count = owned.length; count < desired; count++) {
+    await create(`${workload.metadata.name}-${hash}-${suffix(deps.random, 5)}`);
+  }
+  for (const pod of owned.slice(desired).reverse()) await deleteIfThere(store, pod);
+}
+
+/** A short, stable hash of a Deployment's pod template (the pod-template-hash of its pods' names). */
+function templateHash(workload: KubeObject): string {
+  const text = JSON.stringify(valueAt(workload, 'spec.template') ?? {});
+  let hash = 2166136261;
+  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), 16777619) >>> 0;
+  let out = '';
+  for (let digit = 0; digit < 10; digit++) {
+    out += SUFFIX_ALPHABET[hash % SUFFIX_ALPHABET.length] ?? 'x';
+    hash = Math.floor(hash / SUFFIX_ALPHABET.length) + digit * 7919;
+  }
+  return out;
+}
+
+/** The status a pod should show given its node. */
+function podStatusFor(pod: KubeObject, node: KubeObject | undefined, deps: ControllerDeps): Json {
+  const status = (pod['status'] ?? {}) as Json;
+  const now = timestamp(deps.clock.nowMs());
+  const containers = valueAt(pod, 'spec.containers');
+  const names = Array.isArray(containers)
+    ? containers.map((container: unknown) => stringAt(container, 'name', ''))
+    : [];
+  if (node === undefined) {
+    return {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/0 nodes are available: no Ready node.',
+          lastTransitionTime: status['conditions'] === undefined ? now : undefined,
+        },
+      ],
+    };
+  }
+  const ready = nodeIsReady(node);
+  const podIP =
+    typeof status['podIP'] === 'string'
+      ? status['podIP']
+      : `10.244.${Math.floor(deps.random() * 256)}.${1 + Math.floor(deps.random() * 254)}`;
+  return {
+    phase: ready ? 'Running' : 'Unknown',
+    ...(ready
+      ? {}
+      : {
+          reason: 'NodeLost',
+          message: `Node ${node.metadata.name} which was running pod ${pod.metadata.name} is unresponsive`,
+        }),
+    hostIP: valueAt(node, 'status.addresses.0.address'),
+    podIP,
+    startTime: status['startTime'] ?? now,
+    conditions: [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Ready', status: ready ? 'True' : 'False' },
+    ],
+    containerStatuses: names.map((name) => ({
+      name,
+      ready,
+      restartCount: 0,
+      state: ready ? { running: {} } : { waiting: { reason: 'NodeLost' } },
+    })),
+  };
+}
+
+async function schedulePods(
+  store: ObjectStore,
+  deps: ControllerDeps,
+  pods: KubeObject[],
+  nodes: KubeObject[],
+): Promise<void> {
+  const load = new Map(nodes.map((node) => [node.metadata.name, 0]));
+  for (const pod of pods) {
+    const nodeName = valueAt(pod, 'spec.nodeName');
+    if (typeof nodeName === 'string') load.set(nodeName, (load.get(nodeName) ?? 0) + 1);
+  }
+  for (const pod of pods) {
+    let nodeName = valueAt(pod, 'spec.nodeName');
+    if (typeof nodeName !== 'string') {
+      const candidates = nodes
+        .filter(nodeIsReady)
+        .sort(
+          (a, b) =>
+            (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0) ||
+            a.metadata.name.localeCompare(b.metadata.name),
+        );
+      nodeName = candidates[0]?.metadata.name;
+      if (typeof nodeName === 'string') load.set(nodeName, (load.get(nodeName) ?? 0) + 1);
+    }
+    const node = nodes.find((candidate) => candidate.metadata.name === nodeName);
+    const status = podStatusFor(pod, node, deps);
+    const spec = { ...(pod['spec'] as Json | undefined), ...(typeof nodeName === 'string' ? { nodeName } : {}) };
+    if (sameShown(pod['status'], status) && valueAt(pod, 'spec.nodeName') === spec['nodeName']) continue;
+    await ignoring(['Conflict', 'NotFound'], () =>
+      store.update(
+        { type: PODS, namespace: pod.metadata.namespace, name: pod.metadata.name },
+        { ...pod, spec, status },
+        pod.metadata.resourceVersion ?? '',
+      ),
+    );
+  }
+}
+
+/** Runs a write, dropping the refusals a later pass settles (changed or removed meanwhile, created by another). */
+async function ignoring(reasons: string[], write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!(error instanceof KubeError && reasons.includes(error.reason))) throw error;
+  }
+}
+
+/** Whether two pod statuses show the same (times aside). */
+function sameShown(a: unknown, b: unknown): boolean {
+  const strip = (value: unknown): string =>
+    JSON.stringify(value, (key, inner: unknown) =>
+      key === 'lastTransitionTime' || key === 'startTime' ? undefined : inner,
+    );
+  return strip(a) === strip(b);
+}
+
+async function updateWorkloadStatus(store: ObjectStore, workload: KubeObject, pods: KubeObject[]): Promise<void> {
+  const owned = pods.filter((pod) => ownerUidOf(pod) === workload.metadata.uid);
+  const ready = owned.filter((pod) => valueAt(pod, 'status.phase') === 'Running').length;
+  const status = {
+    observedGeneration: workload.metadata.generation ?? 1,
+    replicas: owned.length,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    updatedReplicas: owned.length,
+    ...(workload.kind === 'StatefulSet' ? { currentReplicas: owned.length } : {}),
+  };
+  if (JSON.stringify(workload['status']) === JSON.stringify(status)) return;
+  const type: ResourceType = workload.kind === 'StatefulSet' ? STATEFUL_SETS : DEPLOYMENTS;
+  try {
+    await store.update(
+      { type, namespace: workload.metadata.namespace, name: workload.metadata.name },
+      { ...workload, status },
+      workload.metadata.resourceVersion ?? '',
+    );
+  } catch (error) {
+    // Changed meanwhile (kubectl scale): the next pass counts again.
+    if (!(error instanceof KubeError && error.reason === 'Conflict')) throw error;
+  }
+}
