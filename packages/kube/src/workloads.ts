@@ -145,6 +145,24 @@ export const PERSISTENT_VOLUMES: ResourceType = {
   ],
 };
 
+/** A workload's Ready column: ready pods / desired. */
+const REPLICAS_READY_COLUMN = column(
+  'Ready',
+  0,
+  'Number of the pods ready / desired.',
+  (object) => `${countAt(object, 'status.readyReplicas')}/${countAt(object, 'spec.replicas')}`,
+);
+
+/** A workload's `-o wide` Containers and Images columns, from its pod template. */
+const TEMPLATE_COLUMNS = [
+  column('Containers', 1, 'Names of each container in the template.', (object) =>
+    containersOf(object, 'spec.template.spec.containers', 'name'),
+  ),
+  column('Images', 1, 'Images referenced by each container in the template.', (object) =>
+    containersOf(object, 'spec.template.spec.containers', 'image'),
+  ),
+];
+
 export const DEPLOYMENTS: ResourceType = {
   ...namespaced({
     group: 'apps',
@@ -155,12 +173,7 @@ export const DEPLOYMENTS: ResourceType = {
     shortNames: ['deploy'],
     columns: [
       NAME_COLUMN,
-      column(
-        'Ready',
-        0,
-        'Number of the pods ready / desired.',
-        (object) => `${countAt(object, 'status.readyReplicas')}/${countAt(object, 'spec.replicas')}`,
-      ),
+      REPLICAS_READY_COLUMN,
       {
         ...column('Up-to-date', 0, 'Pods updated to the template.', () => 0),
         type: 'integer',
@@ -172,12 +185,7 @@ export const DEPLOYMENTS: ResourceType = {
         cell: (object) => countAt(object, 'status.availableReplicas'),
       },
       AGE_COLUMN,
-      column('Containers', 1, 'Names of each container in the template.', (object) =>
-        containersOf(object, 'spec.template.spec.containers', 'name'),
-      ),
-      column('Images', 1, 'Images referenced by each container in the template.', (object) =>
-        containersOf(object, 'spec.template.spec.containers', 'image'),
-      ),
+      ...TEMPLATE_COLUMNS,
       column('Selector', 1, 'Label selector of the pods.', labelSelectorText),
     ],
   }),
@@ -192,22 +200,7 @@ export const STATEFUL_SETS: ResourceType = {
     singular: 'statefulset',
     kind: 'StatefulSet',
     shortNames: ['sts'],
-    columns: [
-      NAME_COLUMN,
-      column(
-        'Ready',
-        0,
-        'Number of the pods ready / desired.',
-        (object) => `${countAt(object, 'status.readyReplicas')}/${countAt(object, 'spec.replicas')}`,
-      ),
-      AGE_COLUMN,
-      column('Containers', 1, 'Names of each container in the template.', (object) =>
-        containersOf(object, 'spec.template.spec.containers', 'name'),
-      ),
-      column('Images', 1, 'Images referenced by each container in the template.', (object) =>
-        containersOf(object, 'spec.template.spec.containers', 'image'),
-      ),
-    ],
+    columns: [NAME_COLUMN, REPLICAS_READY_COLUMN, AGE_COLUMN, ...TEMPLATE_COLUMNS],
   }),
   scale: true,
 };
