@@ -173,6 +173,28 @@ const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
       ],
     },
   },
+  {
+    found:
+      'RPO (liveness of the data): sim-vol stayed unreadable for good after both domains were deactivated and every ' +
+      "node was cut from the kvdb: 127.0.1.1's failover attach landed at revision 25 just before the cut, the watch " +
+      'batches carrying it were dropped during the cut and nothing read the volume records again, so after the heal ' +
+      'every node but one kept the record of revision 18 (attached on 127.0.2.2), 127.0.1.1 never opened as ' +
+      'coordinator and every attach was refused as "attached elsewhere". Found by the CI shard 2 fresh seed ' +
+      "112828753: pnpm exec pxsim replay --mode safe --seed 112828753 --path 173:43:41:41:40:40 --replay-path 'k:B' " +
+      '(fix: the fault layer holds watch batches back while the kvdb link is cut and delivers them after, as an etcd ' +
+      'watch resumes; the volume shell also re-reads the records whenever its watch is restarted)',
+    schedule: {
+      seed: 2147483627,
+      witness: false,
+      steps: [
+        { kind: 'deactivate', domain: 1 },
+        { kind: 'latency', ms: 0, jitterMs: 500 },
+        { kind: 'deactivate', domain: 0 },
+        { kind: 'kvdb-cut-all' },
+        { kind: 'run', ms: 200 },
+      ],
+    },
+  },
 ];
 
 describe('regression schedules (safe mode)', () => {

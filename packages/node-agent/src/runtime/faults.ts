@@ -1,5 +1,13 @@
-import { KvdbError, LeaseHandle, type Kvdb, type Lease } from '@pxsim/kvdb-client';
-import type { Clock, LinkFaults } from '@pxsim/runtime';
+import {
+  KvdbError,
+  LeaseHandle,
+  type Kvdb,
+  type Lease,
+  type Watch,
+  type WatchBatch,
+  type WatchOptions,
+} from '@pxsim/kvdb-client';
+import type { Clock, LinkFaults, Timer } from '@pxsim/runtime';
 import type { HeartbeatTransport, PeerAddress } from './types.js';
 
 /** Wraps a transport so that frames from `ownIp` obey the link faults (dropped, or delayed on the clock). */
@@ -80,9 +88,56 @@ function kvdbGuard(
   };
 }
 
+/** How often a watch holding batches back looks whether its node reaches the kvdb again. */
+const HELD_WATCH_POLL_MS = 100;
+
+/**
+ * A watch whose batches are held back while `reachable()` is false and delivered, in order, once it is true again:
+ * what an etcd watch does across a cut link (the stream breaks, the client resumes from the revision after the last
+ * one it got: nothing is lost, it only comes late).
+ */
+function heldWatch(inner: Kvdb, prefix: string, options: WatchOptions, reachable: () => boolean, clock: Clock): Watch {
+  const held: WatchBatch[] = [];
+  let poll: Timer | undefined;
+  let flushing = false;
+  let cancelled = false;
+  const flush = async (): Promise<void> => {
+    poll = undefined;
+    if (cancelled) return;
+    if (!reachable()) {
+      poll = clock.setTimer(HELD_WATCH_POLL_MS, () => void flush());
+      return;
+    }
+    flushing = true;
+    // One at a time, in order (a handler's promise is waited for, as the kvdb's own watch does).
+    for (let batch = held.shift(); batch !== undefined && !cancelled; batch = held.shift())
+      await options.onBatch(batch);
+    flushing = false;
+  };
+  const watch = inner.watch(prefix, {
+    ...options,
+    onBatch: (batch) => {
+      if (held.length === 0 && !flushing && reachable()) return options.onBatch(batch);
+      held.push(batch);
+      if (!flushing) poll ??= clock.setTimer(HELD_WATCH_POLL_MS, () => void flush());
+      return undefined;
+    },
+  });
+  return {
+    get lastRevision() {
+      return watch.lastRevision;
+    },
+    cancel() {
+      cancelled = true;
+      poll?.cancel();
+      watch.cancel();
+    },
+  };
+}
+
 /**
  * Wraps a kvdb client so that while `ownIp` is cut from the kvdb every call fails as Unavailable (nothing applied)
- * after `timeoutMs`, and watch batches are held back (the agent re-reads everything once it can).
+ * after `timeoutMs`, and watch batches are held back until the link is back (as an etcd watch resumes).
  */
 export function faultyKvdb(
   inner: Kvdb,
@@ -120,11 +175,7 @@ export function faultyKvdb(
           },
         });
       }),
-    watch: (prefix, options) =>
-      inner.watch(prefix, {
-        ...options,
-        onBatch: (batch) => (faults.kvdbReachable(ownIp) ? options.onBatch(batch) : undefined),
-      }),
+    watch: (prefix, options) => heldWatch(inner, prefix, options, () => faults.kvdbReachable(ownIp), clock),
     compact: (revision) => guard(() => inner.compact(revision)),
     currentRevision: () => guard(() => inner.currentRevision()),
     close: () => inner.close(),

@@ -170,7 +170,10 @@ export class VolumeShell {
       onError: (error) => {
         this.options.log('warn', `watch on ${VOLUMES_PREFIX} ended (${error.message}); watching again`);
         this.options.clock.setTimer(1000, () => {
-          if (this.running) this.startWatch();
+          if (!this.running) return;
+          this.startWatch();
+          // What changed while no watch ran is read now, not when the next change comes.
+          this.loadRecords();
         });
       },
     });
