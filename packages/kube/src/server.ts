@@ -82,6 +82,18 @@ export function buildKubeApi(options: KubeApiOptions): FastifyInstance {
       }
     });
   }
+  // kubectl's typed commands (`kubectl create namespace NAME`, `kubectl create deployment …`) send protobuf.
+  app.addContentTypeParser('application/vnd.kubernetes.protobuf', (_request, _payload, done) => {
+    done(
+      new KubeError(
+        'UnsupportedMediaType',
+        "pxsim's API server reads JSON bodies only, not application/vnd.kubernetes.protobuf (what kubectl's typed " +
+          'commands such as "kubectl create namespace NAME" send): write the object as YAML and use kubectl create -f ' +
+          'or kubectl apply -f',
+      ),
+      undefined,
+    );
+  });
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof KubeError) return send(reply, error);
     const status = (error as { statusCode?: number }).statusCode;

@@ -147,3 +147,18 @@ describe('the Kubernetes API: discovery, tables, errors as Status', () => {
     ).toEqual(['5s', '119s', '2m5s', '10m', '3h1m', '2d2h', '9d', '<invalid>']);
   });
 });
+
+describe('bodies the API cannot read', () => {
+  it('a protobuf body (kubectl create namespace NAME) is refused with 415 and what to do instead', async () => {
+    const { app } = await server();
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/api/v1/namespaces',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+      payload: Buffer.from([0x6b, 0x38, 0x73, 0x00]),
+    });
+    expect(answer.statusCode).toBe(415);
+    expect(answer.json()).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+    expect(answer.json<{ message: string }>().message).toContain('use kubectl create -f or kubectl apply -f');
+  });
+});
