@@ -61,14 +61,8 @@ function send(reply: FastifyReply, error: unknown): FastifyReply {
   return reply.code(known.code).type('application/json').send(known.toStatus());
 }
 
-/**
- * A Kubernetes-compatible API server for one cluster (one cluster domain): discovery, `/version`, and list, get,
- * watch, create, update and delete of the served resources, with server-side tables for `kubectl get` and
- * `metav1.Status` errors. Objects live in the kvdb through `store`.
- */
-export function buildKubeApi(options: KubeApiOptions): FastifyInstance {
-  const resources = options.resources ?? RESOURCES;
-  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024 });
+/** The patch bodies kubectl sends, as JSON; protobuf bodies refused with what to use instead. */
+function addBodyParsers(app: FastifyInstance): void {
   for (const type of [
     'application/merge-patch+json',
     'application/strategic-merge-patch+json',
@@ -94,6 +88,17 @@ export function buildKubeApi(options: KubeApiOptions): FastifyInstance {
       undefined,
     );
   });
+}
+
+/**
+ * A Kubernetes-compatible API server for one cluster (one cluster domain): discovery, `/version`, and list, get,
+ * watch, create, update and delete of the served resources, with server-side tables for `kubectl get` and
+ * `metav1.Status` errors. Objects live in the kvdb through `store`.
+ */
+export function buildKubeApi(options: KubeApiOptions): FastifyInstance {
+  const resources = options.resources ?? RESOURCES;
+  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024 });
+  addBodyParsers(app);
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof KubeError) return send(reply, error);
     const status = (error as { statusCode?: number }).statusCode;
