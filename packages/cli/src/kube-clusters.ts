@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Kvdb } from '@pxsim/kvdb-client';
 import {
   buildKubeApi,
+  ensureDefaultStorageClass,
   ensureSystemNamespaces,
   kubeConfig,
   ObjectStore,
   reconcileWorkloads,
   syncNodes,
   type PxNodeView,
+  type VolumeDriver,
 } from '@pxsim/kube';
 import type { NodeAgent } from '@pxsim/node-agent';
 import { realClock, type Timer } from '@pxsim/runtime';
@@ -16,6 +18,8 @@ import type { NodeSpec } from '@pxsim/sim-harness';
 
 /** The port every simulated Kubernetes API listens on (the apiserver's usual 6443), each on its domain's address. */
 export const KUBE_API_PORT = 6443;
+/** How long a controller pass waits for a volume attach before it reports the pod as still waiting. */
+const ATTACH_TIMEOUT_MS = 5000;
 /** How often the Node objects are brought in line with the px nodes (a kubelet's status updates) and the workload controllers run. */
 const NODE_SYNC_MS = 1000;
 
@@ -73,6 +77,7 @@ export class KubeClusters {
       const cluster = { domain, server: `http://${host}:${port}`, store, kvdb, app };
       this.clusters.push(cluster);
       await ensureSystemNamespaces(store);
+      await ensureDefaultStorageClass(store);
       await this.syncOne(cluster);
       await app.listen({ host, port });
     }
@@ -123,7 +128,54 @@ export class KubeClusters {
         };
       });
     await syncNodes(cluster.store, views, realClock.nowMs());
-    await reconcileWorkloads(cluster.store, { clock: realClock, random: Math.random });
+    await reconcileWorkloads(cluster.store, { clock: realClock, random: Math.random, driver: this.driverFor(cluster) });
+  }
+
+  /** Claims' volumes through the px nodes of the cluster's domain: created by a serving one, attached by the pod's. */
+  private driverFor(cluster: KubeCluster): VolumeDriver {
+    const agents = (): NodeAgent[] =>
+      this.host.specs
+        .filter((spec) => spec.domain === cluster.domain)
+        .map((spec) => this.host.agentOf(spec.ip))
+        .filter((agent): agent is NodeAgent => agent !== undefined);
+    return {
+      create: async ({ name, sizeGiB, repl }) => {
+        const agent = agents().find((candidate) => candidate.status().node.serving);
+        if (agent === undefined)
+          return { ok: false, reason: `no px node of ${cluster.domain} serves (none in quorum)` };
+        try {
+          return { ok: true, id: (await agent.volumes.create({ name, sizeGiB, haLevel: repl })).record.id };
+        } catch (error) {
+          // An earlier pass created it and its answer came too late: the volume is there.
+          const existing = agent.volumes.inspect(name);
+          if (existing !== undefined) return { ok: true, id: existing.record.id };
+          return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+        }
+      },
+      replicaNodes: async (volume) => {
+        const view = agents()
+          .map((agent) => agent.volumes.inspect(volume))
+          .find((candidate) => candidate !== undefined);
+        if (view === undefined) return [];
+        return this.host.specs
+          .filter((spec) => view.record.currentSet.includes(this.host.agentOf(spec.ip)?.nodeId ?? ''))
+          .map((spec) => this.host.schedulerNodeName(spec));
+      },
+      attach: async (volume, nodeName) => {
+        const agent = agents().find((candidate) => candidate.status().node.schedulerNodeName === nodeName);
+        if (agent === undefined) return { ok: false, reason: `the px node of ${nodeName} is not running` };
+        return new Promise((resolve) => {
+          // A kvdb cut can hold the attach's compare-and-set: the pass goes on, a later one asks again.
+          const timer = realClock.setTimer(ATTACH_TIMEOUT_MS, () =>
+            resolve({ ok: false, reason: `no answer within ${ATTACH_TIMEOUT_MS} ms` }),
+          );
+          agent.volumes.attach(volume, (result) => {
+            timer.cancel();
+            resolve(result.ok ? { ok: true } : { ok: false, reason: result.reason });
+          });
+        });
+      },
+    };
   }
 
   async stop(): Promise<void> {

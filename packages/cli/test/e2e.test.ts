@@ -371,6 +371,57 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     await eventually('the crashed node NotReady', () => readiness().includes(' NotReady '));
     expect(cli('pxsim', 'fault', 'start', `${PREFIX}.2.3`).code).toBe(0);
     await eventually('Ready again once its px node is Online', () => /\sReady\s/.test(readiness()), 60_000);
+    // A StatefulSet with a claim: a pxsim volume (one replica per domain) attached where its pod runs.
+    const manifest = join(state, 'pg.yaml');
+    writeFileSync(
+      manifest,
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: {name: pg}',
+        'spec:',
+        '  replicas: 1',
+        '  selector: {matchLabels: {app: pg}}',
+        '  template:',
+        '    metadata: {labels: {app: pg}}',
+        '    spec: {containers: [{name: postgres, image: "postgres:16"}]}',
+        '  volumeClaimTemplates:',
+        '    - metadata: {name: data}',
+        '      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}',
+        '',
+      ].join('\n'),
+    );
+    expect(kubectl('--context', 'us-east-1a', 'apply', '-f', manifest).stdout).toBe('statefulset.apps/pg created\n');
+    const podLine = (): string =>
+      kubectl(
+        '--context',
+        'us-east-1a',
+        'get',
+        'pod',
+        'pg-0',
+        '--no-headers',
+        '-o',
+        'custom-columns=S:.status.phase,N:.spec.nodeName',
+      ).stdout;
+    await eventually('pg-0 Running with its volume', () => podLine().startsWith('Running'));
+    const node = podLine().trim().split(/\s+/)[1] ?? '';
+    const volume = kubectl(
+      '--context',
+      'us-east-1a',
+      'get',
+      'pvc',
+      'data-pg-0',
+      '-o',
+      'jsonpath={.spec.volumeName}',
+    ).stdout;
+    const nodeIp = node
+      .replace(/^ip-/, '')
+      .replace(/\.pxsim\.internal$/, '')
+      .replaceAll('-', '.');
+    expect(cli('pxctl', 'volume', 'list').stdout).toMatch(
+      new RegExp(`${volume}\\s+1 GiB\\s+2\\s.*attached on ${nodeIp.replaceAll('.', '\\.')}`),
+    );
+    expect(kubectl('--context', 'us-east-1a', 'delete', 'statefulset', 'pg').code).toBe(0);
   });
 
   it('names: every flag refuses a name that breaks its rule, naming the rule, before anything starts (exit 2)', () => {

@@ -1,14 +1,17 @@
 import type { Clock } from '@pxsim/runtime';
+import { podVolumes, reconcileClaims, type VolumeDriver } from './claims.js';
 import { KubeError } from './errors.js';
 import { stringAt, valueAt, type KubeObject } from './objects.js';
 import { NODES, type ResourceType } from './resources.js';
 import type { ObjectStore } from './store.js';
-import { DEPLOYMENTS, PODS, STATEFUL_SETS } from './workloads.js';
+import { DEPLOYMENTS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFUL_SETS } from './workloads.js';
 
 /** What the controllers take as inputs besides the store: the clock and the random source (pod IPs, name suffixes). */
 export interface ControllerDeps {
   clock: Clock;
   random: () => number;
+  /** The storage behind the claims; without one, claims are not provisioned and pods do not wait for volumes. */
+  driver?: VolumeDriver;
 }
 
 type Json = Record<string, unknown>;
@@ -81,6 +84,7 @@ function podFor(workload: KubeObject, name: string): KubeObject {
  * deleted (the garbage collector).
  */
 export async function reconcileWorkloads(store: ObjectStore, deps: ControllerDeps): Promise<void> {
+  if (deps.driver !== undefined) await reconcileClaims(store, deps.driver);
   const workloads = [
     ...(await store.list(DEPLOYMENTS, undefined)).items,
     ...(await store.list(STATEFUL_SETS, undefined)).items,
@@ -126,7 +130,11 @@ async function scaleWorkload(
     const names = new Set(owned.map((pod) => pod.metadata.name));
     for (let ordinal = 0; ordinal < desired; ordinal++) {
       const name = `${workload.metadata.name}-${ordinal}`;
-      if (!names.has(name)) await create(name);
+      if (names.has(name)) continue;
+      const volumes = await claimsOf(store, workload, ordinal);
+      await ignoring(['AlreadyExists'], () =>
+        store.create({ type: PODS, namespace, name }, withVolumes(podFor(workload, name), volumes)),
+      );
     }
     for (const pod of owned) {
       const ordinal = Number(pod.metadata.name.slice(workload.metadata.name.length + 1));
@@ -139,6 +147,46 @@ async function scaleWorkload(
     await create(`${workload.metadata.name}-${hash}-${suffix(deps.random, 5)}`);
   }
   for (const pod of owned.slice(desired).reverse()) await deleteIfThere(store, pod);
+}
+
+/**
+ * A StatefulSet pod's claims from the set's `volumeClaimTemplates` (`<template>-<set>-<ordinal>`, created if missing
+ * and kept when the pod goes, as Kubernetes does), as the pod's volumes.
+ */
+async function claimsOf(store: ObjectStore, workload: KubeObject, ordinal: number): Promise<Json[]> {
+  const templates = valueAt(workload, 'spec.volumeClaimTemplates');
+  if (!Array.isArray(templates)) return [];
+  const volumes: Json[] = [];
+  for (const template of templates as unknown[]) {
+    const templateName = stringAt(template, 'metadata.name', 'data');
+    const claimName = `${templateName}-${workload.metadata.name}-${ordinal}`;
+    const namespace = workload.metadata.namespace;
+    await ignoring(['AlreadyExists'], () =>
+      store.create(
+        { type: PERSISTENT_VOLUME_CLAIMS, namespace, name: claimName },
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: {
+            name: claimName,
+            namespace,
+            labels: { ...(valueAt(workload, 'spec.template.metadata.labels') as Record<string, string> | undefined) },
+          },
+          spec: valueAt(template, 'spec') ?? {},
+          status: { phase: 'Pending' },
+        },
+      ),
+    );
+    volumes.push({ name: templateName, persistentVolumeClaim: { claimName } });
+  }
+  return volumes;
+}
+
+function withVolumes(pod: KubeObject, volumes: Json[]): KubeObject {
+  if (volumes.length === 0) return pod;
+  const spec = (pod['spec'] ?? {}) as Json;
+  const existing = Array.isArray(spec['volumes']) ? (spec['volumes'] as Json[]) : [];
+  return { ...pod, spec: { ...spec, volumes: [...existing, ...volumes] } };
 }
 
 /** A short, stable hash of a Deployment's pod template (the pod-template-hash of its pods' names). */
@@ -219,8 +267,9 @@ async function schedulePods(
   for (const pod of pods) {
     let nodeName = valueAt(pod, 'spec.nodeName');
     if (typeof nodeName !== 'string') {
+      const allowed = await placementOf(store, deps, pod);
       const candidates = nodes
-        .filter(nodeIsReady)
+        .filter((node) => nodeIsReady(node) && (allowed === undefined || allowed.includes(node.metadata.name)))
         .sort(
           (a, b) =>
             (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0) ||
@@ -230,7 +279,16 @@ async function schedulePods(
       if (typeof nodeName === 'string') load.set(nodeName, (load.get(nodeName) ?? 0) + 1);
     }
     const node = nodes.find((candidate) => candidate.metadata.name === nodeName);
-    const status = podStatusFor(pod, node, deps);
+    const blocked = node !== undefined && nodeIsReady(node) ? await volumesProblem(store, deps, pod, node) : undefined;
+    const status =
+      blocked === undefined
+        ? podStatusFor(pod, node, deps)
+        : {
+            phase: 'Pending',
+            reason: 'ContainerCreating',
+            message: blocked,
+            conditions: [{ type: 'PodScheduled', status: 'True' }],
+          };
     const spec = { ...(pod['spec'] as Json | undefined), ...(typeof nodeName === 'string' ? { nodeName } : {}) };
     if (sameShown(pod['status'], status) && valueAt(pod, 'spec.nodeName') === spec['nodeName']) continue;
     await ignoring(['Conflict', 'NotFound'], () =>
@@ -250,6 +308,43 @@ async function ignoring(reasons: string[], write: () => Promise<unknown>): Promi
   } catch (error) {
     if (!(error instanceof KubeError && reasons.includes(error.reason))) throw error;
   }
+}
+
+/**
+ * The nodes a pod with claims may go to (Stork's rule for Portworx volumes: where a replica of each of its volumes
+ * is, since the volume is attached on a node that holds one); none while a claim is not bound yet. Undefined: any.
+ */
+async function placementOf(store: ObjectStore, deps: ControllerDeps, pod: KubeObject): Promise<string[] | undefined> {
+  if (deps.driver === undefined) return undefined;
+  const { volumes, waiting } = await podVolumes(store, pod);
+  if (waiting !== undefined) return [];
+  let allowed: string[] | undefined;
+  for (const volume of volumes) {
+    const holders = await deps.driver.replicaNodes(volume);
+    allowed = allowed === undefined ? holders : allowed.filter((name) => holders.includes(name));
+  }
+  return allowed;
+}
+
+/**
+ * Why a pod that is not Running yet cannot start on `node`: a claim not Bound, or a volume the driver will not attach
+ * there (attached on a node that is still online, no quorum, …). A Running pod keeps running: its volumes are
+ * attached. Undefined: it may run.
+ */
+async function volumesProblem(
+  store: ObjectStore,
+  deps: ControllerDeps,
+  pod: KubeObject,
+  node: KubeObject,
+): Promise<string | undefined> {
+  if (deps.driver === undefined || valueAt(pod, 'status.phase') === 'Running') return undefined;
+  const { volumes, waiting } = await podVolumes(store, pod);
+  if (waiting !== undefined) return `waiting for PersistentVolumeClaim ${JSON.stringify(waiting)} to be bound`;
+  for (const volume of volumes) {
+    const attached = await deps.driver.attach(volume, node.metadata.name);
+    if (!attached.ok) return `AttachVolume.Attach failed for volume "${volume}": ${attached.reason}`;
+  }
+  return undefined;
 }
 
 /** Whether two pod statuses show the same (times aside). */

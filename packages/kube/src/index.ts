@@ -21,9 +21,19 @@ export {
   EVENTS,
   DEPLOYMENTS,
   STATEFUL_SETS,
+  STORAGE_CLASSES,
 } from './workloads.js';
 export { labelSelector, fieldSelector, type Selector } from './selectors.js';
 export { buildKubeApi, ensureSystemNamespaces, SYSTEM_NAMESPACES, type KubeApiOptions } from './server.js';
 export { ObjectStore, type ObjectList, type ObjectRef } from './store.js';
 export { tableOf, wantsTable, type IncludeObject } from './table.js';
 export { reconcileWorkloads, type ControllerDeps } from './controllers.js';
+export {
+  reconcileClaims,
+  podVolumes,
+  gibOf,
+  DEFAULT_STORAGE_CLASS,
+  ensureDefaultStorageClass,
+  PORTWORX_PROVISIONERS,
+  type VolumeDriver,
+} from './claims.js';

@@ -229,6 +229,38 @@ export const EVENTS = namespaced({
   ],
 });
 
+export const STORAGE_CLASSES: ResourceType = {
+  group: 'storage.k8s.io',
+  version: 'v1',
+  resource: 'storageclasses',
+  singular: 'storageclass',
+  kind: 'StorageClass',
+  namespaced: false,
+  shortNames: ['sc'],
+  verbs: ALL_VERBS,
+  nameRule: 'subdomain',
+  columns: [
+    {
+      ...NAME_COLUMN,
+      cell: (object) =>
+        object.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true'
+          ? `${object.metadata.name} (default)`
+          : object.metadata.name,
+    },
+    column('Provisioner', 0, 'The provisioner of the class.', (object) => stringAt(object, 'provisioner', '')),
+    column('ReclaimPolicy', 0, 'What happens to a volume when its claim goes.', (object) =>
+      stringAt(object, 'reclaimPolicy', 'Delete'),
+    ),
+    column('VolumeBindingMode', 0, 'When volumes are bound.', (object) =>
+      stringAt(object, 'volumeBindingMode', 'Immediate'),
+    ),
+    column('AllowVolumeExpansion', 0, 'Whether volumes can grow.', (object) =>
+      String(valueAt(object, 'allowVolumeExpansion') === true),
+    ),
+    AGE_COLUMN,
+  ],
+};
+
 /** Every resource the API serves (discovery lists them in this order). */
 export const RESOURCES: ResourceType[] = [
   ...CLUSTER_RESOURCES,
@@ -238,4 +270,5 @@ export const RESOURCES: ResourceType[] = [
   EVENTS,
   DEPLOYMENTS,
   STATEFUL_SETS,
+  STORAGE_CLASSES,
 ];

@@ -3,6 +3,11 @@ import { MemKvdb, MemStore } from '@pxsim/kvdb-client';
 import { ManualClock, seededRandom } from '@pxsim/runtime';
 import {
   DEPLOYMENTS,
+  ensureDefaultStorageClass,
+  gibOf,
+  PERSISTENT_VOLUME_CLAIMS,
+  PERSISTENT_VOLUMES,
+  type VolumeDriver,
   ObjectStore,
   PODS,
   reconcileWorkloads,
@@ -129,5 +134,80 @@ describe('the workload controllers: replicas, scheduling on Ready nodes, pods fo
       );
     };
     expect(await run()).toEqual(await run());
+  });
+});
+
+describe('claims: the Portworx provisioner and pods that wait for their volumes', () => {
+  /** A driver that records what it is asked and refuses attaches while `refuse` says why. */
+  function fakeDriver() {
+    const calls: string[] = [];
+    const state = { refuse: undefined as string | undefined };
+    const driver: VolumeDriver = {
+      create: async ({ name, sizeGiB, repl }) => {
+        calls.push(`create ${name} ${sizeGiB} ${repl}`);
+        return { ok: true, id: `id-${name}` };
+      },
+      // The replicas are on n2 and n3 (n1 holds none): the pod must go to one of them.
+      replicaNodes: async () => ['n2', 'n3'],
+      attach: async (volume, node) => {
+        calls.push(`attach ${volume} ${node}`);
+        return state.refuse === undefined ? { ok: true } : { ok: false, reason: state.refuse };
+      },
+    };
+    return { driver, calls, state };
+  }
+
+  const statefulSetWithClaim = (): KubeObject => ({
+    ...workload('StatefulSet', 'pg', 1),
+    spec: {
+      ...(workload('StatefulSet', 'pg', 1)['spec'] as object),
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1500Mi' } } },
+        },
+      ],
+    },
+  });
+
+  it('a StatefulSet claim is provisioned on the default class (size rounded up to GiB, its repl), bound, and its pod placed where a replica is', async () => {
+    const { store, deps } = await cluster();
+    await ensureDefaultStorageClass(store);
+    const { driver, calls } = fakeDriver();
+    await store.create({ type: STATEFUL_SETS, namespace: 'default', name: 'pg' }, statefulSetWithClaim());
+    await reconcileWorkloads(store, { ...deps, driver }); // creates the claim and the pod, unscheduled until bound
+    expect(await pods(store)).toEqual(['pg-0 - Pending']);
+    await reconcileWorkloads(store, { ...deps, driver }); // provisions and binds, places by replica, attaches
+    const claim = await store.get({ type: PERSISTENT_VOLUME_CLAIMS, namespace: 'default', name: 'data-pg-0' });
+    const volume = (claim['spec'] as { volumeName: string }).volumeName;
+    expect(claim['status']).toMatchObject({ phase: 'Bound', capacity: { storage: '2Gi' } });
+    expect(calls).toEqual([`create ${volume} 2 2`, `attach ${volume} n2`]);
+    expect(await pods(store)).toEqual(['pg-0 n2 Running']);
+    expect((await store.get({ type: PERSISTENT_VOLUMES, namespace: undefined, name: volume }))['spec']).toMatchObject({
+      claimRef: { namespace: 'default', name: 'data-pg-0' },
+      storageClassName: 'px-csi-replicated',
+    });
+  });
+
+  it('a volume the driver will not attach keeps the pod ContainerCreating with the reason; it runs once attached', async () => {
+    const { store, deps } = await cluster();
+    await ensureDefaultStorageClass(store);
+    const { driver, state } = fakeDriver();
+    state.refuse = 'pvc-x is attached on ip-2, which is online';
+    await store.create({ type: STATEFUL_SETS, namespace: 'default', name: 'pg' }, statefulSetWithClaim());
+    await reconcileWorkloads(store, { ...deps, driver });
+    await reconcileWorkloads(store, { ...deps, driver });
+    const pod = await store.get({ type: PODS, namespace: 'default', name: 'pg-0' });
+    expect(pod['status']).toMatchObject({ phase: 'Pending', reason: 'ContainerCreating' });
+    expect((pod['status'] as { message: string }).message).toMatch(
+      /^AttachVolume.Attach failed for volume "pvc-.*": pvc-x is attached on ip-2, which is online$/,
+    );
+    state.refuse = undefined;
+    await reconcileWorkloads(store, { ...deps, driver });
+    expect(await pods(store)).toEqual(['pg-0 n2 Running']);
+  });
+
+  it('sizes as Kubernetes quantities, in whole GiB rounded up', () => {
+    expect(['1Gi', '1500Mi', '2G', '10', 'lots'].map(gibOf)).toEqual([1, 2, 2, 1, undefined]);
   });
 });
