@@ -25,6 +25,12 @@ import {
   renderPxctlStatus,
 } from './format.js';
 import { hostFacts } from './host.js';
+import {
+  addStorkCreateCommands,
+  addStorkGenerateCommands,
+  addStorkGetCommands,
+  addStorkMigrationVerbs,
+} from './storkctl-kube.js';
 import { cliVersion, VERSION_DESCRIPTION, VERSION_FLAGS } from './version.js';
 import { addVolumeCommands } from './volume.js';
 
@@ -184,8 +190,16 @@ async function createUpdate(
 }
 
 export function storkctl(io: Io = processIo, now: () => number = Date.now): Command {
-  const root = program('storkctl', 'Stork helper for pxsim: cluster domains and their updates.', io);
+  const root = program(
+    'storkctl',
+    'Stork helper for pxsim: cluster pairs and migrations (through the Kubernetes API of the kubeconfig), cluster ' +
+      'domains and their updates (through a px node).',
+    io,
+  );
   const get = root.command('get').description('show Stork objects');
+  addStorkGetCommands(get, io, now);
+  addStorkGenerateCommands(root, io);
+  addStorkCreateCommands(root, io);
   get
     .command('clusterdomainsstatus')
     .alias('cds')
@@ -221,6 +235,7 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
     });
   for (const action of ['activate', 'deactivate'] as const) {
     const verb = root.command(action).description(`${action} Stork objects`);
+    addStorkMigrationVerbs(verb, action, io);
     verb
       .command('clusterdomain <name>')
       .description(`${action} a cluster domain (creates a ClusterDomainUpdate)`)

@@ -39,7 +39,7 @@ export function kubectlColumns(rows: string[][]): string[] {
   }
   return rows.map((row) =>
     row
-      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(Math.max(6, widths[index] ?? 0) + 3)))
+      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(Math.max(6, (widths[index] ?? 0) + 3))))
       .join('')
       .trimEnd(),
   );

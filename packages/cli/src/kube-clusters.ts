@@ -7,13 +7,16 @@ import {
   ensureSystemNamespaces,
   kubeConfig,
   ObjectStore,
+  reconcileStork,
   reconcileWorkloads,
   syncNodes,
+  type StorkDriver,
   type PxNodeView,
   type VolumeDriver,
 } from '@pxsim/kube';
 import type { NodeAgent } from '@pxsim/node-agent';
 import { realClock, type Timer } from '@pxsim/runtime';
+import { clusterDomainsStatus } from './format.js';
 import type { NodeSpec } from '@pxsim/sim-harness';
 
 /** The port every simulated Kubernetes API listens on (the apiserver's usual 6443), each on its domain's address. */
@@ -22,6 +25,24 @@ export const KUBE_API_PORT = 6443;
 const ATTACH_TIMEOUT_MS = 5000;
 /** How often the Node objects are brought in line with the px nodes (a kubelet's status updates) and the workload controllers run. */
 const NODE_SYNC_MS = 1000;
+
+/**
+ * A volume attach or detach with a bound on its wait: a kvdb cut can hold the compare-and-set, and the controller
+ * pass goes on (a later one asks again).
+ */
+function volumeOp(
+  start: (done: (result: { ok: true } | { ok: false; reason: string }) => void) => void,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  return new Promise((resolve) => {
+    const timer = realClock.setTimer(ATTACH_TIMEOUT_MS, () =>
+      resolve({ ok: false, reason: `no answer within ${ATTACH_TIMEOUT_MS} ms` }),
+    );
+    start((result) => {
+      timer.cancel();
+      resolve(result.ok ? { ok: true } : { ok: false, reason: result.reason });
+    });
+  });
+}
 
 /** What the Kubernetes clusters need of the sim: its nodes, whether they run, their agents. */
 export interface KubeHost {
@@ -129,6 +150,46 @@ export class KubeClusters {
       });
     await syncNodes(cluster.store, views, realClock.nowMs());
     await reconcileWorkloads(cluster.store, { clock: realClock, random: Math.random, driver: this.driverFor(cluster) });
+    await reconcileStork(cluster.store, { clock: realClock, driver: this.storkDriverFor(cluster) });
+  }
+
+  private runningAgents(domain: string): NodeAgent[] {
+    return this.host.specs
+      .filter((spec) => spec.domain === domain && this.host.isRunning(spec.ip))
+      .map((spec) => this.host.agentOf(spec.ip))
+      .filter((agent): agent is NodeAgent => agent !== undefined);
+  }
+
+  /** Stork's driver: the cluster domains through the running px nodes of the cluster's own domain. */
+  private storkDriverFor(cluster: KubeCluster): StorkDriver {
+    return {
+      clusterId: this.options.clusterId,
+      localDomain: cluster.domain,
+      setDomainState: async (domain, active) => {
+        const agent = this.runningAgents(cluster.domain)[0];
+        if (agent === undefined) throw new Error(`no px node of ${cluster.domain} is running`);
+        let timer: Timer | undefined;
+        const timeout = new Promise<never>((_resolve, reject) => {
+          timer = realClock.setTimer(ATTACH_TIMEOUT_MS, () =>
+            reject(new Error(`the kvdb did not answer within ${ATTACH_TIMEOUT_MS} ms`)),
+          );
+        });
+        try {
+          await Promise.race([agent.setDomainState(domain, active ? 'Active' : 'Inactive'), timeout]);
+        } finally {
+          timer?.cancel();
+        }
+      },
+      domainsStatus: async () => {
+        const agent = this.runningAgents(cluster.domain)[0];
+        if (agent === undefined) return undefined;
+        const volumes = agent.volumes.list().map(({ record }) => ({
+          createSet: record.createSet,
+          currentSet: record.currentSet,
+        }));
+        return clusterDomainsStatus(agent.status(), volumes).status;
+      },
+    };
   }
 
   /** Claims' volumes through the px nodes of the cluster's domain: created by a serving one, attached by the pod's. */
@@ -161,19 +222,25 @@ export class KubeClusters {
           .filter((spec) => view.record.currentSet.includes(this.host.agentOf(spec.ip)?.nodeId ?? ''))
           .map((spec) => this.host.schedulerNodeName(spec));
       },
+      attachedOn: async (volume) => {
+        const view = agents()
+          .map((agent) => agent.volumes.inspect(volume))
+          .find((candidate) => candidate !== undefined);
+        const holder = view?.record.attachedOn;
+        if (holder === undefined) return undefined;
+        const agent = agents().find((candidate) => candidate.nodeId === holder);
+        return agent?.status().node.schedulerNodeName;
+      },
+      detach: async (volume, nodeName) => {
+        const agent = agents().find((candidate) => candidate.status().node.schedulerNodeName === nodeName);
+        if (agent === undefined || !this.host.isRunning(agent.status().node.ip))
+          return { ok: false, reason: `the px node of ${nodeName} is not running` };
+        return volumeOp((done) => agent.volumes.detach(volume, done));
+      },
       attach: async (volume, nodeName) => {
         const agent = agents().find((candidate) => candidate.status().node.schedulerNodeName === nodeName);
         if (agent === undefined) return { ok: false, reason: `the px node of ${nodeName} is not running` };
-        return new Promise((resolve) => {
-          // A kvdb cut can hold the attach's compare-and-set: the pass goes on, a later one asks again.
-          const timer = realClock.setTimer(ATTACH_TIMEOUT_MS, () =>
-            resolve({ ok: false, reason: `no answer within ${ATTACH_TIMEOUT_MS} ms` }),
-          );
-          agent.volumes.attach(volume, (result) => {
-            timer.cancel();
-            resolve(result.ok ? { ok: true } : { ok: false, reason: result.reason });
-          });
-        });
+        return volumeOp((done) => agent.volumes.attach(volume, done));
       },
     };
   }

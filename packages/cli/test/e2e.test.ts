@@ -1,10 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, eventually as eventuallyHolds, SimProcess } from './sim-process.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin');
 const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 /** This test's own loopback range, apart from the node-agent process tests (127.0.x.x). */
 const PREFIX = '127.1';
@@ -13,9 +12,7 @@ const B1 = `${PREFIX}.2.1`;
 
 describe('the sim and the CLI, end to end through the real commands on loopback', () => {
   let state: string;
-  let sim: ChildProcess;
-  let simOutput = '';
-  let simExit: Promise<number | null>;
+  let sim: SimProcess;
 
   const cli = (tool: string, ...args: string[]) => {
     const result = spawnSync(join(BIN, tool), args, {
@@ -25,16 +22,13 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
-  const eventually = async (what: string, check: () => boolean, withinMs = 30_000): Promise<void> => {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      if (check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-    throw new Error(
-      `${what}: not within ${withinMs} ms; cluster now:\n${cli('pxctl', 'cluster', 'list', '--node', A1).stdout}`,
+  const eventually = (what: string, check: () => boolean, withinMs = 30_000): Promise<void> =>
+    eventuallyHolds(
+      what,
+      check,
+      withinMs,
+      () => `cluster now:\n${cli('pxctl', 'cluster', 'list', '--node', A1).stdout}`,
     );
-  };
   const nodeStatus = (ip: string): string => {
     const result = cli('pxctl', 'status', '--node', ip, '-o', 'json');
     if (result.code !== 0) return `error: ${result.stderr}`;
@@ -46,27 +40,18 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
       .usedBytes;
 
   beforeAll(async () => {
-    state = mkdtempSync(join(tmpdir(), 'pxsim-e2e-'));
-    sim = spawn(join(BIN, 'pxsim'), ['up', '--ip-prefix', PREFIX], {
-      env: { ...process.env, PXSIM_STATE_DIR: state },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    sim.stdout?.on('data', (chunk: Buffer) => (simOutput += chunk.toString()));
-    sim.stderr?.on('data', (chunk: Buffer) => (simOutput += chunk.toString()));
-    simExit = new Promise((resolve) => sim.once('exit', (code) => resolve(code)));
-    await eventually('the sim forms', () => simOutput.includes('all 6 nodes Online'), 60_000);
+    sim = await SimProcess.start(PREFIX, 'e2e');
+    state = sim.state;
   });
 
   afterAll(async () => {
-    if (sim.exitCode === null) sim.kill('SIGKILL');
-    await simExit;
-    rmSync(state, { recursive: true, force: true });
+    await sim.stop();
   });
 
   it('prints where every node listens, the admin token and what to try next', () => {
-    expect(simOutput).toContain(`us-east-1a   ${A1}  API http://${A1}:9001  heartbeats ws://${A1}:9002/heartbeat`);
-    expect(simOutput).toContain(`admin token: ${join(state, 'admin-token')}`);
-    expect(simOutput).toContain('pnpm exec pxctl status');
+    expect(sim.output).toContain(`us-east-1a   ${A1}  API http://${A1}:9001  heartbeats ws://${A1}:9002/heartbeat`);
+    expect(sim.output).toContain(`admin token: ${join(state, 'admin-token')}`);
+    expect(sim.output).toContain('pnpm exec pxctl status');
   });
 
   it('pxctl volume create, list, inspect, attach, detach and delete against the sim; used capacity; syncStatus', async () => {
@@ -337,8 +322,8 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
 
   it("serves each domain's Kubernetes API to the real kubectl: Nodes Ready with the px nodes, NotReady while one is crashed", async () => {
     const config = join(state, 'kubeconfig');
-    expect(simOutput).toContain(`kubernetes   http://${PREFIX}.2.254:6443  (context us-east-1b)`);
-    expect(simOutput).toContain(`kubeconfig:  ${config}`);
+    expect(sim.output).toContain(`kubernetes   http://${PREFIX}.2.254:6443  (context us-east-1b)`);
+    expect(sim.output).toContain(`kubeconfig:  ${config}`);
     const kubectl = (...args: string[]) => {
       const result = spawnSync('kubectl', ['--kubeconfig', config, '--cache-dir', join(state, 'kube-cache'), ...args], {
         encoding: 'utf8',
@@ -475,9 +460,9 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
   });
 
   it('stops cleanly on Ctrl-C', async () => {
-    sim.kill('SIGINT');
-    expect(await simExit).toBe(0);
+    sim.process.kill('SIGINT');
+    expect(await sim.exit).toBe(0);
     expect(existsSync(join(state, 'sim.json'))).toBe(false);
-    expect(simOutput).toContain('pxsim: stopped');
+    expect(sim.output).toContain('pxsim: stopped');
   });
 });

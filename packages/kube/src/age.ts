@@ -27,8 +27,8 @@ function withRest(major: number, majorUnit: string, rest: number, restUnit: stri
 }
 
 /** The age column's cell: the time since `creationTimestamp` (RFC 3339), `<unknown>` without one. */
-export function ageOf(creationTimestamp: string | undefined, nowMs: number): string {
-  if (creationTimestamp === undefined) return '<unknown>';
+export function ageOf(creationTimestamp: string | null | undefined, nowMs: number): string {
+  if (creationTimestamp === undefined || creationTimestamp === null) return '<unknown>';
   const createdMs = Date.parse(creationTimestamp);
   return Number.isNaN(createdMs) ? '<unknown>' : humanDuration(nowMs - createdMs);
 }

@@ -15,6 +15,10 @@ export interface VolumeDriver {
   replicaNodes(volumeName: string): Promise<string[]>;
   /** Attaches the volume on the px node behind Kubernetes node `nodeName` (already there: ok). */
   attach(volumeName: string, nodeName: string): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** The node of this cluster the volume is attached on; undefined when it is not attached in this cluster. */
+  attachedOn?(volumeName: string): Promise<string | undefined>;
+  /** Detaches the volume from the px node behind Kubernetes node `nodeName`. */
+  detach?(volumeName: string, nodeName: string): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
 /** The provisioners that make pxsim volumes: Portworx's CSI driver and its in-tree name. */
@@ -79,6 +83,11 @@ export async function reconcileClaims(store: ObjectStore, driver: VolumeDriver):
   const { items } = await store.list(PERSISTENT_VOLUME_CLAIMS, undefined);
   for (const claim of items) {
     if (stringAt(claim, 'status.phase', 'Pending') !== 'Pending') continue;
+    const volumeName = valueAt(claim, 'spec.volumeName');
+    if (typeof volumeName === 'string' && volumeName !== '') {
+      await bindToVolume(store, claim, volumeName);
+      continue;
+    }
     const storageClass = await classOf(store, claim);
     if (storageClass === undefined || !PORTWORX_PROVISIONERS.includes(stringAt(storageClass, 'provisioner', '')))
       continue;
@@ -156,6 +165,50 @@ async function bind(
   );
 }
 
+/**
+ * A claim that names its volume (`spec.volumeName`, as a migrated claim does) is bound to that PersistentVolume if
+ * it is free or already claimed by this claim; otherwise it stays Pending saying why.
+ */
+async function bindToVolume(store: ObjectStore, claim: KubeObject, volumeName: string): Promise<void> {
+  let volume: KubeObject;
+  try {
+    volume = await store.get({ type: PERSISTENT_VOLUMES, namespace: undefined, name: volumeName });
+  } catch (error) {
+    if (!(error instanceof KubeError && error.reason === 'NotFound')) throw error;
+    await pending(store, claim, `volume "${volumeName}" not found`);
+    return;
+  }
+  const holder = `${stringAt(volume, 'spec.claimRef.namespace', '')}/${stringAt(volume, 'spec.claimRef.name', '')}`;
+  const mine = `${claim.metadata.namespace ?? ''}/${claim.metadata.name}`;
+  if (holder !== '/' && holder !== mine) {
+    await pending(store, claim, `volume "${volumeName}" is already bound to claim ${holder}`);
+    return;
+  }
+  const claimRef = {
+    kind: 'PersistentVolumeClaim',
+    namespace: claim.metadata.namespace,
+    name: claim.metadata.name,
+    uid: claim.metadata.uid,
+  };
+  const spec = { ...(volume['spec'] as object), claimRef };
+  await ignoringConflict(() =>
+    store.update(
+      { type: PERSISTENT_VOLUMES, namespace: undefined, name: volumeName },
+      { ...volume, spec, status: { phase: 'Bound' } },
+      volume.metadata.resourceVersion ?? '',
+    ),
+  );
+  const accessModes = valueAt(claim, 'spec.accessModes') ?? valueAt(volume, 'spec.accessModes') ?? ['ReadWriteOnce'];
+  const capacity = valueAt(volume, 'spec.capacity') ?? {};
+  await ignoringConflict(() =>
+    store.update(
+      refOf(claim),
+      { ...claim, status: { phase: 'Bound', accessModes, capacity } },
+      claim.metadata.resourceVersion ?? '',
+    ),
+  );
+}
+
 async function ignoringConflict(write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
@@ -191,4 +244,25 @@ export async function podVolumes(
     }
   }
   return { volumes: names };
+}
+
+/**
+ * The attach/detach controller's other half: a volume of this cluster's PersistentVolumes that is attached on one of
+ * its nodes while no pod placed on that node uses it is detached (a pod scaled down, deleted or moved), so that the
+ * volume can be attached where it is wanted next, in this cluster or the paired one.
+ */
+export async function releaseVolumes(store: ObjectStore, driver: VolumeDriver, pods: KubeObject[]): Promise<void> {
+  if (driver.attachedOn === undefined || driver.detach === undefined) return;
+  const wanted = new Set<string>();
+  for (const pod of pods) {
+    const nodeName = valueAt(pod, 'spec.nodeName');
+    if (typeof nodeName !== 'string') continue;
+    for (const volume of (await podVolumes(store, pod)).volumes) wanted.add(`${volume}@${nodeName}`);
+  }
+  for (const volume of (await store.list(PERSISTENT_VOLUMES, undefined)).items) {
+    const name = stringAt(volume, 'spec.csi.volumeHandle', volume.metadata.name);
+    const node = await driver.attachedOn(name);
+    if (node === undefined || wanted.has(`${name}@${node}`)) continue;
+    await driver.detach(name, node);
+  }
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '@pxsim/runtime';
-import { podVolumes, reconcileClaims, type VolumeDriver } from './claims.js';
+import { podVolumes, reconcileClaims, releaseVolumes, type VolumeDriver } from './claims.js';
 import { KubeError } from './errors.js';
 import { stringAt, valueAt, type KubeObject } from './objects.js';
 import { NODES, type ResourceType } from './resources.js';
@@ -101,6 +101,7 @@ export async function reconcileWorkloads(store: ObjectStore, deps: ControllerDep
   await schedulePods(store, deps, pods, nodes);
   pods = (await store.list(PODS, undefined)).items;
   for (const workload of workloads) await updateWorkloadStatus(store, workload, pods);
+  if (deps.driver !== undefined) await releaseVolumes(store, deps.driver, pods);
 }
 
 async function deleteIfThere(store: ObjectStore, pod: KubeObject): Promise<void> {

@@ -9,7 +9,13 @@ export {
   type StatusReason,
   type StatusCause,
 } from './errors.js';
-export { kubeConfig, type KubeConfigCluster } from './kubeconfig.js';
+export {
+  kubeConfig,
+  pruneToContext,
+  resolveContext,
+  type KubeConfigCluster,
+  type ResolvedContext,
+} from './kubeconfig.js';
 export { nodeObject, syncNodes, KUBELET_VERSION, type PxNodeView } from './nodes.js';
 export { kubeObjectSchema, objectMetaSchema, nameProblem, type KubeObject, type ObjectMeta } from './objects.js';
 export { NAMESPACES, NODES, CLUSTER_RESOURCES, groupVersionOf, type Column, type ResourceType } from './resources.js';
@@ -37,3 +43,29 @@ export {
   PORTWORX_PROVISIONERS,
   type VolumeDriver,
 } from './claims.js';
+export { recordEvent, timestampOf } from './events.js';
+export { HttpKubeApi, pathOf, type KubeApi } from './remote.js';
+export {
+  CLUSTER_DOMAIN_UPDATES,
+  CLUSTER_DOMAINS_STATUSES,
+  CLUSTER_PAIRS,
+  clusterDomainsStatusName,
+  LEGACY_MIGRATION_REPLICAS_ANNOTATION,
+  MIGRATED_LABEL,
+  MIGRATION_REPLICAS_ANNOTATION,
+  MIGRATIONS,
+  STORK_API_VERSION,
+  STORK_GROUP,
+  STORK_RESOURCES,
+} from './stork.js';
+export {
+  reconcileClusterDomainsStatus,
+  reconcileClusterDomainUpdates,
+  reconcileClusterPairs,
+  remoteOverHttp,
+  type RemoteCluster,
+  type StorkDeps,
+  type StorkDriver,
+} from './stork-controllers.js';
+export { reconcileMigrations } from './migrations.js';
+export { reconcileStork } from './stork-pass.js';

@@ -218,6 +218,12 @@ class ObjectRoutes {
       );
     }
     const given = object.metadata.namespace;
+    // A cluster-scoped object has no namespace: one in the body is dropped, as the apiserver does.
+    if (!type.namespaced && given !== undefined) {
+      const metadata = { ...object.metadata };
+      delete metadata.namespace;
+      return this.bodyOf({ ...object, metadata }, target, name);
+    }
     if (type.namespaced && given !== undefined && given !== target.namespace) {
       throw new KubeError(
         'BadRequest',

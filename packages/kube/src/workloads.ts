@@ -1,5 +1,6 @@
 import { ageOf } from './age.js';
 import { stringAt, valueAt, type KubeObject } from './objects.js';
+import { STORK_RESOURCES } from './stork.js';
 import { AGE_COLUMN, ALL_VERBS, CLUSTER_RESOURCES, column, NAME_COLUMN, type ResourceType } from './resources.js';
 
 /** A number at a path, 0 when missing. */
@@ -271,4 +272,5 @@ export const RESOURCES: ResourceType[] = [
   DEPLOYMENTS,
   STATEFUL_SETS,
   STORAGE_CLASSES,
+  ...STORK_RESOURCES,
 ];

@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 
 /** This test's own address (the e2e sims use <prefix>.<domain>.254). */
-const HOST = '127.3.1.254';
+const HOST = '127.6.1.254';
 const PORT = 6443;
 
 describe('the real kubectl (v1.32 on PATH) against the API', () => {
@@ -49,7 +49,7 @@ describe('the real kubectl (v1.32 on PATH) against the API', () => {
     store = new ObjectStore(kvdb, { clock: realClock, random: Math.random });
     await ensureSystemNamespaces(store);
     const view = { domain: 'us-east-1a', running: true, status: 'Online', reason: '' };
-    await syncNodes(store, [{ ...view, name: 'ip-127-3-1-1.pxsim.internal', ip: '127.3.1.1' }], realClock.nowMs());
+    await syncNodes(store, [{ ...view, name: 'ip-127-6-1-1.pxsim.internal', ip: '127.6.1.1' }], realClock.nowMs());
     app = buildKubeApi({ store, clock: realClock, serverAddress: `${HOST}:${PORT}` });
     await app.listen({ host: HOST, port: PORT });
     writeFileSync(config, kubeConfig([{ name: 'us-east-1a', server: `http://${HOST}:${PORT}` }]));
@@ -76,11 +76,11 @@ describe('the real kubectl (v1.32 on PATH) against the API', () => {
       'CONTAINER-RUNTIME',
     ]);
     expect(row?.split(/\s{2,}/).filter((_, index) => index !== 3)).toEqual([
-      'ip-127-3-1-1.pxsim.internal',
+      'ip-127-6-1-1.pxsim.internal',
       'Ready',
       '<none>',
       'v1.32.0',
-      '127.3.1.1',
+      '127.6.1.1',
       '<none>',
       'pxsim simulated node',
       '6.1.0-pxsim',
@@ -138,11 +138,11 @@ describe('the real kubectl (v1.32 on PATH) against the API', () => {
     );
     expect(listed.stdout.trim().split('\n')).toHaveLength(2);
     for (const row of listed.stdout.trim().split('\n'))
-      expect(row).toMatch(/^web-\S+\s+Running\s+ip-127-3-1-1.pxsim.internal$/);
+      expect(row).toMatch(/^web-\S+\s+Running\s+ip-127-6-1-1.pxsim.internal$/);
     expect((await kubectl('scale', 'deployment', 'web', '--replicas=3')).stdout).toBe('deployment.apps/web scaled\n');
     await reconcile();
     expect((await kubectl('get', 'deployment', 'web', '--no-headers')).stdout).toMatch(/^web\s+3\/3\s+3\s+3\s+/);
-    const described = await kubectl('describe', 'node', 'ip-127-3-1-1.pxsim.internal');
+    const described = await kubectl('describe', 'node', 'ip-127-6-1-1.pxsim.internal');
     expect(described.stderr).toBe('');
     expect(described.stdout).toContain('Non-terminated Pods:          (3 in total)');
     expect((await kubectl('delete', 'deployment', 'web')).stdout).toBe('deployment.apps "web" deleted\n');
