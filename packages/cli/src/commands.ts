@@ -25,6 +25,7 @@ import {
   renderPxctlStatus,
 } from './format.js';
 import { hostFacts } from './host.js';
+import { addClusterDomainVerb } from './storkctl-domains.js';
 import {
   addStorkCreateCommands,
   addStorkGenerateCommands,
@@ -165,23 +166,26 @@ export function pxctl(io: Io = processIo): Command {
 
 // ---- storkctl ------------------------------------------------------------------------------------------------------
 
+async function postUpdate(
+  spec: { name: string; clusterDomain: string; active: boolean },
+  mode: 'create' | 'apply',
+  options: { node?: string; tokenFile?: string },
+): Promise<ClusterDomainUpdate> {
+  return call(nodeUrl(options.node), `/v1/stork/clusterdomainupdates?mode=${mode}`, clusterDomainUpdateSchema, {
+    method: 'POST',
+    body: spec,
+    token: adminToken(options.tokenFile),
+    timeoutMs: 15_000,
+  });
+}
+
 async function createUpdate(
   io: Io,
   spec: { name: string; clusterDomain: string; active: boolean },
   mode: 'create' | 'apply',
   options: { node?: string; tokenFile?: string },
 ): Promise<ClusterDomainUpdate> {
-  const result = await call(
-    nodeUrl(options.node),
-    `/v1/stork/clusterdomainupdates?mode=${mode}`,
-    clusterDomainUpdateSchema,
-    {
-      method: 'POST',
-      body: spec,
-      token: adminToken(options.tokenFile),
-      timeoutMs: 15_000,
-    },
-  );
+  const result = await postUpdate(spec, mode, options);
   if (result.status === 'Failed') throw new CliError(`clusterdomainupdate ${result.name} failed: ${result.reason}`);
   io.out(
     `clusterdomainupdate.stork.libopenstorage.org/${result.name} ${mode === 'create' ? 'created' : 'configured'} (${result.status})\n`,
@@ -236,23 +240,11 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
   for (const action of ['activate', 'deactivate'] as const) {
     const verb = root.command(action).description(`${action} Stork objects`);
     addStorkMigrationVerbs(verb, action, io);
-    verb
-      .command('clusterdomain <name>')
-      .description(`${action} a cluster domain (creates a ClusterDomainUpdate)`)
-      .option('--node <ip[:port]>', 'node to ask')
-      .option('--token-file <file>', "admin token file (default: the sim's, or PX_ADMIN_TOKEN)")
-      .action(async (name: string, options: { node?: string; tokenFile?: string }) => {
-        // The domain's own rule first: the object name below is made from it.
-        const problem = nameProblem(DOMAIN_NAME_RULE, name);
-        if (problem !== undefined) throw new CliError(`clusterdomain ${problem}`, 2);
-        const objectName = `${action}-${name.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}-${now().toString(36)}`;
-        await createUpdate(
-          io,
-          { name: objectName, clusterDomain: name, active: action === 'activate' },
-          'create',
-          options,
-        );
-      });
+    addClusterDomainVerb(verb, action, io, {
+      nameProblem: (name) => nameProblem(DOMAIN_NAME_RULE, name),
+      domains: async (node) => (await fetchStatus(node)).domains.map(({ name, state }) => ({ name, state })),
+      update: (spec, options) => postUpdate(spec, 'create', options),
+    });
   }
   return root;
 }

@@ -165,7 +165,8 @@ export class KubeClusters {
     return {
       clusterId: this.options.clusterId,
       localDomain: cluster.domain,
-      setDomainState: async (domain, active) => {
+      // Recorded on the px side as well, so the px nodes' list of updates (storkctl get cdu) has it.
+      setDomainState: async (domain, active, updateName) => {
         const agent = this.runningAgents(cluster.domain)[0];
         if (agent === undefined) throw new Error(`no px node of ${cluster.domain} is running`);
         let timer: Timer | undefined;
@@ -175,7 +176,11 @@ export class KubeClusters {
           );
         });
         try {
-          await Promise.race([agent.setDomainState(domain, active ? 'Active' : 'Inactive'), timeout]);
+          const done = await Promise.race([
+            agent.applyClusterDomainUpdate({ name: updateName, clusterDomain: domain, active }, 'apply'),
+            timeout,
+          ]);
+          if (done.status === 'Failed') throw new Error(done.reason);
         } finally {
           timer?.cancel();
         }

@@ -23,7 +23,7 @@ import { CliError, stateDir } from './client.js';
 import { formatGoDate, kubectlColumns } from './format.js';
 
 /** What a storkctl command needs to reach a cluster, as kubectl's flags give it. */
-interface KubeFlags {
+export interface KubeFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -47,6 +47,11 @@ function kubeconfigPath(flag: string | undefined): string {
   return existsSync(sim) ? sim : join(homedir(), '.kube', 'config');
 }
 
+/** Whether the flags or the defaults name a kubeconfig file that is there. */
+export function kubeconfigAvailable(flags: KubeFlags): boolean {
+  return existsSync(kubeconfigPath(flags.kubeconfig));
+}
+
 function readKubeconfig(flags: KubeFlags): unknown {
   const path = kubeconfigPath(flags.kubeconfig);
   let text: string;
@@ -65,7 +70,7 @@ function readKubeconfig(flags: KubeFlags): unknown {
 }
 
 /** The API of the context the flags choose, and the namespace they choose (context's, else `default`). */
-function connect(flags: KubeFlags): { api: HttpKubeApi; namespace: string } {
+export function connect(flags: KubeFlags): { api: HttpKubeApi; namespace: string } {
   const resolved = resolveContext(readKubeconfig(flags), flags.context);
   if (!resolved.ok) throw new CliError(resolved.problem);
   try {
@@ -76,7 +81,7 @@ function connect(flags: KubeFlags): { api: HttpKubeApi; namespace: string } {
 }
 
 /** A Kubernetes error as storkctl prints it. */
-async function fromServer<T>(call: () => Promise<T>): Promise<T> {
+export async function fromServer<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -85,7 +90,7 @@ async function fromServer<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function kubeFlags(command: Command, namespaced: { all?: boolean; output?: boolean }): Command {
+export function kubeFlags(command: Command, namespaced: { all?: boolean; output?: boolean }): Command {
   command
     .option(
       '--kubeconfig <file>',

@@ -156,7 +156,17 @@ describe('the sim and the CLI, end to end through the real commands on loopback'
     expect(cli('pxsim', 'create', '-f', kind).stderr).toContain('unsupported kind "ConfigMap"');
     const unknown = cli('storkctl', 'deactivate', 'clusterdomain', 'eu-west-1');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('unknown cluster domain "eu-west-1"; known domains: us-east-1a, us-east-1b');
+    // Checked first against the ClusterDomainsStatus, as storkctl does (through the sim's kubeconfig)…
+    expect(unknown.stderr.trim()).toBe(
+      'storkctl: provided cluster domain eu-west-1 not found (cluster domains: us-east-1a, us-east-1b)',
+    );
+    // …and against the px node's domains with --node.
+    expect(cli('storkctl', 'deactivate', 'clusterdomain', 'eu-west-1', '--node', B1).stderr).toContain(
+      'provided cluster domain eu-west-1 not found',
+    );
+    expect(cli('storkctl', 'deactivate', 'clusterdomain').stderr).toContain(
+      'exactly one cluster domain name needs to be provided to the deactivate command',
+    );
     const wrongToken = join(state, 'wrong-token');
     writeFileSync(wrongToken, 'not-the-token\n');
     const forbidden = cli('storkctl', 'deactivate', 'clusterdomain', 'us-east-1a', '--token-file', wrongToken);

@@ -177,6 +177,44 @@ describe('the seed walkthrough through the real kubectl and storkctl: pair, migr
       /Inactive:\s+us-east-1a/.test(kubectl('us-east-1b', 'describe', 'clusterdomainsstatus', 'px-dr-cluster').stdout),
     );
 
+    // storkctl's own way to an update: the domain checked, an update created and followed to its end (--wait).
+    const again = storkctl(
+      'deactivate',
+      'clusterdomain',
+      'us-east-1a',
+      '--name',
+      'deactivate-again',
+      '--wait',
+      '--context',
+      'us-east-1b',
+    );
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toMatch(
+      /^Cluster Domain deactivate operation started successfully for us-east-1a\nDeactivating\.\.(\.\.\w*)*\.\.Successful\nCluster Domain us-east-1a updated successfully\n$/,
+    );
+    expect(storkctl('get', 'cdu', '--node', `${PREFIX}.2.1`).stdout).toMatch(
+      /deactivate-again\s+us-east-1a\s+Deactivate\s+Successful/,
+    );
+
+    // Asked of the lost domain's own cluster, the update fails: no px node there can carry it out (a Warning event).
+    const lost = storkctl(
+      'deactivate',
+      'clusterdomain',
+      'us-east-1a',
+      '--name',
+      'from-the-lost-side',
+      '--wait',
+      '--context',
+      'us-east-1a',
+    );
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toBe(
+      'storkctl: Failed to update ClusterDomain, Reason : unable to deactivate cluster domain: no px node of us-east-1a is running\n',
+    );
+    expect(kubectl('us-east-1a', 'get', 'events', '-n', 'default').stdout).toMatch(
+      /Warning\s+Failed\s+clusterdomainupdate\/from-the-lost-side\s+unable to deactivate cluster domain/,
+    );
+
     // Fail over: start the migrated app on us-east-1b; its volume attaches there with the data written before.
     expect(storkctl('activate', 'migrations', '-n', NAMESPACE, '--context', 'us-east-1b').stdout).toBe(
       `Updated replicas for deployment ${NAMESPACE}/mysql to 1\n`,

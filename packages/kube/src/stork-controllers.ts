@@ -19,8 +19,11 @@ export interface StorkDriver {
   readonly clusterId: string;
   /** The cluster domain this Kubernetes cluster is. */
   readonly localDomain: string;
-  /** Activates or deactivates a cluster domain through a px node of this cluster; rejects with the reason. */
-  setDomainState(domain: string, active: boolean): Promise<void>;
+  /**
+   * Activates or deactivates a cluster domain through a px node of this cluster, as the update `updateName`;
+   * rejects with the reason.
+   */
+  setDomainState(domain: string, active: boolean, updateName: string): Promise<void>;
   /**
    * The ClusterDomainsStatus' status (`active`, `inactive`, `localDomain`, `clusterDomainInfos`); undefined when no
    * px node of this cluster answers.
@@ -129,7 +132,7 @@ async function carryOut(
   if (pending === undefined) return undefined;
   let outcome: { status: string; reason: string };
   try {
-    await deps.driver.setDomainState(domain, active);
+    await deps.driver.setDomainState(domain, active, update.metadata.name);
     outcome = { status: 'Successful', reason: '' };
   } catch (error) {
     outcome = { status: 'Failed', reason: `unable to ${action} cluster domain: ${messageOf(error)}` };
