@@ -4,6 +4,7 @@
  */
 import { formatFigure, type Figure } from './figures.js';
 import { agentFigures } from './agent.js';
+import { kubeFigures } from './kube.js';
 import { kvdbFigures } from './kvdb.js';
 import { simFigures } from './sim.js';
 import { volumeFigures } from './volume.js';
@@ -13,6 +14,7 @@ const groups: Record<string, () => Promise<Figure[]>> = {
   agent: agentFigures,
   sim: simFigures,
   volume: volumeFigures,
+  kube: kubeFigures,
 };
 
 const wanted = process.argv.slice(2);

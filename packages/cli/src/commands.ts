@@ -210,12 +210,21 @@ export function storkctl(io: Io = processIo, now: () => number = Date.now): Comm
     .description('the ClusterDomainsStatus: active and inactive domains')
     .option('--node <ip[:port]>', 'node to ask')
     .addOption(outputOption(['table', 'wide', 'json', 'yaml']))
-    .action(async (options: { node?: string; output?: Output }) => {
+    .addOption(
+      new Option(
+        '--columns <set>',
+        "the table of the walkthrough's stork (NAME ACTIVE INACTIVE CREATED) or of current stork (LOCAL-DOMAIN, " +
+          'and each domain with its syncStatus); -o wide prints the same table, as storkctl does',
+      )
+        .choices(['walkthrough', 'current'])
+        .default('walkthrough'),
+    )
+    .action(async (options: { node?: string; output?: Output; columns: 'walkthrough' | 'current' }) => {
       const status = await fetchStatus(options.node);
       const volumes = await fetchReplicaSets(options.node);
       if (options.output === 'json' || options.output === 'yaml')
         printObject(io, clusterDomainsStatus(status, volumes), options.output);
-      else io.out(renderClusterDomainsStatus(status, volumes, options.output === 'wide'));
+      else io.out(renderClusterDomainsStatus(status, volumes, options.columns === 'current'));
     });
   get
     .command('clusterdomainupdate')

@@ -268,16 +268,16 @@ export function clusterDomainsStatus(
   };
 }
 
-/** `storkctl get clusterdomainsstatus`: the seed's table, or the newer one with `wide`. */
+/** `storkctl get clusterdomainsstatus`: the walkthrough's table, or current stork's (`current`). */
 export function renderClusterDomainsStatus(
   status: AgentStatus,
   volumes: readonly ReplicaSets[] | undefined,
-  wide: boolean,
+  current: boolean,
   timeZone?: string,
 ): string {
   const object = clusterDomainsStatus(status, volumes);
   const created = formatGoDate(status.cluster.createdAtMs, timeZone);
-  if (!wide) {
+  if (!current) {
     return `${kubectlColumns([
       ['NAME', 'ACTIVE', 'INACTIVE', 'CREATED'],
       [object.metadata.name, `[${object.status.active.join(' ')}]`, `[${object.status.inactive.join(' ')}]`, created],

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, eventually, SimProcess } from './sim-process.js';
 
 /** This test's own loopback range (its sim's nodes, control API and Kubernetes APIs). */
-const PREFIX = '127.5';
+const PREFIX = '127.7';
 const SEED = readFileSync(join(import.meta.dirname, 'fixtures', 'portworx-metro-stork.txt'), 'utf8');
 const NAMESPACE = 'migrationnamespace';
 
@@ -102,7 +102,7 @@ describe('the seed walkthrough through the real kubectl and storkctl: pair, migr
     expect(kubectl('us-east-1a', 'apply', '-f', file('app.yaml', APPLICATION)).code).toBe(0);
     await eventually('the app Running on us-east-1a', () => pod('us-east-1a').startsWith('Running'));
     const sourceIp = pod('us-east-1a').split(/\s+/)[1] ?? '';
-    expect(sourceIp).toMatch(/^127\.5\.1\.\d$/);
+    expect(sourceIp).toMatch(/^127\.7\.1\.\d$/);
     const volume = kubectl(
       'us-east-1a',
       'get',
@@ -221,7 +221,7 @@ describe('the seed walkthrough through the real kubectl and storkctl: pair, migr
     );
     await eventually('the app Running on us-east-1b', () => pod('us-east-1b').startsWith('Running'));
     const survivorIp = pod('us-east-1b').split(/\s+/)[1] ?? '';
-    expect(survivorIp).toMatch(/^127\.5\.2\.\d$/);
+    expect(survivorIp).toMatch(/^127\.7\.2\.\d$/);
     expect(await block(survivorIp, volume, 7)).toBe('written before the disaster');
     expect(await block(survivorIp, volume, 8, 'written during the disaster')).toMatchObject({ acknowledged: true });
 
