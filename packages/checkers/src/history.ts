@@ -1,10 +1,10 @@
 import type { Fault } from '@pxsim/runtime';
 
 /** The invariants a run is checked against (see the sim-harness README for each one's statement). */
-export type CheckName = 'S1' | 'S2' | 'S3' | 'L1' | 'L2' | 'LIN' | 'RPO' | 'PHANTOM';
+export type CheckName = 'S1' | 'S2' | 'S3' | 'L1' | 'L2' | 'LIN' | 'RPO' | 'PHANTOM' | 'K1';
 
 /** Every check, in the order reports list them. */
-export const CHECK_NAMES: readonly CheckName[] = ['S1', 'S2', 'S3', 'L1', 'L2', 'LIN', 'RPO', 'PHANTOM'];
+export const CHECK_NAMES: readonly CheckName[] = ['S1', 'S2', 'S3', 'L1', 'L2', 'LIN', 'RPO', 'PHANTOM', 'K1'];
 
 export interface Violation {
   atMs: number;

@@ -1,10 +1,9 @@
 import {
-  clusterSyncStatuses,
+  clusterDomainsStatus,
   type AgentStatus,
   type ClusterDomainUpdate,
   type NodeStatusEntry,
   type ReplicaSets,
-  type SyncStatus,
 } from '@pxsim/node-agent';
 
 /**
@@ -228,46 +227,6 @@ export function renderClusterList(status: AgentStatus): string {
   return `Cluster ID: ${status.cluster.id}\nCluster UUID: ${status.cluster.uuid}\nNodes in the cluster:\n${tabStops(rows).join('\n')}\n`;
 }
 
-/**
- * The ClusterDomainsStatus object (named after the lower-cased cluster ID), both shapes of its status; `syncStatus` by
- * stork's rule over the volumes' replica sets (`volumes` undefined: they could not be listed, `SyncStatusUnknown`).
- */
-export function clusterDomainsStatus(
-  status: AgentStatus,
-  volumes: readonly ReplicaSets[] | undefined,
-): {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; creationTimestamp: string };
-  status: {
-    active: string[];
-    inactive: string[];
-    localDomain: string;
-    clusterDomainInfos: Array<{ name: string; state: 'Active' | 'Inactive'; syncStatus: SyncStatus }>;
-  };
-} {
-  const domains = [...status.domains].sort((left, right) => (left.name < right.name ? -1 : 1));
-  const syncStatuses = clusterSyncStatuses(status, volumes);
-  return {
-    apiVersion: 'stork.libopenstorage.org/v1alpha1',
-    kind: 'ClusterDomainsStatus',
-    metadata: {
-      name: status.cluster.id.toLowerCase(),
-      creationTimestamp: new Date(status.cluster.createdAtMs).toISOString(),
-    },
-    status: {
-      active: domains.filter((domain) => domain.state === 'Active').map((domain) => domain.name),
-      inactive: domains.filter((domain) => domain.state === 'Inactive').map((domain) => domain.name),
-      localDomain: status.node.domain,
-      clusterDomainInfos: domains.map((domain) => ({
-        name: domain.name,
-        state: domain.state,
-        syncStatus: syncStatuses.get(domain.name) ?? 'SyncStatusUnknown',
-      })),
-    },
-  };
-}
-
 /** `storkctl get clusterdomainsstatus`: the walkthrough's table, or current stork's (`current`). */
 export function renderClusterDomainsStatus(
   status: AgentStatus,
@@ -320,3 +279,5 @@ export function renderClusterDomainUpdates(updates: ClusterDomainUpdate[], timeZ
   }
   return `${kubectlColumns(rows).join('\n')}\n`;
 }
+
+export { clusterDomainsStatus };

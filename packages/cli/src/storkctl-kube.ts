@@ -5,16 +5,13 @@ import { Option, type Command } from 'commander';
 import { parse, stringify } from 'yaml';
 import {
   CLUSTER_PAIRS,
-  DEPLOYMENTS,
   HttpKubeApi,
   KubeError,
-  LEGACY_MIGRATION_REPLICAS_ANNOTATION,
-  MIGRATION_REPLICAS_ANNOTATION,
   MIGRATIONS,
   nameProblem,
   pruneToContext,
+  scaleMigratedApplications,
   resolveContext,
-  STATEFUL_SETS,
   STORK_API_VERSION,
   type KubeObject,
   type ResourceType,
@@ -107,10 +104,9 @@ export function kubeFlags(command: Command, namespaced: { all?: boolean; output?
 async function listOf(flags: KubeFlags, type: ResourceType, name: string | undefined): Promise<KubeObject[]> {
   const { api, namespace } = connect(flags);
   if (name !== undefined) return [await fromServer(() => api.get({ type, namespace, name }))];
+  // All namespaces (-a): the collection across them (`/apis/<g>/<v>/<resource>`).
   const scope = flags.allNamespaces === true ? undefined : namespace;
-  if (scope !== undefined) return (await fromServer(() => api.list(type, scope))).items;
-  // All namespaces: the collection across them (`/apis/<g>/<v>/<resource>`).
-  return (await fromServer(() => api.list({ ...type, namespaced: false }, undefined))).items;
+  return (await fromServer(() => api.list(type, scope))).items;
 }
 
 function createdOf(object: KubeObject): string {
@@ -333,14 +329,6 @@ export function addStorkCreateCommands(root: Command, io: Io): void {
   );
 }
 
-/** The replica count a migrated application had on its source, if it is a migrated one. */
-function migrationReplicas(object: KubeObject): number | undefined {
-  const annotations = object.metadata.annotations ?? {};
-  const value = annotations[MIGRATION_REPLICAS_ANNOTATION] ?? annotations[LEGACY_MIGRATION_REPLICAS_ANNOTATION];
-  const count = Number(value);
-  return value === undefined || !Number.isInteger(count) || count < 0 ? undefined : count;
-}
-
 export function addStorkMigrationVerbs(verb: Command, action: 'activate' | 'deactivate', io: Io): void {
   kubeFlags(
     verb
@@ -355,25 +343,10 @@ export function addStorkMigrationVerbs(verb: Command, action: 'activate' | 'deac
   ).action(async (flags: KubeFlags) => {
     const { api, namespace } = connect(flags);
     const scope = flags.allNamespaces === true ? undefined : namespace;
-    let changed = 0;
-    for (const [type, label] of [
-      [DEPLOYMENTS, 'deployment'],
-      [STATEFUL_SETS, 'statefulset'],
-    ] as const) {
-      const listType = scope === undefined ? { ...type, namespaced: false } : type;
-      const { items } = await fromServer(() => api.list(listType, scope));
-      for (const object of items) {
-        const wanted = migrationReplicas(object);
-        if (wanted === undefined) continue;
-        const replicas = action === 'activate' ? wanted : 0;
-        const ref = { type, namespace: object.metadata.namespace, name: object.metadata.name };
-        const spec = { ...(object['spec'] as Record<string, unknown> | undefined), replicas };
-        await fromServer(() => api.update(ref, { ...object, spec }, object.metadata.resourceVersion ?? ''));
-        io.out(`Updated replicas for ${label} ${ref.namespace ?? ''}/${ref.name} to ${replicas}\n`);
-        changed++;
-      }
-    }
-    if (changed === 0)
+    const changed = await fromServer(() => scaleMigratedApplications(api, scope, action));
+    for (const { kind, namespace: where, name, replicas } of changed)
+      io.out(`Updated replicas for ${kind} ${where}/${name} to ${replicas}\n`);
+    if (changed.length === 0)
       io.out(`No migrated applications found${scope === undefined ? '' : ` in namespace ${scope}`}.\n`);
   });
 }

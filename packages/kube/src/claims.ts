@@ -17,6 +17,11 @@ export interface VolumeDriver {
   attach(volumeName: string, nodeName: string): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** The node of this cluster the volume is attached on; undefined when it is not attached in this cluster. */
   attachedOn?(volumeName: string): Promise<string | undefined>;
+  /**
+   * Whether the volume serves I/O on the px node behind `nodeName` as that node sees it (attached there and open: what
+   * the application's reads and writes need); a Running pod whose volume does not must attach again.
+   */
+  ioReady?(volumeName: string, nodeName: string): Promise<boolean>;
   /** Detaches the volume from the px node behind Kubernetes node `nodeName`. */
   detach?(volumeName: string, nodeName: string): Promise<{ ok: true } | { ok: false; reason: string }>;
 }

@@ -328,9 +328,12 @@ async function placementOf(store: ObjectStore, deps: ControllerDeps, pod: KubeOb
 }
 
 /**
- * Why a pod that is not Running yet cannot start on `node`: a claim not Bound, or a volume the driver will not attach
- * there (attached on a node that is still online, no quorum, …). A Running pod keeps running: its volumes are
- * attached. Undefined: it may run.
+ * Why a pod cannot run on `node`: a claim not Bound, or a volume the driver will not attach there (attached on a node
+ * that is still online, no quorum, …). A Running pod keeps running while its volumes are attached on its node; one
+ * whose volume was taken over meanwhile (a failover attach elsewhere while its node was out), or no longer serves I/O
+ * there (its node fenced, cut off from the kvdb), is found out here, as a kubelet finds its container failing on
+ * I/O: it must attach again, and waits (`ContainerCreating`) while it cannot.
+ * Undefined: it may run.
  */
 async function volumesProblem(
   store: ObjectStore,
@@ -338,14 +341,23 @@ async function volumesProblem(
   pod: KubeObject,
   node: KubeObject,
 ): Promise<string | undefined> {
-  if (deps.driver === undefined || valueAt(pod, 'status.phase') === 'Running') return undefined;
+  const driver = deps.driver;
+  if (driver === undefined) return undefined;
   const { volumes, waiting } = await podVolumes(store, pod);
   if (waiting !== undefined) return `waiting for PersistentVolumeClaim ${JSON.stringify(waiting)} to be bound`;
+  const running = valueAt(pod, 'status.phase') === 'Running';
   for (const volume of volumes) {
-    const attached = await deps.driver.attach(volume, node.metadata.name);
+    if (running && (await stillServes(driver, volume, node.metadata.name))) continue;
+    const attached = await driver.attach(volume, node.metadata.name);
     if (!attached.ok) return `AttachVolume.Attach failed for volume "${volume}": ${attached.reason}`;
   }
   return undefined;
+}
+
+/** Whether a Running pod's volume still serves its I/O where it runs (a driver that cannot tell: assumed so). */
+async function stillServes(driver: VolumeDriver, volume: string, nodeName: string): Promise<boolean> {
+  if (driver.attachedOn !== undefined && (await driver.attachedOn(volume)) !== nodeName) return false;
+  return driver.ioReady === undefined || (await driver.ioReady(volume, nodeName));
 }
 
 /** Whether two pod statuses show the same (times aside). */

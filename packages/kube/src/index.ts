@@ -17,7 +17,15 @@ export {
   type ResolvedContext,
 } from './kubeconfig.js';
 export { nodeObject, syncNodes, KUBELET_VERSION, type PxNodeView } from './nodes.js';
-export { kubeObjectSchema, objectMetaSchema, nameProblem, type KubeObject, type ObjectMeta } from './objects.js';
+export {
+  kubeObjectSchema,
+  objectMetaSchema,
+  nameProblem,
+  stringAt,
+  valueAt,
+  type KubeObject,
+  type ObjectMeta,
+} from './objects.js';
 export { NAMESPACES, NODES, CLUSTER_RESOURCES, groupVersionOf, type Column, type ResourceType } from './resources.js';
 export {
   RESOURCES,
@@ -63,9 +71,10 @@ export {
   reconcileClusterDomainUpdates,
   reconcileClusterPairs,
   remoteOverHttp,
+  storeAsRemote,
   type RemoteCluster,
   type StorkDeps,
   type StorkDriver,
 } from './stork-controllers.js';
-export { reconcileMigrations } from './migrations.js';
+export { reconcileMigrations, scaleMigratedApplications } from './migrations.js';
 export { reconcileStork } from './stork-pass.js';

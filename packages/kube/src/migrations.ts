@@ -3,7 +3,14 @@ import { recordEvent, timestampOf } from './events.js';
 import { stringAt, valueAt, type KubeObject } from './objects.js';
 import { NAMESPACES, type ResourceType } from './resources.js';
 import type { ObjectStore } from './store.js';
-import { MIGRATED_LABEL, MIGRATION_REPLICAS_ANNOTATION, MIGRATIONS, CLUSTER_PAIRS } from './stork.js';
+import {
+  CLUSTER_PAIRS,
+  LEGACY_MIGRATION_REPLICAS_ANNOTATION,
+  MIGRATED_LABEL,
+  MIGRATION_REPLICAS_ANNOTATION,
+  MIGRATIONS,
+} from './stork.js';
+import type { KubeApi } from './remote.js';
 import {
   refOf,
   remoteOverHttp,
@@ -281,4 +288,39 @@ async function applyRemote(remote: RemoteCluster, type: ResourceType, object: Ku
     await remote.delete(ref);
     await remote.create(ref, object);
   }
+}
+
+/** The replica count a migrated application had on its source, if it is a migrated one. */
+function migrationReplicas(object: KubeObject): number | undefined {
+  const annotations = object.metadata.annotations ?? {};
+  const value = annotations[MIGRATION_REPLICAS_ANNOTATION] ?? annotations[LEGACY_MIGRATION_REPLICAS_ANNOTATION];
+  const count = Number(value);
+  return value === undefined || !Number.isInteger(count) || count < 0 ? undefined : count;
+}
+
+/**
+ * `storkctl activate|deactivate migrations`: every migrated Deployment and StatefulSet of the namespace (all of them:
+ * undefined) scaled to the replica count annotated from its source, or to 0. What was changed, in order.
+ */
+export async function scaleMigratedApplications(
+  api: KubeApi,
+  namespace: string | undefined,
+  action: 'activate' | 'deactivate',
+): Promise<Array<{ kind: 'deployment' | 'statefulset'; namespace: string; name: string; replicas: number }>> {
+  const changed: Array<{ kind: 'deployment' | 'statefulset'; namespace: string; name: string; replicas: number }> = [];
+  for (const [type, kind] of [
+    [DEPLOYMENTS, 'deployment'],
+    [STATEFUL_SETS, 'statefulset'],
+  ] as const) {
+    for (const object of (await api.list(type, namespace)).items) {
+      const wanted = migrationReplicas(object);
+      if (wanted === undefined) continue;
+      const replicas = action === 'activate' ? wanted : 0;
+      const ref = { type, namespace: object.metadata.namespace, name: object.metadata.name };
+      const spec = { ...(object['spec'] as Record<string, unknown> | undefined), replicas };
+      await api.update(ref, { ...object, spec }, object.metadata.resourceVersion ?? '');
+      changed.push({ kind, namespace: ref.namespace ?? '', name: ref.name, replicas });
+    }
+  }
+  return changed;
 }

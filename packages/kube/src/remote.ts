@@ -29,10 +29,10 @@ const REASONS: StatusReason[] = [
   'ServiceUnavailable',
 ];
 
-/** The path of a collection (no name) or an object. */
+/** The path of a collection (no name) or an object; a namespaced kind without a namespace: across all of them. */
 export function pathOf(type: ResourceType, namespace: string | undefined, name?: string): string {
   const base = type.group === '' ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
-  const scope = type.namespaced ? `/namespaces/${encodeURIComponent(namespace ?? 'default')}` : '';
+  const scope = type.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${scope}/${type.resource}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }
 

@@ -45,6 +45,18 @@ export interface StorkDeps {
 
 export const STORK_COMPONENT = 'stork';
 
+/** Another cluster's store seen as a remote cluster, answering `/version` (the virtual-time simulator's pairs). */
+export function storeAsRemote(store: ObjectStore): RemoteCluster {
+  return {
+    get: (ref) => store.get(ref),
+    list: (type, namespace) => store.list(type, namespace),
+    create: (ref, object) => store.create(ref, object),
+    update: (ref, object, version) => store.update(ref, object, version),
+    delete: (ref) => store.delete(ref),
+    version: () => Promise.resolve({ major: '1', minor: '32' }),
+  };
+}
+
 /** The remote cluster a kubeconfig (either shape) names, over HTTP. */
 export function remoteOverHttp(config: unknown): RemoteCluster | { problem: string } {
   const resolved = resolveContext(config);

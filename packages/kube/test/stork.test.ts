@@ -20,9 +20,9 @@ import {
   reconcileStork,
   reconcileWorkloads,
   remoteOverHttp,
+  storeAsRemote,
   STATEFUL_SETS,
   type KubeObject,
-  type RemoteCluster,
   type StorkDeps,
   type StorkDriver,
   type VolumeDriver,
@@ -64,18 +64,6 @@ function pxDomains(localDomain: string) {
   return { driver, calls, states };
 }
 
-/** Another cluster's store seen as a remote cluster (what HttpKubeApi is over HTTP). */
-function remoteOf(store: ObjectStore): RemoteCluster {
-  return {
-    get: (ref) => store.get(ref),
-    list: (type, namespace) => store.list(type, namespace),
-    create: (ref, object) => store.create(ref, object),
-    update: (ref, object, version) => store.update(ref, object, version),
-    delete: (ref) => store.delete(ref),
-    version: async () => ({ major: '1' }),
-  };
-}
-
 async function twoClusters() {
   const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
   const kvdb = new MemStore({ clock });
@@ -96,7 +84,7 @@ async function twoClusters() {
     driver: px.driver,
     remote: (config) =>
       (config as { server?: string } | undefined)?.server === 'b'
-        ? remoteOf(destination)
+        ? storeAsRemote(destination)
         : { problem: 'no such cluster' },
   };
   return { clock, source, destination, px, deps };

@@ -62,5 +62,5 @@ export { VolumeShell, VolumeError, type VolumeCreateRequest } from './shell/volu
 export { FileBlockStore } from './runtime/file-blocks.js';
 export { encodeReplication, decodeReplication, REPLICATION_FRAME_BYTES_MAX } from './wire/replication.js';
 export { volumeJson } from './api/volume-routes.js';
-export { clusterSyncStatuses } from './sync-status.js';
+export { clusterDomainsStatus, clusterSyncStatuses } from './sync-status.js';
 export type { SyncStatus, ReplicaSets } from '@pxsim/storage';

@@ -16,3 +16,44 @@ export function clusterSyncStatuses(
     volumes,
   );
 }
+
+/**
+ * The ClusterDomainsStatus object (named after the lower-cased cluster ID), both shapes of its status; `syncStatus` by
+ * stork's rule over the volumes' replica sets (`volumes` undefined: they could not be listed, `SyncStatusUnknown`).
+ */
+export function clusterDomainsStatus(
+  status: AgentStatus,
+  volumes: readonly ReplicaSets[] | undefined,
+): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; creationTimestamp: string };
+  status: {
+    active: string[];
+    inactive: string[];
+    localDomain: string;
+    clusterDomainInfos: Array<{ name: string; state: 'Active' | 'Inactive'; syncStatus: SyncStatus }>;
+  };
+} {
+  const domains = [...status.domains].sort((left, right) => (left.name < right.name ? -1 : 1));
+  const syncStatuses = clusterSyncStatuses(status, volumes);
+  return {
+    apiVersion: 'stork.libopenstorage.org/v1alpha1',
+    kind: 'ClusterDomainsStatus',
+    metadata: {
+      name: status.cluster.id.toLowerCase(),
+      creationTimestamp: new Date(status.cluster.createdAtMs).toISOString(),
+    },
+    status: {
+      active: domains.filter((domain) => domain.state === 'Active').map((domain) => domain.name),
+      inactive: domains.filter((domain) => domain.state === 'Inactive').map((domain) => domain.name),
+      localDomain: status.node.domain,
+      clusterDomainInfos: domains.map((domain) => ({
+        name: domain.name,
+        state: domain.state,
+        syncStatus: syncStatuses.get(domain.name) ?? 'SyncStatusUnknown',
+      })),
+    },
+  };
+}
+

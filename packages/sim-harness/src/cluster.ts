@@ -49,6 +49,11 @@ export interface ClusterPlan {
   hostSuffix: string;
 }
 
+/** The name a node registers with the scheduler (its Kubernetes Node's name): `ip-A-B-C-D<suffix>`. */
+export function schedulerNodeNameOf(ip: string, hostSuffix: string): string {
+  return `ip-${ip.replaceAll('.', '-')}${hostSuffix}`;
+}
+
 /** The agent config of one node of the topology. */
 export function agentConfig(plan: ClusterPlan, spec: NodeSpec): AgentConfig {
   return memberConfig({
@@ -61,7 +66,7 @@ export function agentConfig(plan: ClusterPlan, spec: NodeSpec): AgentConfig {
     timingProfile: plan.timing,
     adminToken: plan.adminToken,
     dataDir: plan.dataDir(spec),
-    schedulerNodeName: `ip-${spec.ip.replaceAll('.', '-')}${plan.hostSuffix}`,
+    schedulerNodeName: schedulerNodeNameOf(spec.ip, plan.hostSuffix),
   });
 }
 

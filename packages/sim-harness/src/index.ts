@@ -72,3 +72,15 @@ export {
   type TimelineOp,
   type TimelineViolation,
 } from './report/timeline.js';
+export {
+  pxNodeViews,
+  pxStorkDriver,
+  pxVolumeDriver,
+  PX_ANSWER_MS,
+  type PxAccess,
+  type PxNodeHandle,
+} from './kube-drivers.js';
+export { VirtualKube, KUBE_PASS_MS, VIRTUAL_SERVER_PREFIX } from './kube-virtual.js';
+export { KUBE_STEP_KINDS, parseKubeStep, describeKubeStep, type KubeStep } from './scenario-kube.js';
+export { checkKubeSchedules, type KubeCheckOptions, type KubeCheckResult } from './kube-property.js';
+export { typeOfObject } from './scenario-kube.js';

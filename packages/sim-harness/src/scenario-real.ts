@@ -307,6 +307,8 @@ async function runRealStep(cluster: RealCluster, data: DataSteps, step: Scenario
   if ('fault' in step) await applyRealFault(cluster, step.fault);
   else if ('wait' in step) await sleep(step.wait);
   else if ('data' in step) await runDataStep(data, step.data, `real run at ${atMs} ms`);
+  else if ('kube' in step)
+    throw new ScenarioError(`real run: ${describeStep(step)}: Kubernetes steps run in virtual time only`);
   else await expectReal(cluster, step.expect);
 }
 
@@ -316,6 +318,10 @@ async function runRealStep(cluster: RealCluster, data: DataSteps, step: Scenario
  * its own /v1/events stream.
  */
 export async function runScenarioReal(scenario: Scenario, options: RealRunOptions): Promise<ScenarioRun> {
+  if (scenario.steps.some((step) => 'kube' in step))
+    throw new ScenarioError(
+      `${scenario.name}: its Kubernetes steps run in virtual time only; in real time, run them with kubectl and storkctl against pnpm sim`,
+    );
   const root = mkdtempSync(join(tmpdir(), 'pxsim-scenario-'));
   const etcd = await EtcdProcess.start();
   const cluster = new RealCluster(scenario, options, root, etcd);

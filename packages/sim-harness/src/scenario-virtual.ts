@@ -2,14 +2,12 @@ import type { NodeAgent } from '@pxsim/node-agent';
 import { clusterSyncStatuses } from '@pxsim/node-agent';
 import type { OpResult, SyncStatus, VolumeView } from '@pxsim/storage';
 import type { DataStep, DriverResult, VolumeDriver } from './scenario-data.js';
-import type { Simulation } from './simulation.js';
+import { askInNode, type Simulation } from './simulation.js';
 
 /** How long a block operation's answer is waited for, ms of virtual time (then its outcome is unknown). */
 const IO_ANSWER_MS = 5000;
 /** How long a create or an attach (its open round may wait out a silent replica) is waited for, ms. */
 const CONTROL_ANSWER_MS = 15_000;
-/** The virtual time one wait for an answer advances by, ms. */
-const ANSWER_STEP_MS = 10;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -39,21 +37,13 @@ export class VirtualDriver implements VolumeDriver {
   }
 
   /** Runs `start` in `label`'s process and advances virtual time until it answers (undefined: it never did). */
-  private async ask<T>(
+  /** Runs `start` in `label`'s process and advances virtual time until it answers (undefined: it never did). */
+  private ask<T>(
     label: string,
     withinMs: number,
     start: (agent: NodeAgent, done: (answer: T) => void) => void,
   ): Promise<T | undefined> {
-    let answer: { value: T } | undefined;
-    const ran = this.sim.inNode(this.ipOf.get(label) ?? '', (agent) =>
-      start(agent, (value) => {
-        answer ??= { value };
-      }),
-    );
-    if (!ran) return undefined;
-    for (let waitedMs = 0; answer === undefined && waitedMs < withinMs; waitedMs += ANSWER_STEP_MS)
-      await this.sim.run(ANSWER_STEP_MS);
-    return answer?.value;
+    return askInNode(this.sim, this.ipOf.get(label) ?? '', withinMs, start);
   }
 
   private runningAgents(): Array<{ label: string; agent: NodeAgent }> {

@@ -12,6 +12,15 @@ import {
   SYNC_SAMPLE_MS,
   type DataStep,
 } from './scenario-data.js';
+import { VirtualKube } from './kube-virtual.js';
+import {
+  describeKubeStep,
+  KUBE_STEP_KINDS,
+  KubeStepError,
+  parseKubeStep,
+  runKubeStep,
+  type KubeStep,
+} from './scenario-kube.js';
 import { VirtualDriver } from './scenario-virtual.js';
 import { Simulation } from './simulation.js';
 
@@ -25,7 +34,8 @@ export type ScenarioStep =
   | { fault: Fault }
   | { wait: number }
   | { expect: { nodes: string; status: string; withinMs: number } }
-  | { data: DataStep };
+  | { data: DataStep }
+  | { kube: KubeStep };
 
 export interface Scenario {
   name: string;
@@ -55,6 +65,7 @@ const STEP_KINDS = [
   'wait',
   'expect',
   ...DATA_STEP_KINDS,
+  ...KUBE_STEP_KINDS,
 ];
 const STATUSES = ['Online', 'Offline', 'Out of Quorum', 'Initializing'];
 
@@ -104,6 +115,7 @@ export function describeStep(step: ScenarioStep): string {
   if ('fault' in step) return formatFault(step.fault);
   if ('wait' in step) return `wait ${step.wait} ms`;
   if ('data' in step) return describeDataStep(step.data);
+  if ('kube' in step) return describeKubeStep(step.kube);
   return `expect ${step.expect.nodes} ${step.expect.status} within ${step.expect.withinMs} ms`;
 }
 
@@ -116,11 +128,24 @@ function dataStep(kind: string, value: unknown, where: string): DataStep {
   }
 }
 
+function kubeStep(kind: string, value: unknown, where: string): KubeStep {
+  try {
+    return parseKubeStep(kind, value, where);
+  } catch (error) {
+    if (error instanceof KubeStepError) throw new ScenarioError(error.message);
+    throw error;
+  }
+}
+
 /** Data steps name groups and domains of the cluster: an unknown one is refused before anything runs. */
 function checkDataGroups(scenario: Scenario, file: string): void {
   scenario.steps.forEach((step, index) => {
-    if (!('data' in step)) return;
     const where = `${file}: step ${index + 1}`;
+    if ('kube' in step && !scenario.cluster.domains.includes(step.kube.cluster))
+      throw new ScenarioError(
+        `${where}: ${step.kube.kind} names cluster "${step.kube.cluster}", not one of the domains ${scenario.cluster.domains.join(', ')}`,
+      );
+    if (!('data' in step)) return;
     if (step.data.kind === 'attach') {
       try {
         resolveGroup(scenario, step.data.on);
@@ -191,6 +216,7 @@ export function parseScenario(text: string, file: string): Scenario {
       throw new ScenarioError(`${where}: wait takes a number of ms`);
     if (kind === 'wait') return { wait: value as number };
     if (DATA_STEP_KINDS.includes(kind)) return { data: dataStep(kind, value, where) };
+    if (KUBE_STEP_KINDS.includes(kind)) return { kube: kubeStep(kind, value, where) };
     if (kind === 'expect') return { expect: value as { nodes: string; status: string; withinMs: number } };
     return { fault: scenarioFault(kind, value, where) };
   });
@@ -276,7 +302,11 @@ async function expectStates(
 }
 
 /** Runs a scenario in virtual time on the simulator (its data steps are the only volume I/O). */
-export async function runScenarioVirtual(scenario: Scenario, seed: number): Promise<ScenarioRun> {
+export async function runScenarioVirtual(
+  scenario: Scenario,
+  seed: number,
+  options: { wrapKubeVolumeDriver?: ConstructorParameters<typeof VirtualKube>[3] } = {},
+): Promise<ScenarioRun> {
   const sim = new Simulation({
     seed,
     domains: scenario.cluster.domains,
@@ -292,6 +322,10 @@ export async function runScenarioVirtual(scenario: Scenario, seed: number): Prom
   const driver = new VirtualDriver(sim, ipOf);
   const data = new DataSteps(driver, (group) => resolveGroup(scenario, group));
   const timeline: string[] = [];
+  const kube = scenario.steps.some((step) => 'kube' in step)
+    ? new VirtualKube(sim, scenario.cluster.domains, seed, options.wrapKubeVolumeDriver)
+    : undefined;
+  await kube?.start();
   const sample = (): void => {
     const statuses = driver.syncStatusesNow();
     if (statuses !== undefined) data.sync.note(statuses);
@@ -304,16 +338,30 @@ export async function runScenarioVirtual(scenario: Scenario, seed: number): Prom
       if ('fault' in step) await sim.apply([mapTargets(step.fault, (groups) => groups.flatMap(ips))]);
       else if ('wait' in step) await sim.run(step.wait);
       else if ('data' in step) await runDataStep(data, step.data, `virtual run at ${sim.nowMs} ms`);
+      else if ('kube' in step) await runKube(kube, sim, step.kube);
       else await expectStates(sim, step.expect, ips(step.expect.nodes));
     }
   } finally {
     await sim.dispose();
   }
   const run = { transitions: virtualTransitions(sim, labels, ipOf), ...dataSummary(data), timeline };
+  run.io.findings.push(...(kube?.findings ?? []));
   if (sim.violations.length > 0)
     timeline.push(...sim.violations.map((violation) => `VIOLATION ${violation.check}: ${violation.detail}`));
   timeline.push(...run.io.findings.map((finding) => `VIOLATION ${finding.check}: ${finding.detail}`));
   return run;
+}
+
+/** Runs a Kubernetes step; a failure names where the run was. */
+async function runKube(kube: VirtualKube | undefined, sim: Simulation, step: KubeStep): Promise<void> {
+  if (kube === undefined) throw new ScenarioError('no Kubernetes clusters in this run');
+  try {
+    await runKubeStep(kube, sim, step);
+  } catch (error) {
+    if (error instanceof KubeStepError)
+      throw new ScenarioError(`virtual run at ${sim.nowMs} ms: ${describeKubeStep(step)}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Runs a data step; a failure names where the run was. */

@@ -6,6 +6,7 @@ import {
   type SplitBrainRule,
   type Violation,
 } from '@pxsim/checkers';
+import type { Ticker } from './ticker.js';
 import { MemStore } from '@pxsim/kvdb-client';
 import { aliveTtlMs, type AgentRuntime, type NodeAgent } from '@pxsim/node-agent';
 import {
@@ -118,6 +119,8 @@ export class Simulation {
   readonly volumeIo: VolumeIo | undefined;
   /** Domains the operator left active (the liveness phase expects their nodes to serve). */
   private readonly domainStates = new Map<string, 'Active' | 'Inactive'>();
+  /** Work between scheduler runs (the Kubernetes controllers' passes), if any. */
+  ticker: Ticker | undefined;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
@@ -171,7 +174,7 @@ export class Simulation {
     this.monitor.listen(this.network, this.store, this.clusterId);
     this.operator = new Operator(this.lifecycle, this.network, {
       nowMs: () => this.nowMs,
-      settle: (work, withinMs) => this.settle(work, withinMs),
+      settle: (work, withinMs) => settle(work, withinMs, this),
       record: (event) => this.record(event),
       domainChanged: (domain, active) => this.domainStates.set(domain, active ? 'Active' : 'Inactive'),
     });
@@ -363,22 +366,8 @@ export class Simulation {
 
   // ---- running -------------------------------------------------------------------------------------------------
 
-  /** Waits for work that itself needs virtual time to pass (kvdb round trips), running the clock meanwhile. */
-  private async settle<T>(work: Promise<T>, withinMs: number): Promise<T> {
-    let outcome: { value: T } | { error: unknown } | undefined;
-    work.then(
-      (value) => (outcome = { value }),
-      (error: unknown) => (outcome = { error }),
-    );
-    const deadline = this.nowMs + withinMs;
-    while (outcome === undefined && this.nowMs < deadline) await this.runScheduler(10);
-    if (outcome === undefined) throw new Error(`operation did not finish within ${withinMs} ms of virtual time`);
-    if ('error' in outcome) throw outcome.error;
-    return outcome.value;
-  }
-
   /** Runs the scheduler; a run that exhausts its event budget fails naming the budget and this run's seed. */
-  private async runScheduler(ms: number): Promise<void> {
+  async runScheduler(ms: number): Promise<void> {
     try {
       await this.scheduler.runFor(ms);
     } catch (error) {
@@ -391,7 +380,14 @@ export class Simulation {
     this.workload.start();
     this.volumeIo?.start();
     this.monitor.startPeriodic();
-    await this.runScheduler(ms);
+    const ticker = this.ticker;
+    if (ticker === undefined || ticker.running) await this.runScheduler(ms);
+    else
+      await ticker.run(
+        ms,
+        () => this.nowMs,
+        (step) => this.runScheduler(step),
+      );
   }
 
   /**
@@ -446,4 +442,44 @@ export class Simulation {
     this.monitor.stop();
     await this.lifecycle.dispose();
   }
+}
+
+/** The virtual time one wait for an agent's answer advances by, ms. */
+const ANSWER_STEP_MS = 10;
+
+/** Runs `start` in node `ip`'s process and advances virtual time until it answers (undefined: it never did). */
+export async function askInNode<T>(
+  sim: Simulation,
+  ip: string,
+  withinMs: number,
+  start: (agent: NodeAgent, done: (answer: T) => void) => void,
+): Promise<T | undefined> {
+  let answer: { value: T } | undefined;
+  const ran = sim.inNode(ip, (agent) =>
+    start(agent, (value) => {
+      answer ??= { value };
+    }),
+  );
+  if (!ran) return undefined;
+  for (let waitedMs = 0; answer === undefined && waitedMs < withinMs; waitedMs += ANSWER_STEP_MS)
+    await sim.run(ANSWER_STEP_MS);
+  return answer?.value;
+}
+
+/** Waits for work that itself needs virtual time to pass (kvdb round trips), running the clock meanwhile. */
+async function settle<T>(
+  work: Promise<T>,
+  withinMs: number,
+  sim: { readonly nowMs: number; runScheduler(ms: number): Promise<void> },
+): Promise<T> {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  work.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  const deadline = sim.nowMs + withinMs;
+  while (outcome === undefined && sim.nowMs < deadline) await sim.runScheduler(10);
+  if (outcome === undefined) throw new Error(`operation did not finish within ${withinMs} ms of virtual time`);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
