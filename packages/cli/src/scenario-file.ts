@@ -15,7 +15,7 @@ import type { Io } from './commands.js';
 /** px-node's launcher in this checkout (the real run starts one process per node). */
 const PX_NODE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node-agent', 'bin', 'px-node');
 
-function printRun(io: Io, run: ScenarioRun): void {
+function printRun(io: Io, run: ScenarioRun, kubernetes: boolean): void {
   io.out(`${run.timeline.filter((line) => !line.startsWith('VIOLATION')).join('\n')}\n`);
   io.out('node states:\n');
   for (const [label, states] of Object.entries(comparable(run)))
@@ -25,7 +25,7 @@ function printRun(io: Io, run: ScenarioRun): void {
     io.out(`  ${domain.padEnd(14)} ${statuses.join(' -> ')}\n`);
   io.out(
     `I/O: ${run.io.operations} block operation(s), ${run.io.acknowledgedWrites} write(s) acknowledged; ` +
-      `checks LIN, RPO, PHANTOM: ${run.io.findings.length === 0 ? 'passed' : `${run.io.findings.length} finding(s)`}\n`,
+      `checks LIN, RPO, PHANTOM${kubernetes ? ', K1' : ''}: ${run.io.findings.length === 0 ? 'passed' : `${run.io.findings.length} finding(s)`}\n`,
   );
 }
 
@@ -51,7 +51,11 @@ export async function runScenarioFile(
       options.real === true
         ? await runScenarioReal(scenario, { pxNode: PX_NODE, ipPrefix: options.ipPrefix })
         : await runScenarioVirtual(scenario, seed);
-    printRun(io, run);
+    printRun(
+      io,
+      run,
+      scenario.steps.some((step) => 'kube' in step),
+    );
     const violations = run.timeline.filter((line) => line.startsWith('VIOLATION'));
     if (violations.length > 0) throw new CliError(`${violations.length} violation(s):\n${violations.join('\n')}`);
   } catch (error) {
