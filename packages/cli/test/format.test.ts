@@ -138,6 +138,12 @@ describe('storkctl tables (golden: the Portworx walkthrough text)', () => {
     );
   });
 
+  it("the ClusterDomainsStatus is named as stork names it: lower case, other characters than [a-z0-9.-] as '-'", () => {
+    const status = seedStatus();
+    status.cluster.id = 'PX_DR.Cluster-1';
+    expect(clusterDomainsStatus(status, []).metadata.name).toBe('px-dr.cluster-1');
+  });
+
   it("syncStatus follows stork's rule over the volumes' replica sets", () => {
     const status = seedStatus();
     const [a, b] = ['us-east-1a', 'us-east-1b'].map((domain) =>

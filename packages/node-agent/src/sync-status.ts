@@ -18,7 +18,7 @@ export function clusterSyncStatuses(
 }
 
 /**
- * The ClusterDomainsStatus object (named after the lower-cased cluster ID), both shapes of its status; `syncStatus` by
+ * The ClusterDomainsStatus object (named after the cluster ID as stork names it), both shapes of its status; `syncStatus` by
  * stork's rule over the volumes' replica sets (`volumes` undefined: they could not be listed, `SyncStatusUnknown`).
  */
 export function clusterDomainsStatus(
@@ -41,7 +41,8 @@ export function clusterDomainsStatus(
     apiVersion: 'stork.libopenstorage.org/v1alpha1',
     kind: 'ClusterDomainsStatus',
     metadata: {
-      name: status.cluster.id.toLowerCase(),
+      // Stork's name for it: the cluster ID in lower case, characters outside [a-z0-9.-] replaced by '-'.
+      name: status.cluster.id.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
       creationTimestamp: new Date(status.cluster.createdAtMs).toISOString(),
     },
     status: {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { KubeObject, VolumeDriver as KubeVolumeDriver } from '@pxsim/kube';
 import { pxVolumeDriver } from './kube-drivers.js';
-import { VirtualKube } from './kube-virtual.js';
+import { VIRTUAL_SERVER_PREFIX, VirtualKube } from './kube-virtual.js';
 import { scheduleArbitraryFor, replayPathOf } from './property.js';
 import { typeOfObject } from './scenario-kube.js';
 import { Simulation } from './simulation.js';
@@ -57,6 +57,42 @@ export interface KubeCheckOptions {
   replayPath?: string;
   /** A change to the claims' driver (the sensitivity test breaks it on purpose). */
   wrapVolumeDriver?: (driver: KubeVolumeDriver) => KubeVolumeDriver;
+  /**
+   * How the application comes to be wanted in both clusters: `migrated` (default) applies it in the first and lets
+   * Stork migrate it to the second (a ClusterPair, a Migration with `startApplications: true`), `in-both` applies it
+   * in both directly (the setup the seed-11 regressions were found with).
+   */
+  application?: 'migrated' | 'in-both';
+}
+
+/** The pair and the migration that copy the application to `to`, started there. */
+function migration(to: string): KubeObject[] {
+  return [
+    {
+      apiVersion: 'stork.libopenstorage.org/v1alpha1',
+      kind: 'ClusterPair',
+      metadata: { name: 'remote', namespace: NAMESPACE },
+      spec: {
+        config: {
+          clusters: { [to]: { server: `${VIRTUAL_SERVER_PREFIX}${to}` } },
+          contexts: { [to]: { cluster: to } },
+          'current-context': to,
+        },
+      },
+    },
+    {
+      apiVersion: 'stork.libopenstorage.org/v1alpha1',
+      kind: 'Migration',
+      metadata: { name: 'app', namespace: NAMESPACE },
+      spec: {
+        clusterPair: 'remote',
+        namespaces: [NAMESPACE],
+        includeResources: true,
+        includeVolumes: false,
+        startApplications: true,
+      },
+    },
+  ];
 }
 
 export type KubeCheckResult =
@@ -72,8 +108,9 @@ export type KubeCheckResult =
 
 /**
  * The application fenced across the two Kubernetes clusters under random fault schedules: one volume (repl 2, a
- * replica per domain) whose application is wanted in both clusters at once (as after a migration with
- * `startApplications: true`, or a failover whose source comes back); the controllers of both clusters run every
+ * replica per domain) whose application runs in the first cluster and is migrated by Stork to the second with
+ * `startApplications: true`, so that both want it at once (as a failover whose source comes back does); the
+ * migration runs in the schedule's first second, the faults from then on; the controllers of both clusters run every
  * second through the faults (partitions, crashes, kvdb cuts, latency, deactivate/activate, …). K1 must never fire:
  * at no time do Running pods in both clusters use the volume from serving px nodes. A failure is shrunk and comes
  * with the fast-check seed and path that replay it.
@@ -96,7 +133,10 @@ export async function checkKubeSchedules(options: KubeCheckOptions): Promise<Kub
           repl: 2,
         });
         if (!created.ok) throw new Error(`the application's volume: ${created.reason}`);
-        for (const domain of domains) await kube.apply(domain, application(), typeOfObject);
+        const [first = '', second = ''] = domains;
+        await kube.apply(first, application(), typeOfObject);
+        if (options.application === 'in-both') await kube.apply(second, application(), typeOfObject);
+        else await kube.apply(first, migration(second), typeOfObject);
         await sim.run(3000);
         await fc.asyncModelRun(() => ({ model: {}, real: sim }), commands);
         await sim.run(sim.bounds.detectionBoundMs + 1000);

@@ -55,15 +55,28 @@ describe('K1 under random fault schedules: an application wanted in both Kuberne
     'regressions: the two schedules that found the stale Running pod pass, and K:B fails without the I/O check',
     { timeout: 60_000 },
     async () => {
-      const first = await checkKubeSchedules({ numRuns: 1, seed: 11, path: '12:0:3:1:3:3:3', replayPath: 'M:B' });
+      const first = await checkKubeSchedules({
+        numRuns: 1,
+        seed: 11,
+        path: '12:0:3:1:3:3:3',
+        replayPath: 'M:B',
+        application: 'in-both',
+      });
       expect(first.ok, first.ok ? '' : first.message).toBe(true);
-      const second = await checkKubeSchedules({ numRuns: 1, seed: 11, path: '12:0:3:4:4:4', replayPath: 'K:B' });
+      const second = await checkKubeSchedules({
+        numRuns: 1,
+        seed: 11,
+        path: '12:0:3:4:4:4',
+        replayPath: 'K:B',
+        application: 'in-both',
+      });
       expect(second.ok, second.ok ? '' : second.message).toBe(true);
       const withoutIoCheck = await checkKubeSchedules({
         numRuns: 1,
         seed: 11,
         path: '12:0:3:4:4:4',
         replayPath: 'K:B',
+        application: 'in-both',
         wrapVolumeDriver: (driver) => {
           const copy = { ...driver };
           delete copy.ioReady;
