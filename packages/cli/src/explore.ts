@@ -99,6 +99,17 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: Html
   throw new CliError(`${violations.length} violation(s)`);
 }
 
+/** `pxsim replay`'s seed, its `--path` and `--replay-path` checked (exit 2 naming the flag). */
+export function replaySeed(options: { seed: string; path: string; replayPath?: string }): number {
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed)) throw new CliError(`--seed ${options.seed} is not a whole number`, 2);
+  if (!/^\d+(:\d+)*$/.test(options.path))
+    throw new CliError(`--path ${options.path} is not a fast-check path (like 12:0:3)`, 2);
+  if (options.replayPath !== undefined && !/^[A-Za-z0-9+/]*:[A-Za-z0-9+/]*$/.test(options.replayPath))
+    throw new CliError(`--replay-path ${options.replayPath} is not a fast-check replay path (like CBA:0/)`, 2);
+  return seed;
+}
+
 /** `pxsim replay`: the exact failing case of a property run, with its history. */
 export async function replay(
   io: Io,
@@ -107,12 +118,7 @@ export async function replay(
   const mode = parseMode(options.mode);
   const filters = filtersOf(options);
   const html = options.html === undefined ? undefined : { file: checkHtmlPath(options.html, '--html') };
-  const seed = Number(options.seed);
-  if (!Number.isInteger(seed)) throw new CliError(`--seed ${options.seed} is not a whole number`, 2);
-  if (!/^\d+(:\d+)*$/.test(options.path))
-    throw new CliError(`--path ${options.path} is not a fast-check path (like 12:0:3)`, 2);
-  if (options.replayPath !== undefined && !/^[A-Za-z0-9+/]*:[A-Za-z0-9+/]*$/.test(options.replayPath))
-    throw new CliError(`--replay-path ${options.replayPath} is not a fast-check replay path (like CBA:0/)`, 2);
+  const seed = replaySeed(options);
   const result = await checkSchedules({
     mode,
     numRuns: Number(options.path.split(':')[0]) + 1,

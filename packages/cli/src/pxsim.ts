@@ -202,8 +202,14 @@ function addPropertyCommands(root: Command, io: Io): void {
     )
     .option('--workers <n>', 'spread the runs (or the shard) over n processes, e.g. one per core', '1')
     .addOption(new Option('--result-json', 'print the result as one JSON line, no report (a worker)').hideHelp())
-    .action(async (options: CheckCommandOptions & ScheduleFilters) =>
-      (await import('./explore.js')).check(io, options),
+    .option(
+      '--kubernetes',
+      'check K1 instead: an application wanted in both Kubernetes clusters never runs in both at once (safe mode)',
+    )
+    .action(async (options: CheckCommandOptions & ScheduleFilters & { kubernetes?: boolean }) =>
+      options.kubernetes === true
+        ? (await import('./kube-check.js')).checkKubernetes(io, options)
+        : (await import('./explore.js')).check(io, options),
     );
   root
     .command('replay')
@@ -216,10 +222,16 @@ function addPropertyCommands(root: Command, io: Io): void {
     .option('--faults <kinds>', 'the --faults the property run had (printed with the failure)')
     .option('--fail-on <checks>', 'the --fail-on the property run had (printed with the failure)')
     .option('--witness <yes|no>', 'the --witness the property run had (printed with the failure)')
+    .option('--kubernetes', 'a failure of pxsim check --kubernetes (K1)')
     .action(
       async (
-        options: { seed: string; path: string; mode: string; replayPath?: string; html?: string } & ScheduleFilters,
-      ) => (await import('./explore.js')).replay(io, options),
+        options: { seed: string; path: string; mode: string; replayPath?: string; html?: string } & ScheduleFilters & {
+            kubernetes?: boolean;
+          },
+      ) =>
+        options.kubernetes === true
+          ? (await import('./kube-check.js')).replayKubernetes(io, options)
+          : (await import('./explore.js')).replay(io, options),
     );
 }
 

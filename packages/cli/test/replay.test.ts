@@ -116,4 +116,24 @@ describe('pxsim check --workers and --shard', () => {
     expect(workers.status).toBe(2);
     expect(workers.stderr).toContain('--workers 0 must be a whole number from 1 to 64');
   });
+
+  it('check --kubernetes runs K1 under random schedules; replay --kubernetes runs one; other flags are refused', () => {
+    const run = (...args: string[]) => spawnSync(join(BIN, 'pxsim'), args, { encoding: 'utf8', timeout: 120_000 });
+    const checked = run('check', '--kubernetes', '--runs', '8', '--seed', '3');
+    expect(checked.stderr).toContain('K1 over 8 schedule(s), seed 3');
+    expect(checked.stdout).toBe('K1: 8 schedule(s), no application ran in both clusters at once\n');
+    expect(checked.status).toBe(0);
+    const replayed = run('replay', '--kubernetes', '--seed', '11', '--path', '12:0:3:4:4:4', '--replay-path', 'K:B');
+    expect(replayed.stdout).toMatch(/^K1: \d+ schedule\(s\), no application ran in both clusters at once\n$/);
+    expect(replayed.status).toBe(0);
+    for (const [flags, message] of [
+      [['--faults', 'crash'], '--faults does not go with --kubernetes'],
+      [['--mode', 'reference'], '--kubernetes runs safe mode only'],
+      [['--workers', '2'], '--workers does not go with --kubernetes'],
+    ] as const) {
+      const refused = run('check', '--kubernetes', '--runs', '1', ...flags);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain(message);
+    }
+  });
 });

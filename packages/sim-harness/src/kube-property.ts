@@ -63,6 +63,9 @@ export interface KubeCheckOptions {
    * in both directly (the setup the seed-11 regressions were found with).
    */
   application?: 'migrated' | 'in-both';
+  /** Called with a progress line every `progressEveryMs` (default 5,000) of wall time. */
+  onProgress?: (line: string) => void;
+  progressEveryMs?: number;
 }
 
 /** The pair and the migration that copy the application to `to`, started there. */
@@ -117,6 +120,8 @@ export type KubeCheckResult =
  */
 export async function checkKubeSchedules(options: KubeCheckOptions): Promise<KubeCheckResult> {
   let schedules = 0;
+  const started = Date.now();
+  let lastProgress = started;
   const property = fc.asyncProperty(
     scheduleArbitraryFor(options.replayPath, undefined, false),
     async ({ seed, commands }) => {
@@ -144,6 +149,12 @@ export async function checkKubeSchedules(options: KubeCheckOptions): Promise<Kub
         await sim.dispose();
       }
       schedules += 1;
+      const now = Date.now();
+      if (options.onProgress !== undefined && now - lastProgress >= (options.progressEveryMs ?? 5000)) {
+        lastProgress = now;
+        const rate = schedules / ((now - started) / 1000);
+        options.onProgress(`schedules: ${schedules}/${options.numRuns}, ${rate.toFixed(1)}/s`);
+      }
       if (kube.findings.length > 0)
         throw new Error(kube.findings.map((finding) => `${finding.check}: ${finding.detail}`).join('\n'));
     },
