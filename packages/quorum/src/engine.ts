@@ -5,6 +5,7 @@ import { timingProblems, type QuorumTiming } from './timing.js';
 import {
   type ClusterSnapshot,
   type DomainState,
+  type GossipState,
   type MemberInfo,
   type NodeView,
   type PartitionClaim,
@@ -63,7 +64,6 @@ function validateSnapshot(snapshot: ClusterSnapshot): void {
   if (!Number.isSafeInteger(snapshot.revision) || snapshot.revision < 1) {
     throw new QuorumInputError(`snapshot revision must be a whole number of 1 or more, got ${snapshot.revision}`);
   }
-  const domainNames = Object.keys(snapshot.domains);
   for (const [domain, state] of Object.entries(snapshot.domains)) {
     if (domain === '') throw new QuorumInputError('a domain name must not be empty');
     if (state !== 'Active' && state !== 'Inactive') {
@@ -77,11 +77,8 @@ function validateSnapshot(snapshot: ClusterSnapshot): void {
     }
     if (seen.has(member.nodeId)) throw new QuorumInputError(`duplicate node ID ${member.nodeId} in the membership`);
     seen.add(member.nodeId);
-    if (domainNames.length > 0 && !(member.domain in snapshot.domains)) {
-      throw new QuorumInputError(
-        `node ${member.nodeId} is in domain "${member.domain}", which the domain map does not know (known: ${domainNames.sort().join(', ')})`,
-      );
-    }
+    // A member of a domain missing from the map is valid: the reference counts it as inactive
+    // (gossip `quorum_failure_domains.go` `isDomainActive`); safe mode counts it conservatively (see `effective`).
   }
   for (const claim of snapshot.claims) {
     const [first, second] = claim.domains;
@@ -116,6 +113,10 @@ export class QuorumEngine {
   private membersCache: MemberInfo[] | undefined;
   private selfState: SelfGossipState = 'NOT_IN_QUORUM';
   private suspectDeadlineMs: number | undefined;
+  /** Reference mode: the cluster manager above gossip (openstorage `cluster/manager`); see `stepReference`. */
+  private manager: ManagerPhase = { phase: 'waiting', sinceMs: undefined };
+  /** Reference mode: joined gossip since the (re)start, i.e. its own domain was seen Active (gossip `proto/gossip.go`). */
+  private joinedGossip = false;
   /** Safe mode: since when (snapshot answer time) the own domain has been Active without a break. */
   private ownActiveSinceMs: number | undefined;
   /** Safe mode: since when (snapshot answer time) each domain has been Inactive, and each member decommissioned. */
@@ -165,6 +166,9 @@ export class QuorumEngine {
     if (atMs < this.nowMs) {
       throw new QuorumInputError(`time went backwards: ${input.type} at ${atMs} ms after ${this.nowMs} ms`);
     }
+    if (this.manager.phase === 'waiting') this.manager.sinceMs ??= atMs;
+    // Reference mode: a node outside gossip (its domain inactive since its start, or restarting) hears nobody.
+    if (input.type === 'heartbeat' && !this.hearsGossip()) return this.step({ type: 'tick', atMs });
     const heardAtMs =
       input.type === 'heartbeat' ? Math.min(atMs, checkTime(input.heardAtMs ?? atMs, 'heardAtMs')) : atMs;
     if (input.type === 'heartbeat' && this.routineHeartbeat(input.from, input.peerState, atMs, heardAtMs))
@@ -206,6 +210,7 @@ export class QuorumEngine {
     for (const member of snapshot.members) this.durableMembers.set(member.nodeId, member);
     this.membersCache = undefined;
     const selfDomain = this.members().find((member) => member.nodeId === this.selfId)?.domain;
+    if (this.ownDomainActive()) this.joinedGossip = true;
     if (selfDomain !== undefined && snapshot.domains[selfDomain] === 'Active') {
       this.ownActiveSinceMs ??= atMs;
     } else {
@@ -294,6 +299,18 @@ export class QuorumEngine {
     this.peers.heard(from, peerState as SelfGossipState, heardAtMs);
   }
 
+  /** Reference mode: whether this node's own domain is active in its snapshot (no domain map: every domain is). */
+  private ownDomainActive(): boolean {
+    const domain = this.members().find((member) => member.nodeId === this.selfId)?.domain;
+    const domains = this.snapshot?.domains ?? NO_DOMAINS;
+    return domain !== undefined && (Object.keys(domains).length === 0 || domains[domain] === 'Active');
+  }
+
+  /** Whether heartbeats reach this node: always in safe mode; in reference mode only while it is in gossip. */
+  private hearsGossip(): boolean {
+    return this.mode === 'safe' || (this.joinedGossip && this.manager.phase !== 'restarting');
+  }
+
   /** Membership in force: the snapshot's, plus (safe mode) members that vanished without being decommissioned. */
   private members(): MemberInfo[] {
     if (this.snapshot === undefined) return [];
@@ -328,6 +345,15 @@ export class QuorumEngine {
     const read: Readonly<Record<string, DomainState>> = this.snapshot?.domains ?? NO_DOMAINS;
     let domains = read;
     const pending: string[] = [];
+    // Safe mode: a member of a domain missing from the map counts as active for the quorum count (the reference
+    // counts it inactive, which relaxes the rule); its own node treats its domain as inactive and does not serve.
+    if (this.mode === 'safe' && read !== NO_DOMAINS && Object.keys(read).length > 0) {
+      for (const member of members) {
+        if (member.domain in domains || member.domain === ownDomain) continue;
+        if (domains === read) domains = { ...read };
+        (domains as Record<string, DomainState>)[member.domain] = 'Active';
+      }
+    }
     for (const domain in read) {
       if (read[domain] !== 'Inactive' || domain === ownDomain) continue;
       const sinceMs = this.inactiveSinceMs.get(domain);
@@ -409,8 +435,10 @@ export class QuorumEngine {
   }
 
   private evaluate(): QuorumView {
+    if (this.manager.phase === 'restarting' && this.nowMs >= this.manager.untilMs) this.restart();
     const allMembers = this.members();
-    this.peers.noteLeft(allMembers, this.nowMs);
+    this.peers.noteLeft(allMembers, this.snapshot?.domains ?? NO_DOMAINS, this.nowMs);
+    this.peers.endProbations(this.nowMs, this.selfState === 'UP');
     const ownDomain = allMembers.find((member) => member.nodeId === this.selfId)?.domain;
     const { members, domains, pending } = this.effective(allMembers, ownDomain);
     const alive = new Set(
@@ -440,7 +468,7 @@ export class QuorumEngine {
     const selfView = nodes.find((node) => node.nodeId === this.selfId) ?? {
       nodeId: this.selfId,
       domain: '',
-      gossipState: this.selfState,
+      gossipState: this.selfGossipState(),
       status: outcome.status,
       reason: outcome.reason,
       lastHeardMs: undefined,
@@ -456,6 +484,7 @@ export class QuorumEngine {
         reason: selfView.reason,
         lastHeardMs: selfView.lastHeardMs,
         serving: outcome.status === 'Online',
+        gossiping: this.hearsGossip(),
       },
       nodes,
       quorum: {
@@ -483,34 +512,93 @@ export class QuorumEngine {
     return `sees ${decision.up} of ${decision.total} active-domain members, needs ${decision.needed}`;
   }
 
-  /** The reference rule: UP → SUSPECT_NOT_IN_QUORUM → (quorum timeout) → NOT_IN_QUORUM, back to UP once in quorum. */
+  /**
+   * The reference rule, in two layers. Gossip's own state machine (`proto/state/state_*.go`): UP → SUSPECT_NOT_IN_QUORUM
+   * when quorum fails, whatever the cause (a deactivation of the own domain too: `state_up.go`
+   * `UpdateClusterDomainsActiveMap`), → NOT_IN_QUORUM after quorumTimeoutMs if still short; back to UP once in quorum.
+   * Above it the cluster manager (openstorage `cluster/manager/manager.go`): at start it waits for gossip to be UP, at
+   * most quorumWaitMs, then gives up (Offline) and the process is restarted (`waitForQuorum`); once running it reports
+   * NOT_IN_QUORUM (Out of Quorum, not serving) while gossip is SUSPECT_NOT_IN_QUORUM, whose peers still count this
+   * node, and when gossip reaches NOT_IN_QUORUM it shuts its storage down and exits (`notifyListeners`): restarted, it
+   * waits for quorum again, with a fresh gossip memory.
+   */
   private stepReference(decision: QuorumDecision, self: MemberInfo): Outcome {
-    if (decision.selfDomainInactive) {
-      this.selfState = 'NOT_IN_QUORUM';
-      this.suspectDeadlineMs = undefined;
-      return { status: 'Out of Quorum', reason: `domain ${self.domain} is inactive`, actions: [] };
+    if (this.manager.phase === 'restarting') {
+      return {
+        status: 'Offline',
+        reason: `${this.manager.reason}; the process exits and is restarted in ${this.manager.untilMs - this.nowMs} ms`,
+        actions: [],
+      };
     }
+    this.stepGossip(decision);
+    if (this.selfState === 'UP') {
+      this.manager = { phase: 'running' };
+      return { status: 'Online', reason: '', actions: [] };
+    }
+    const why = decision.selfDomainInactive ? `domain ${self.domain} is inactive` : this.countReason(decision);
+    if (this.manager.phase === 'waiting') {
+      const leftMs = (this.manager.sinceMs ?? this.nowMs) + this.timing.quorumWaitMs - this.nowMs;
+      if (leftMs > 0) {
+        const joined = this.joinedGossip ? '' : ' (not in gossip until its domain is active)';
+        return {
+          status: 'Out of Quorum',
+          reason: `${why}; waiting for quorum${joined}, ${leftMs} ms left`,
+          actions: [],
+        };
+      }
+      return this.shutDown(`unable to achieve quorum within ${this.timing.quorumWaitMs} ms`);
+    }
+    if (this.selfState === 'SUSPECT_NOT_IN_QUORUM' && this.suspectDeadlineMs !== undefined) {
+      return {
+        status: 'Out of Quorum',
+        reason: `${why}; peers still count this node for ${this.suspectDeadlineMs - this.nowMs} ms (quorum timeout), then it shuts down`,
+        actions: [],
+      };
+    }
+    return this.shutDown('not in quorum: storage shut down');
+  }
+
+  /** Gossip's self state: UP, SUSPECT_NOT_IN_QUORUM (with the quorum timer), NOT_IN_QUORUM. */
+  private stepGossip(decision: QuorumDecision): void {
     if (decision.inQuorum) {
       this.selfState = 'UP';
       this.suspectDeadlineMs = undefined;
-      return { status: 'Online', reason: '', actions: [] };
+      return;
     }
     if (this.selfState === 'UP') {
       this.selfState = 'SUSPECT_NOT_IN_QUORUM';
       this.suspectDeadlineMs = this.nowMs + this.timing.quorumTimeoutMs;
     }
-    if (this.selfState === 'SUSPECT_NOT_IN_QUORUM' && this.suspectDeadlineMs !== undefined) {
-      if (this.nowMs < this.suspectDeadlineMs) {
-        return {
-          status: 'Online',
-          reason: `${this.countReason(decision)}; still serving for ${this.suspectDeadlineMs - this.nowMs} ms (quorum timeout)`,
-          actions: [],
-        };
-      }
+    if (this.selfState === 'SUSPECT_NOT_IN_QUORUM' && (this.suspectDeadlineMs ?? 0) <= this.nowMs) {
       this.selfState = 'NOT_IN_QUORUM';
       this.suspectDeadlineMs = undefined;
     }
-    return { status: 'Out of Quorum', reason: this.countReason(decision), actions: [] };
+  }
+
+  /** Reference mode: the process exits (Offline, out of gossip) and its supervisor restarts it a gossip interval later. */
+  private shutDown(reason: string): Outcome {
+    const restartMs = this.timing.heartbeatIntervalMs;
+    this.manager = { phase: 'restarting', untilMs: this.nowMs + restartMs, reason };
+    this.selfState = 'NOT_IN_QUORUM';
+    this.suspectDeadlineMs = undefined;
+    return {
+      status: 'Offline',
+      reason: `${reason}; the process exits and is restarted in ${restartMs} ms`,
+      actions: [],
+    };
+  }
+
+  /** Reference mode: the restarted process: no gossip memory, NOT_IN_QUORUM, in gossip only if its domain is active. */
+  private restart(): void {
+    this.peers.clear();
+    this.selfState = 'NOT_IN_QUORUM';
+    this.suspectDeadlineMs = undefined;
+    this.joinedGossip = this.ownDomainActive();
+    this.manager = { phase: 'waiting', sinceMs: this.nowMs };
+  }
+
+  private selfGossipState(): GossipState {
+    return this.manager.phase === 'restarting' ? 'DOWN' : this.selfState;
   }
 
   /** The safe rule: every condition must hold at this instant, or the node does not serve (see README). */
@@ -554,7 +642,7 @@ export class QuorumEngine {
     const claims = this.snapshot?.claims ?? [];
     const actions: QuorumAction[] = [];
     const problems: string[] = [];
-    const otherDomains = decision.activeDomains.filter((domain) => domain !== self.domain);
+    const otherDomains = this.otherDomains(decision, self.domain);
     for (const domain of otherDomains) {
       const domainMembers = members.filter((member) => member.domain === domain && !member.decommissioned);
       if (domainMembers.length === 0) continue;
@@ -579,6 +667,16 @@ export class QuorumEngine {
     if (unresolved.length > 0) return blocked(`${unresolved.join('; ')}${pendingText}`, actions);
     this.selfState = 'UP';
     return { status: 'Online', reason: '', actions };
+  }
+
+  /**
+   * The other active domains this node must hear or hold a claim over. Domains missing from the map (counted as
+   * active for quorum in safe mode) are left out: their nodes do not serve, and a claim must name mapped domains.
+   */
+  private otherDomains(decision: QuorumDecision, ownDomain: string): string[] {
+    const mapped = this.snapshot?.domains ?? NO_DOMAINS;
+    const hasMap = Object.keys(mapped).length > 0;
+    return decision.activeDomains.filter((domain) => domain !== ownDomain && (!hasMap || domain in mapped));
   }
 
   /**
@@ -668,7 +766,7 @@ export class QuorumEngine {
         return {
           nodeId: member.nodeId,
           domain: member.domain,
-          gossipState: this.selfState,
+          gossipState: this.selfGossipState(),
           status: selfStatus,
           reason: selfReason,
           lastHeardMs: undefined,
@@ -697,6 +795,11 @@ export class QuorumEngine {
     };
     this.peers.deadlines(members, consider);
     if (this.suspectDeadlineMs !== undefined) consider(this.suspectDeadlineMs);
+    if (this.mode === 'reference') {
+      if (this.manager.phase === 'restarting') consider(this.manager.untilMs);
+      if (this.manager.phase === 'waiting' && this.manager.sinceMs !== undefined)
+        consider(this.manager.sinceMs + this.timing.quorumWaitMs);
+    }
     if (this.mode === 'safe' && this.snapshot !== undefined) {
       consider(this.snapshotReadStartMs + this.timing.snapshotFreshnessMs);
       if (this.ownActiveSinceMs !== undefined) consider(this.ownActiveSinceMs + this.timing.snapshotFreshnessMs);
@@ -719,6 +822,11 @@ export class QuorumEngine {
     return earliest === Number.POSITIVE_INFINITY ? undefined : earliest;
   }
 }
+
+type ManagerPhase =
+  | { phase: 'waiting'; sinceMs: number | undefined }
+  | { phase: 'running' }
+  | { phase: 'restarting'; untilMs: number; reason: string };
 
 interface Outcome {
   status: UserStatus;

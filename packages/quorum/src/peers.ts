@@ -1,11 +1,14 @@
 import type { QuorumTiming } from './timing.js';
-import type { GossipState, MemberInfo, SelfGossipState, UserStatus } from './types.js';
+import type { DomainState, GossipState, MemberInfo, SelfGossipState, UserStatus } from './types.js';
 
 export interface PeerRecord {
   lastHeardMs: number;
   reportedState: SelfGossipState;
-  /** Set when the peer was first seen silent for suspectAfterMs. */
-  left: { atMs: number; domainMatesAlive: boolean } | undefined;
+  /**
+   * Set when the peer was first seen silent for suspectAfterMs. `probationFromMs`: it is SUSPECT_DOWN from then for
+   * suspectDownProbationMs (undefined: DOWN, at once or once a probation ended while this node was UP).
+   */
+  left: { atMs: number; probationFromMs: number | undefined } | undefined;
 }
 
 /**
@@ -19,6 +22,11 @@ export class PeerTable {
     private readonly selfId: string,
     private readonly timing: QuorumTiming,
   ) {}
+
+  /** Forgets every peer (reference mode: the process restarted, its gossip memory is gone). */
+  clear(): void {
+    this.peers.clear();
+  }
 
   get size(): number {
     return this.peers.size;
@@ -39,35 +47,63 @@ export class PeerTable {
     return peer !== undefined && nowMs - peer.lastHeardMs < this.timing.suspectAfterMs;
   }
 
-  /** Records, for every peer that has just gone silent, whether its domain-mates still answer (the reference's pings). */
-  noteLeft(members: readonly MemberInfo[], nowMs: number): void {
+  /**
+   * Records, for every peer that has just gone silent, whether it goes on probation (SUSPECT_DOWN) or is DOWN at once
+   * (gossip `gossip_delegates.go` `isClusterDomainSuspectDown`): DOWN when another node of its domain still answers
+   * (the reference pings them; here: heard within suspectAfterMs), when its domain is not active (a missing domain
+   * counts as inactive), or when it is not a member; on probation when its whole active domain is silent.
+   */
+  noteLeft(members: readonly MemberInfo[], domains: Readonly<Record<string, DomainState>>, nowMs: number): void {
+    const hasMap = Object.keys(domains).length > 0;
     for (const [nodeId, peer] of this.peers) {
       if (peer.left !== undefined || this.isAlive(nodeId, nowMs)) continue;
       const domain = members.find((member) => member.nodeId === nodeId)?.domain;
-      const domainMatesAlive = members.some(
-        (member) =>
-          member.domain === domain &&
-          member.nodeId !== nodeId &&
-          member.nodeId !== this.selfId &&
-          this.isAlive(member.nodeId, nowMs),
-      );
-      peer.left = { atMs: peer.lastHeardMs + this.timing.suspectAfterMs, domainMatesAlive };
+      const atMs = peer.lastHeardMs + this.timing.suspectAfterMs;
+      const suspect =
+        domain !== undefined &&
+        (!hasMap || domains[domain] === 'Active') &&
+        !members.some(
+          (member) =>
+            member.domain === domain &&
+            member.nodeId !== nodeId &&
+            member.nodeId !== this.selfId &&
+            this.isAlive(member.nodeId, nowMs),
+        );
+      peer.left = { atMs, probationFromMs: suspect ? atMs : undefined };
+    }
+  }
+
+  /**
+   * Ends the probations that are over (gossip `gossip_delegates.go` `probationExpiredOnSuspectedDownNode`): the peer
+   * is DOWN if this node is UP; otherwise it goes back on probation, from the instant the last one ended.
+   */
+  endProbations(nowMs: number, selfUp: boolean): void {
+    const probationMs = this.timing.suspectDownProbationMs;
+    for (const peer of this.peers.values()) {
+      const fromMs = peer.left?.probationFromMs;
+      if (peer.left === undefined || fromMs === undefined || nowMs < fromMs + probationMs) continue;
+      peer.left.probationFromMs = selfUp
+        ? undefined
+        : fromMs + probationMs * Math.floor((nowMs - fromMs) / Math.max(1, probationMs));
     }
   }
 
   /** A peer's gossip state as this node sees it (not for the node itself). */
   gossipState(nodeId: string, nowMs: number): GossipState {
     const peer = this.peers.get(nodeId);
-    if (peer === undefined) return 'NEVER_GOSSIPED';
+    // A member never heard from is in the node map as DOWN (gossip `gossip_store.go` `updateCluster`).
+    if (peer === undefined) return 'DOWN';
     if (this.isAlive(nodeId, nowMs)) return peer.reportedState;
-    if (peer.left === undefined || peer.left.domainMatesAlive) return 'DOWN';
-    return nowMs < peer.left.atMs + this.timing.suspectDownProbationMs ? 'SUSPECT_DOWN' : 'DOWN';
+    const fromMs = peer.left?.probationFromMs;
+    return fromMs !== undefined && nowMs < fromMs + this.timing.suspectDownProbationMs ? 'SUSPECT_DOWN' : 'DOWN';
   }
 
   /** The status pxctl shows for a peer in gossip state `state`, and why. */
   status(member: MemberInfo, state: GossipState, nowMs: number): { status: UserStatus; reason: string } {
     if (member.decommissioned) return { status: 'Offline', reason: 'decommissioned' };
-    const silentMs = nowMs - (this.peers.get(member.nodeId)?.lastHeardMs ?? 0);
+    const peer = this.peers.get(member.nodeId);
+    if (peer === undefined) return { status: 'Offline', reason: 'never heard from' };
+    const silentMs = nowMs - peer.lastHeardMs;
     switch (state) {
       case 'UP':
         return { status: 'Online', reason: '' };
@@ -93,8 +129,8 @@ export class PeerTable {
       const peer = this.peers.get(member.nodeId);
       if (peer === undefined) continue;
       consider(peer.lastHeardMs + this.timing.suspectAfterMs);
-      if (peer.left !== undefined && !peer.left.domainMatesAlive)
-        consider(peer.left.atMs + this.timing.suspectDownProbationMs);
+      const fromMs = peer.left?.probationFromMs;
+      if (fromMs !== undefined) consider(fromMs + this.timing.suspectDownProbationMs);
     }
   }
 }

@@ -8,6 +8,11 @@ export interface QuorumTiming {
   suspectAfterMs: number;
   /** Reference mode: SUSPECT_NOT_IN_QUORUM lasts this long before NOT_IN_QUORUM. */
   quorumTimeoutMs: number;
+  /**
+   * Reference mode: how long a (re)started node waits for quorum before it gives up, goes Offline and is restarted
+   * (openstorage `cluster/manager/manager.go` `waitForQuorum`: 600 tries × the 2 s gossip interval).
+   */
+  quorumWaitMs: number;
   /** A peer whose whole domain is silent is SUSPECT_DOWN for this long before DOWN. */
   suspectDownProbationMs: number;
   /** How often the host re-reads the cluster snapshot from the kvdb. */
@@ -26,6 +31,7 @@ export const PORTWORX_TIMING: QuorumTiming = {
   heartbeatIntervalMs: 2000,
   suspectAfterMs: 25_000,
   quorumTimeoutMs: 60_000,
+  quorumWaitMs: 1_200_000,
   suspectDownProbationMs: 60_000,
   snapshotRefreshMs: 2000,
   snapshotFreshnessMs: 10_000,
@@ -37,6 +43,7 @@ export const FAST_TIMING: QuorumTiming = {
   heartbeatIntervalMs: 500,
   suspectAfterMs: 2500,
   quorumTimeoutMs: 5000,
+  quorumWaitMs: 30_000,
   suspectDownProbationMs: 5000,
   snapshotRefreshMs: 500,
   snapshotFreshnessMs: 3000,

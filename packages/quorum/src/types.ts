@@ -99,7 +99,12 @@ export interface QuorumCount {
 export interface QuorumView {
   nowMs: number;
   mode: QuorumMode;
-  self: NodeView & { serving: boolean };
+  /**
+   * `gossiping` false: the host sends no heartbeats. Reference mode only: a node whose domain is inactive when it
+   * (re)starts does not join gossip until the domain is activated (gossip `proto/gossip.go`), and a node restarting
+   * after it lost quorum is not running.
+   */
+  self: NodeView & { serving: boolean; gossiping: boolean };
   /** Every known node, self included, sorted by domain then node ID. */
   nodes: NodeView[];
   quorum: QuorumCount;

@@ -313,7 +313,12 @@ export class EngineNetwork {
       case 'heartbeat-send': {
         const node = this.requireNode(event.node);
         if (node.engine === undefined) return;
-        const peerState = node.engine.view().self.gossipState;
+        const self = node.engine.view().self;
+        if (!self.gossiping) {
+          this.schedule(this.nowMs + this.timing.heartbeatIntervalMs, event);
+          return;
+        }
+        const peerState = self.gossipState;
         const state = peerState === 'UP' || peerState === 'SUSPECT_NOT_IN_QUORUM' ? peerState : 'NOT_IN_QUORUM';
         for (const peer of this.nodes.values()) {
           if (peer.id === node.id || this.cuts.has(`${node.id}>${peer.id}`)) continue;

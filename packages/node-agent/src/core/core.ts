@@ -412,6 +412,8 @@ export class AgentCore {
   private heartbeat(atMs: number): void {
     const cluster = this.cluster;
     if (this.self.phase !== 'running' || cluster === undefined || this.frameKey === undefined) return;
+    // Reference mode: out of gossip while its domain has been inactive since its start, or while restarting.
+    if (!this.view.self.gossiping) return;
     const frame = outgoingFrame(
       this.frameFilter.clusterTag,
       this.nodeId,
