@@ -32,6 +32,8 @@ async function speedup(
   wallMs: number;
   rangeHitShare: number;
   frames: { encoded: number; decoded: number };
+  /** Per node per simulated second: kvdb requests (ranges, transactions, keep-alives), keys read, heartbeat bytes. */
+  perNodePerS: { kvdbOps: number; keysRead: number; heartbeatBytes: number };
 }> {
   const sim = new Simulation({
     seed: 7,
@@ -49,10 +51,21 @@ async function speedup(
   const { hits: hitsBefore, misses: missesBefore } = sim.store.rangeAnswerStats;
   const instantsBefore = sim.scheduler.instantsRun;
   const framesBefore = framesDecoded(sim);
+  const opsBefore = { ...sim.store.opStats };
+  const bytesBefore = sim.heartbeatBytesSent;
   const started = performance.now();
   await sim.run(virtualMs);
   const wallMs = performance.now() - started;
+  const ops = sim.store.opStats;
+  const nodeSeconds = (sim.group('all').length * virtualMs) / 1000;
   const result = {
+    perNodePerS: {
+      kvdbOps:
+        (ops.ranges + ops.txns + ops.keepAlives - opsBefore.ranges - opsBefore.txns - opsBefore.keepAlives) /
+        nodeSeconds,
+      keysRead: (ops.keysRead - opsBefore.keysRead) / nodeSeconds,
+      heartbeatBytes: (sim.heartbeatBytesSent - bytesBefore) / nodeSeconds,
+    },
     speedup: virtualMs / wallMs,
     coldSpeedup,
     events: sim.scheduler.eventsRun - eventsBefore,
@@ -264,5 +277,31 @@ export async function simFigures(): Promise<Figure[]> {
     { name: 'sim.speedup_x_12_nodes', value: twelve.speedup, unit: 'x' },
     { name: 'sim.speedup_x_48_nodes', value: fortyEight.speedup, unit: 'x' },
     { name: 'sim.speedup_x_96_nodes', value: ninetySix.speedup, unit: 'x' },
+    ...perNodeFigures('6_nodes', six),
+    ...perNodeFigures('96_nodes', ninetySix),
+  ];
+}
+
+/**
+ * What one node costs the kvdb and the network per simulated second, as the cluster grows (issue 14's lines, measured
+ * at the sizes the simulator reaches today; the all-to-all heartbeats make the bytes grow with n).
+ */
+function perNodeFigures(
+  size: string,
+  run: { perNodePerS: { kvdbOps: number; keysRead: number; heartbeatBytes: number } },
+): Figure[] {
+  return [
+    {
+      name: `sim.kvdb_ops_per_node_per_s_${size}`,
+      value: run.perNodePerS.kvdbOps,
+      unit: 'ops/s',
+      note: `ranges, transactions and lease keep-alives; ${run.perNodePerS.keysRead.toFixed(0)} keys read per node per s`,
+    },
+    {
+      name: `sim.heartbeat_bytes_per_node_per_s_${size}`,
+      value: run.perNodePerS.heartbeatBytes,
+      unit: 'B/s',
+      note: 'heartbeat frames sent, each destination counted (all-to-all: grows with the node count)',
+    },
   ];
 }

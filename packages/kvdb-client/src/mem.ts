@@ -116,6 +116,12 @@ export class MemStore {
   private readonly rangeAnswerCache: boolean;
   /** Whole-prefix reads answered from `rangeAnswers`, and those that read the store. */
   readonly rangeAnswerStats = { hits: 0, misses: 0 };
+  /**
+   * Requests the clients sent, counted for benchmarks (`pnpm bench sim`: kvdb operations per node per second):
+   * ranges (and the keys they returned), transactions (every get, put, create, update, delete and txn is one), and
+   * lease keep-alives.
+   */
+  readonly opStats = { ranges: 0, keysRead: 0, txns: 0, keepAlives: 0 };
 
   constructor(options: MemStoreOptions) {
     this.clock = options.clock;
@@ -442,6 +448,7 @@ export class MemKvdb extends TxnKvdb {
   protected executeTxn(request: TxnRequest): Promise<TxnResult> {
     return this.run(() => {
       const full = (op: TxnOp): TxnOp => ({ ...op, key: this.namespace + op.key });
+      this.store.opStats.txns += 1;
       const result = this.store.txn({
         compare: request.compare.map((compare) => ({ ...compare, key: this.namespace + compare.key })),
         success: request.success.map(full),
@@ -453,12 +460,15 @@ export class MemKvdb extends TxnKvdb {
 
   protected executeRange(prefix: string, options: RangeOptions): Promise<RangeResult> {
     return this.run(() => {
+      this.store.opStats.ranges += 1;
       if ((options.limit ?? 0) === 0 && options.keysOnly !== true) {
         const { revision, kvs } = this.store.wholeRange(this.namespace, prefix, (kv) => this.strip(kv));
+        this.store.opStats.keysRead += kvs.length;
         return { revision, kvs, more: false };
       }
       const revision = this.store.currentRevision; // expires due leases first, as the range would
       const { kvs, more } = this.store.range(this.namespace + prefix, options);
+      this.store.opStats.keysRead += kvs.length;
       return { revision, kvs: kvs.map((kv) => this.strip(kv)), more };
     });
   }
@@ -472,7 +482,11 @@ export class MemKvdb extends TxnKvdb {
         clock: this.store.clock,
         autoKeepAlive: options.autoKeepAlive ?? true,
         backend: {
-          keepAliveOnce: (leaseId) => this.run(() => this.store.keepAlive(leaseId)),
+          keepAliveOnce: (leaseId) =>
+            this.run(() => {
+              this.store.opStats.keepAlives += 1;
+              this.store.keepAlive(leaseId);
+            }),
           revoke: (leaseId) =>
             this.run(() => {
               this.handles.delete(handle);

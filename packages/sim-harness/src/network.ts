@@ -31,6 +31,8 @@ export type DeliveryListener = (to: string, from: string, sentAtMs: number) => v
 export class SimNetwork {
   readonly faults = new LinkFaults();
   framesSent = 0;
+  /** Bytes of the heartbeat frames sent, each destination counted (benchmarks: bytes per node per second). */
+  heartbeatBytesSent = 0;
   framesDropped = 0;
   /** Latency above the metro limit is refused unless this is set (to show what the limit protects against). */
   allowLatencyOverMetroLimit = false;
@@ -80,7 +82,10 @@ export class SimNetwork {
   }
 
   private send(fromIp: string, to: PeerAddress, bytes: Uint8Array, channel: Channel): void {
-    if (channel === 'heartbeat') this.framesSent += 1;
+    if (channel === 'heartbeat') {
+      this.framesSent += 1;
+      this.heartbeatBytesSent += bytes.length;
+    }
     const duplicatePercent = this.faults.duplicatePercent;
     const copies = duplicatePercent > 0 && this.random() * 100 < duplicatePercent ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {

@@ -211,6 +211,10 @@ export class Simulation {
     return this.network.framesSent;
   }
 
+  get heartbeatBytesSent(): number {
+    return this.network.heartbeatBytesSent;
+  }
+
   get framesDropped(): number {
     return this.network.framesDropped;
   }
