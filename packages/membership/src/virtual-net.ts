@@ -47,6 +47,7 @@ export class VirtualNet {
   private readonly queue = new TimeHeap<Entry>();
   private readonly scheduledTick = new Map<string, number>();
   private readonly crashed = new Set<string>();
+  private readonly started = new Set<string>();
   private readonly severed = new Set<string>();
   private group = new Map<string, number>();
   private readonly random: () => number;
@@ -66,7 +67,10 @@ export class VirtualNet {
     for (const name of options.names) {
       this.nodes.set(name, make(name, options.config, derivedRandom(options.seed, `node:${name}`)));
       this.sentBy.set(name, 0);
-      const startAt = this.startAs === 'converged' ? 0 : Math.floor(this.random() * this.startAs.spreadMs);
+      // Seeds start first; the others within `spreadMs` (a join whose push/pull finds no seed is not retried).
+      const startAs = this.startAs;
+      const startAt =
+        startAs === 'converged' || startAs.seeds.includes(name) ? 0 : 1 + Math.floor(this.random() * startAs.spreadMs);
       this.queue.push({ atMs: startAt, kind: 'start', to: name });
     }
   }
@@ -146,6 +150,7 @@ export class VirtualNet {
   private step(entry: Entry): void {
     const name = entry.to;
     if (this.crashed.has(name)) return;
+    if (entry.kind !== 'start' && !this.started.has(name)) return;
     const node = this.node(name);
     if (entry.kind === 'tick') {
       if (this.scheduledTick.get(name) !== entry.atMs) return;
@@ -153,6 +158,7 @@ export class VirtualNet {
       this.apply(name, node.tick(entry.atMs));
     } else if (entry.kind === 'deliver') this.apply(name, node.receive(entry.atMs, entry.from, entry.message));
     else {
+      this.started.add(name);
       const startAs = this.startAs;
       if (startAs === 'converged') this.apply(name, node.start(entry.atMs, [], this.options.names));
       else this.apply(name, node.start(entry.atMs, startAs?.seeds ?? []));
