@@ -1,7 +1,7 @@
 import { derivedRandom } from '@pxsim/runtime';
 import type { MembershipConfig } from './config.js';
 import { TimeHeap } from './heap.js';
-import { encode, type MembershipMessage } from './messages.js';
+import { decode, encode, type MembershipMessage } from './messages.js';
 import { MembershipNode, type MembershipEvent, type Output } from './node.js';
 
 /** One membership event as an observer saw it, in the order the network produced them. */
@@ -23,6 +23,8 @@ export interface VirtualNetOptions {
   makeNode?: (name: string, config: MembershipConfig, random: () => number) => MembershipNode;
   /** Encode every message to count its bytes (default false: counting messages only). */
   measureBytes?: boolean;
+  /** Carry every message as bytes: encode it, decode it (frames above udpBufferSize are rejected), deliver that. */
+  viaWire?: boolean;
   /** Keep the trace of events (default true). */
   trace?: boolean;
 }
@@ -183,11 +185,16 @@ export class VirtualNet {
   private carry(from: string, to: string, message: MembershipMessage): void {
     this.sent.messages++;
     this.sentBy.set(from, (this.sentBy.get(from) ?? 0) + 1);
-    if (this.options.measureBytes === true) this.sent.bytes += encode(message).length;
+    let carried = message;
+    if (this.options.measureBytes === true || this.options.viaWire === true) {
+      const bytes = encode(message);
+      this.sent.bytes += bytes.length;
+      if (this.options.viaWire === true) carried = decode(bytes, this.options.config.udpBufferSize);
+    }
     if (!this.nodes.has(to) || !this.canReach(from, to)) return;
     if (this.lossRate > 0 && this.random() < this.lossRate) return;
     const { minMs, maxMs } = this.latency;
     const delay = minMs + Math.floor(this.random() * (maxMs - minMs + 1));
-    this.queue.push({ atMs: this.nowMs + delay, kind: 'deliver', from, to, message });
+    this.queue.push({ atMs: this.nowMs + delay, kind: 'deliver', from, to, message: carried });
   }
 }

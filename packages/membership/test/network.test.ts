@@ -117,6 +117,17 @@ describe('faults on smaller clusters', () => {
     expect(run(22)).not.toEqual(first);
   });
 
+  it('every frame of a busy run decodes, and packet frames stay within 1,400 bytes', () => {
+    const net = new VirtualNet({ seed: 4, names: names(100), config, lossRate: 0.02, viaWire: true, trace: false });
+    net.runUntil(10_000);
+    for (let index = 0; index < 10; index++) net.crash(`n${index}`);
+    net.partition([names(100).slice(10, 30), names(100).slice(30)]);
+    net.runUntil(100_000);
+    net.heal();
+    net.runUntil(130_000);
+    expect(net.sent.bytes / net.sent.messages).toBeGreaterThan(20);
+  });
+
   it('members joining through one seed converge, then stay quiet (retransmit limit reached)', () => {
     const n = 60;
     const net = new VirtualNet({ seed: 9, names: names(n), config, start: { seeds: ['n0'], spreadMs: 5000 } });
