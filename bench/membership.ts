@@ -36,8 +36,10 @@ function run(n: number, simulatedMs: number, measureBytes: boolean, warmUpMs = 2
 
 export async function membershipFigures(): Promise<Figure[]> {
   run(100, 60_000, false); // JIT warm-up, not measured
-  const hundred = run(100, SIMULATED_MS, false);
-  const thousand = run(1000, SIMULATED_MS, false);
+  // The least CPU of a few identical runs (same seed, same work): the one least disturbed by the rest of the machine.
+  const least = (runs: Run[]): Run => runs.reduce((best, next) => (next.cpuMs < best.cpuMs ? next : best));
+  const hundred = least([1, 2, 3].map(() => run(100, SIMULATED_MS, false)));
+  const thousand = least([1, 2].map(() => run(1000, SIMULATED_MS, false)));
   const wire = run(1000, SIMULATED_MS, true);
   const cpuPerSimulatedS = (measured: Run): number => measured.cpuMs / (measured.simulatedMs / 1000);
   const perNodePerS = (value: number, measured: Run): number => value / measured.n / (measured.simulatedMs / 1000);
@@ -46,13 +48,13 @@ export async function membershipFigures(): Promise<Figure[]> {
       name: 'membership.speedup_x_1000_nodes',
       value: thousand.simulatedMs / thousand.cpuMs,
       unit: 'x',
-      note: `simulated s per CPU s: 1,000 members, metro profile, 0–500 ms latency, 600 simulated s with one crash (${(thousand.cpuMs / 1000).toFixed(1)} CPU s)`,
+      note: `simulated s per CPU s: 1,000 members, metro profile, 0–500 ms latency, 600 simulated s with one crash, least of 2 runs (${(thousand.cpuMs / 1000).toFixed(1)} CPU s)`,
     },
     {
       name: 'membership.cost_ratio_1000_vs_100',
       value: cpuPerSimulatedS(thousand) / cpuPerSimulatedS(hundred),
       unit: 'x',
-      note: `CPU per simulated s, 1,000 vs 100 members in one process (10 = linear in n; ${cpuPerSimulatedS(hundred).toFixed(2)} vs ${cpuPerSimulatedS(thousand).toFixed(2)} ms)`,
+      note: `CPU per simulated s, 1,000 vs 100 members in one process, least of 2 and of 3 runs (10 = linear in n; same messages per member, the rest is the 1,000² member records' GC and cache misses, and push/pull's O(n) states; ${cpuPerSimulatedS(hundred).toFixed(2)} vs ${cpuPerSimulatedS(thousand).toFixed(2)} ms)`,
     },
     {
       name: 'membership.msgs_per_node_per_s',

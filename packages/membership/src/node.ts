@@ -494,6 +494,19 @@ export class MembershipNode {
   /** state.go mergeState: alive as alive, left as dead-by-itself, dead and suspect as a suspicion of our own. */
   private mergeState(states: readonly PushState[]): void {
     for (const state of states) {
+      const known = this.members.get(state.node);
+      // What the rules below would drop anyway, skipped without building a message: an alive entry that is not
+      // newer than ours about another member (aliveNode), a suspect or dead one about a member neither alive nor
+      // under suspicion here (suspectNode) — the common case of a push/pull in a quiet cluster.
+      if (known !== undefined && known.name !== this.name) {
+        if (state.status === 'alive' && state.incarnation <= known.incarnation) continue;
+        if (
+          (state.status === 'suspect' || state.status === 'dead') &&
+          known.status !== 'alive' &&
+          known.suspicion === undefined
+        )
+          continue;
+      }
       if (state.status === 'alive') this.aliveNode({ type: 'alive', node: state.node, incarnation: state.incarnation });
       else if (state.status === 'left')
         this.deadNode({ type: 'dead', node: state.node, incarnation: state.incarnation, from: state.node });
