@@ -6,6 +6,7 @@ import { formatFigure, type Figure } from './figures.js';
 import { agentFigures } from './agent.js';
 import { kubeFigures } from './kube.js';
 import { kvdbFigures } from './kvdb.js';
+import { membershipFigures } from './membership.js';
 import { simFigures } from './sim.js';
 import { volumeFigures } from './volume.js';
 
@@ -15,6 +16,7 @@ const groups: Record<string, () => Promise<Figure[]>> = {
   sim: simFigures,
   volume: volumeFigures,
   kube: kubeFigures,
+  membership: membershipFigures,
 };
 
 const wanted = process.argv.slice(2);
