@@ -35,7 +35,11 @@ export interface ScheduleFilters {
   faults?: string;
   failOn?: string;
   witness?: string;
+  nodesPerDomain?: string;
 }
+
+/** Nodes per data domain at most: each domain's nodes are 127.0.<domain>.1–N. */
+const NODES_PER_DOMAIN_MAX = 250;
 
 function listOf<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
   const names = text
@@ -50,17 +54,39 @@ function listOf<T extends string>(flag: string, text: string, known: readonly T[
   });
 }
 
-function filtersOf(options: ScheduleFilters): { faults?: Step['kind'][]; failOn?: CheckName[]; witness?: boolean } {
+function filtersOf(options: ScheduleFilters): {
+  faults?: Step['kind'][];
+  failOn?: CheckName[];
+  witness?: boolean;
+  nodesPerDomain?: number;
+} {
   if (options.witness !== undefined && options.witness !== 'yes' && options.witness !== 'no')
     throw new CliError(`--witness ${options.witness}: use yes or no`, 2);
+  const nodesPerDomain = options.nodesPerDomain === undefined ? undefined : Number(options.nodesPerDomain);
+  if (
+    nodesPerDomain !== undefined &&
+    (!Number.isInteger(nodesPerDomain) || nodesPerDomain < 1 || nodesPerDomain > NODES_PER_DOMAIN_MAX)
+  )
+    throw new CliError(
+      `--nodes-per-domain ${options.nodesPerDomain ?? ''} must be a whole number from 1 to ${NODES_PER_DOMAIN_MAX}`,
+      2,
+    );
   return {
+    ...(nodesPerDomain === undefined ? {} : { nodesPerDomain }),
     ...(options.witness === undefined ? {} : { witness: options.witness === 'yes' }),
     ...(options.faults === undefined ? {} : { faults: listOf('--faults', options.faults, FAULT_STEP_KINDS) }),
     ...(options.failOn === undefined ? {} : { failOn: listOf('--fail-on', options.failOn, CHECK_NAMES) }),
   };
 }
 
-async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: HtmlTarget, shard?: Shard): Promise<void> {
+async function report(
+  io: Io,
+  mode: QuorumMode,
+  result: CheckResult,
+  html?: HtmlTarget,
+  shard?: Shard,
+  nodesPerDomain?: number,
+): Promise<void> {
   if (!result.failed || result.counterexample === undefined) {
     const of = shard === undefined ? '' : `, shard ${shard.index}/${shard.count}: ${result.schedules} of them run here`;
     io.out(`${result.numRuns} schedule(s) passed (mode ${mode}, seed ${result.seed}${of})\n`);
@@ -69,7 +95,11 @@ async function report(io: Io, mode: QuorumMode, result: CheckResult, html?: Html
   io.out(
     `FAILED after ${result.numRuns} schedule(s) (mode ${mode}); shrunk to:\n${JSON.stringify(result.counterexample, null, 2)}\n`,
   );
-  const { sim, violations } = await runSchedule(mode, result.counterexample);
+  const { sim, violations } = await runSchedule(
+    mode,
+    result.counterexample,
+    nodesPerDomain === undefined ? {} : { nodesPerDomain },
+  );
   io.out('history (faults, operator actions, state changes, checks):\n');
   for (const entry of sim.history) {
     io.out(
@@ -127,7 +157,7 @@ export async function replay(
     ...(options.replayPath === undefined ? {} : { replayPath: options.replayPath }),
     ...filters,
   });
-  await report(io, mode, result, html);
+  await report(io, mode, result, html, undefined, filters.nodesPerDomain);
 }
 
 /** `pxsim check`'s own options (the schedule filters aside). */
@@ -148,6 +178,7 @@ function filterFlags(options: ScheduleFilters): string[] {
     ...(options.faults === undefined ? [] : ['--faults', options.faults]),
     ...(options.failOn === undefined ? [] : ['--fail-on', options.failOn]),
     ...(options.witness === undefined ? [] : ['--witness', options.witness]),
+    ...(options.nodesPerDomain === undefined ? [] : ['--nodes-per-domain', options.nodesPerDomain]),
   ];
 }
 
@@ -197,5 +228,5 @@ export async function check(io: Io, options: CheckCommandOptions & ScheduleFilte
     io.out(`${JSON.stringify({ ...result, counterexample: result.counterexample ?? null })}\n`);
     return;
   }
-  await report(io, mode, result, html, shard);
+  await report(io, mode, result, html, shard, filters.nodesPerDomain);
 }

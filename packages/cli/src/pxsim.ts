@@ -197,6 +197,10 @@ function addPropertyCommands(root: Command, io: Io): void {
     .option('--fail-on <checks>', 'only these checks fail a schedule, comma-separated (default all; e.g. LIN,RPO)')
     .option('--witness <yes|no>', 'every schedule with or without a witness node (default: drawn per schedule)')
     .option(
+      '--nodes-per-domain <n>',
+      'nodes in each of the two data domains (default 3; e.g. 50 for a 100-node cluster)',
+    )
+    .option(
       '--shard <i/M>',
       "only this shard of the seed's runs (run index i modulo M); the M shards of a seed run its runs, on any machines",
     )
@@ -222,6 +226,7 @@ function addPropertyCommands(root: Command, io: Io): void {
     .option('--faults <kinds>', 'the --faults the property run had (printed with the failure)')
     .option('--fail-on <checks>', 'the --fail-on the property run had (printed with the failure)')
     .option('--witness <yes|no>', 'the --witness the property run had (printed with the failure)')
+    .option('--nodes-per-domain <n>', 'the --nodes-per-domain the property run had (printed with the failure)')
     .option('--kubernetes', 'a failure of pxsim check --kubernetes (K1)')
     .action(
       async (

@@ -212,12 +212,18 @@ export interface ScheduleResult {
 export async function runSchedule(
   mode: QuorumMode,
   schedule: Schedule,
-  options: { liveness?: boolean; eventBudget?: Partial<EventBudget>; variant?: SimulationVariant } = {},
+  options: {
+    liveness?: boolean;
+    eventBudget?: Partial<EventBudget>;
+    variant?: SimulationVariant;
+    nodesPerDomain?: number;
+  } = {},
 ): Promise<ScheduleResult> {
   const sim = new Simulation({
     seed: schedule.seed,
     witness: schedule.witness,
     quorumMode: mode,
+    ...sizeOf(options),
     ...(options.eventBudget === undefined ? {} : { eventBudget: options.eventBudget }),
     ...options.variant,
   });
@@ -257,6 +263,8 @@ export interface CheckOptions {
   witness?: boolean;
   /** Each schedule's event budget (default `DEFAULT_EVENT_BUDGET`). */
   eventBudget?: Partial<EventBudget>;
+  /** Nodes in each data domain (default 3: two domains of three, plus the witness when drawn). */
+  nodesPerDomain?: number;
   /**
    * Only the runs whose index is `index` modulo `count` (until a failure: its shrinking runs whatever it needs). The
    * shards of one seed together run the runs of the unsharded seed (each draws again for the schedules it rejects,
@@ -342,7 +350,14 @@ function scheduleProperty(options: CheckOptions, tally: Tally) {
       if (shard !== undefined && !failedOnce && runIndex % shard.count !== shard.index) return;
       const steps: Step[] = [];
       let dataNodeExpected = true;
-      const sim = new Simulation({ seed, witness, quorumMode: options.mode, ...budgetOf(options), ...options.variant });
+      const sim = new Simulation({
+        seed,
+        witness,
+        quorumMode: options.mode,
+        ...sizeOf(options),
+        ...budgetOf(options),
+        ...options.variant,
+      });
       try {
         sim.start(sim.group('all'));
         await sim.run(4000);
@@ -394,6 +409,9 @@ interface Tally {
   rejected: number;
 }
 
+const sizeOf = (options: { nodesPerDomain?: number }): { nodesPerDomain?: number } =>
+  options.nodesPerDomain === undefined ? {} : { nodesPerDomain: options.nodesPerDomain };
+
 const budgetOf = (options: { eventBudget?: Partial<EventBudget> }): { eventBudget?: Partial<EventBudget> } =>
   options.eventBudget === undefined ? {} : { eventBudget: options.eventBudget };
 
@@ -417,12 +435,14 @@ export async function checkSchedules(options: CheckOptions): Promise<CheckResult
       (replayPath === undefined ? '' : ` --replay-path '${replayPath}'`) +
       (options.faults === undefined ? '' : ` --faults ${options.faults.join(',')}`) +
       (options.witness === undefined ? '' : ` --witness ${options.witness ? 'yes' : 'no'}`) +
-      (options.failOn === undefined ? '' : ` --fail-on ${options.failOn.join(',')}`)
+      (options.failOn === undefined ? '' : ` --fail-on ${options.failOn.join(',')}`) +
+      (options.nodesPerDomain === undefined ? '' : ` --nodes-per-domain ${options.nodesPerDomain}`)
     : undefined;
   let violations: Violation[] = [];
   if (counterexample !== undefined) {
     try {
       const replayOptions = {
+        ...sizeOf(options),
         ...budgetOf(options),
         ...(options.variant === undefined ? {} : { variant: options.variant }),
       };

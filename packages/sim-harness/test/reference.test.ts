@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkSchedules, runSchedule, type CheckResult } from '@pxsim/sim-harness';
+import { checkSchedules, runSchedule, type CheckOptions, type CheckResult } from '@pxsim/sim-harness';
 
 /** The flags of a printed replay command (`--mode M --seed S --path P [--replay-path 'R']`). */
 export function replayFlags(line: string): { mode: string; seed: number; path: string; replayPath?: string } {
   const match =
-    /^pnpm exec pxsim replay --mode (\w+) --seed (-?\d+) --path (\d+(?::\d+)*)(?: --replay-path '([^']*)')?(?: --faults [\w,-]+)?(?: --witness (?:yes|no))?(?: --fail-on [\w,]+)?$/.exec(
+    /^pnpm exec pxsim replay --mode (\w+) --seed (-?\d+) --path (\d+(?::\d+)*)(?: --replay-path '([^']*)')?(?: --faults [\w,-]+)?(?: --witness (?:yes|no))?(?: --fail-on [\w,]+)?(?: --nodes-per-domain \d+)?$/.exec(
       line,
     );
   if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined)
@@ -18,6 +18,21 @@ export function replayFlags(line: string): { mode: string; seed: number; path: s
 }
 
 const checksOf = (result: CheckResult): string[] => result.violations.map((violation) => violation.check);
+
+/** Runs `options` again from the replay line `found` printed: the shrunk case exactly (seed, path, replay path). */
+async function replayOf(found: CheckResult, options: Omit<CheckOptions, 'numRuns'>): Promise<CheckResult> {
+  const flags = replayFlags(found.replay ?? '');
+  const replayed = await checkSchedules({
+    ...options,
+    numRuns: Number(flags.path.split(':')[0]) + 1,
+    seed: flags.seed,
+    path: flags.path,
+    ...(flags.replayPath === undefined ? {} : { replayPath: flags.replayPath }),
+  });
+  expect(replayed.counterexample).toEqual(found.counterexample);
+  expect(replayed.violations.map((v) => v.detail)).toEqual(found.violations.map((v) => v.detail));
+  return replayed;
+}
 
 describe('reference mode: the property tests find the hazards by themselves', () => {
   it('a split brain (a stale domain map), H1 (witness bridge) and H2 (stale domain map)', async () => {
@@ -77,16 +92,7 @@ describe('reference mode: the property tests find the hazards by themselves', ()
     expect(lin).toMatch(/through 127\.0\.1\.\d/);
     expect(lin).toMatch(/through 127\.0\.2\.\d/);
     expect(found.replay).toMatch(/ --faults witness-bridge --witness yes --fail-on LIN,RPO$/);
-    const flags = replayFlags(found.replay ?? '');
-    const replayed = await checkSchedules({
-      ...options,
-      numRuns: Number(flags.path.split(':')[0]) + 1,
-      seed: flags.seed,
-      path: flags.path,
-      ...(flags.replayPath === undefined ? {} : { replayPath: flags.replayPath }),
-    });
-    expect(replayed.counterexample).toEqual(found.counterexample);
-    expect(replayed.violations.map((v) => v.detail)).toEqual(found.violations.map((v) => v.detail));
+    await replayOf(found, options);
     if (found.counterexample !== undefined)
       expect((await runSchedule('safe', found.counterexample)).violations).toEqual([]);
   }, 600_000);
@@ -110,5 +116,17 @@ describe('reference mode: the property tests find the hazards by themselves', ()
     expect(replayed.counterexample).toEqual(found.counterexample);
     expect(checksOf(replayed)).toEqual(checksOf(found));
     expect(replayed.violations.map((v) => v.detail)).toEqual(found.violations.map((v) => v.detail));
+  }, 600_000);
+
+  it('a failure on a larger cluster prints --nodes-per-domain, and the replay reproduces it', async () => {
+    const options = { mode: 'reference' as const, failOn: ['S2' as const], nodesPerDomain: 4 };
+    const found = await checkSchedules({ ...options, numRuns: 200, seed: 1 });
+    expect(found.failed).toBe(true);
+    expect(found.replay).toMatch(/ --fail-on S2 --nodes-per-domain 4$/);
+    await replayOf(found, options);
+    const { sim } = await runSchedule('reference', found.counterexample ?? { seed: 0, witness: false, steps: [] }, {
+      nodesPerDomain: 4,
+    });
+    expect(sim.specs.filter((spec) => spec.domain === 'us-east-1a')).toHaveLength(4);
   }, 600_000);
 });
