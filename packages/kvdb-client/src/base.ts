@@ -9,6 +9,7 @@ import type {
   KeyValue,
   Kvdb,
   Lease,
+  PrefixVersion,
   PutOptions,
   PutResult,
   RangeOptions,
@@ -66,6 +67,7 @@ export abstract class TxnKvdb implements Kvdb {
   /** Runs a validated transaction. */
   protected abstract executeTxn(request: TxnRequest): Promise<TxnResult>;
   protected abstract executeRange(prefix: string, options: RangeOptions): Promise<RangeResult>;
+  protected abstract executePrefixVersion(prefix: string): Promise<PrefixVersion>;
   protected abstract executeGrantLease(ttlMs: number, options: GrantLeaseOptions): Promise<Lease>;
   protected abstract executeWatch(prefix: string, options: WatchOptions): Watch;
   protected abstract executeCompact(revision: number): Promise<void>;
@@ -97,6 +99,13 @@ export abstract class TxnKvdb implements Kvdb {
       validatePrefix(prefix);
       validateRangeOptions(options);
       return this.executeRange(prefix, options);
+    });
+  }
+
+  prefixVersion(prefix: string): Promise<PrefixVersion> {
+    return this.guarded(() => {
+      validatePrefix(prefix);
+      return this.executePrefixVersion(prefix);
     });
   }
 

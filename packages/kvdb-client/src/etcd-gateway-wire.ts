@@ -35,6 +35,13 @@ export const rangeAnswer = z.object({
   more: z.boolean().optional(),
 });
 
+/** A range of at most one key that asked for the count too (`prefixVersion`): `count` ignores the limit. */
+export const prefixVersionAnswer = z.object({
+  header: headerSchema,
+  kvs: z.array(kvSchema).optional(),
+  count: count.optional(),
+});
+
 export const txnAnswer = z.object({
   header: headerSchema,
   succeeded: z.boolean().optional(),

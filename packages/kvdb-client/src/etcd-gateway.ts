@@ -10,6 +10,7 @@ import {
   leaseKeepAliveAnswer,
   MalformedAnswerError,
   prefixEnd,
+  prefixVersionAnswer,
   rangeAnswer,
   toBase64,
   toKeyValue,
@@ -22,6 +23,7 @@ import type {
   Compare,
   GrantLeaseOptions,
   Lease,
+  PrefixVersion,
   RangeOptions,
   RangeResult,
   TxnOp,
@@ -181,6 +183,25 @@ export class EtcdGatewayKvdb extends EtcdBase<GatewayWatch> {
       revision: answer.header.revision,
       kvs: (answer.kvs ?? []).map((kv) => this.toKeyValue(kv, options.keysOnly !== true)),
       more: answer.more ?? false,
+    };
+  }
+
+  /** The newest key by mod revision, keys only, and the count of all (etcd counts past the limit). */
+  protected async executePrefixVersion(prefix: string): Promise<PrefixVersion> {
+    const key = this.full(prefix);
+    const payload = {
+      key: toBase64(key),
+      range_end: toBase64(prefixEnd(key)),
+      limit: '1',
+      sort_order: 'DESCEND',
+      sort_target: 'MOD',
+      keys_only: true,
+    };
+    const answer = await this.call(false, `prefix version ${prefix}`, '/v3/kv/range', payload, prefixVersionAnswer);
+    return {
+      revision: answer.header.revision,
+      count: answer.count ?? 0,
+      newestModRevision: answer.kvs?.[0]?.mod_revision ?? 0,
     };
   }
 

@@ -12,6 +12,7 @@ import type {
   GrantLeaseOptions,
   KeyValue,
   Lease,
+  PrefixVersion,
   RangeOptions,
   RangeResult,
   TxnOp,
@@ -222,6 +223,28 @@ export class EtcdKvdb extends EtcdBase<EtcdWatch> {
         revision: Number(response.header.revision),
         kvs: response.kvs.map((kv) => this.toKeyValue(kv, options.keysOnly !== true)),
         more: response.more,
+      };
+    });
+  }
+
+  /** The newest key by mod revision, keys only, and the count of all (etcd counts past the limit). */
+  protected executePrefixVersion(prefix: string): Promise<PrefixVersion> {
+    return this.call(false, `prefix version ${prefix}`, async () => {
+      const key = this.full(prefix);
+      const response = await this.client.kv.range({
+        key,
+        range_end: prefixEnd(key),
+        limit: 1,
+        // The numbers etcd3's own builder sends (SortOrder.Descend, SortTarget.Mod): proto enums by value.
+        sort_order: 2,
+        sort_target: 3,
+        keys_only: true,
+      });
+      const newest = response.kvs[0];
+      return {
+        revision: Number(response.header.revision),
+        count: Number(response.count),
+        newestModRevision: newest === undefined ? 0 : Number(newest.mod_revision),
       };
     });
   }

@@ -6,6 +6,7 @@ import type {
   GrantLeaseOptions,
   KeyValue,
   Lease,
+  PrefixVersion,
   RangeOptions,
   RangeResult,
   TxnOp,
@@ -84,6 +85,22 @@ function compareStrings(actual: string, op: Compare['op'], expected: string): bo
   }
 }
 
+/** Keeps a `prefixVersion` answer up to date with one revision's events (a delete keeps the newest mod revision). */
+function trackPrefix(
+  prefix: string,
+  tracked: { count: number; newestModRevision: number },
+  events: WatchEvent[],
+): void {
+  for (const event of events) {
+    if (!event.kv.key.startsWith(prefix)) continue;
+    if (event.type === 'delete') tracked.count -= 1;
+    else {
+      if (event.prev === undefined) tracked.count += 1;
+      tracked.newestModRevision = Math.max(tracked.newestModRevision, event.kv.modRevision);
+    }
+  }
+}
+
 /** Whole-prefix answers a store keeps (its clients read a handful of prefixes each). */
 const RANGE_ANSWERS_MAX = 256;
 
@@ -114,6 +131,14 @@ export class MemStore {
    */
   private readonly rangeAnswers = new Map<string, { revision: number; kvs: KeyValue[] }>();
   private readonly rangeAnswerCache: boolean;
+  /**
+   * The prefixes `prefixVersion` was asked about, by full prefix: their key count and newest mod revision, found by
+   * one scan the first time and then kept by `commit` from each revision's events, so that a call costs O(1) (the
+   * simulator's CPU is the store's). A delete leaves `newestModRevision` as it was, though the newest key may be the
+   * one deleted: it is then higher than etcd would say, which only makes a reader's copy look stale (a full read),
+   * never fresh. At most RANGE_ANSWERS_MAX prefixes (all dropped when full).
+   */
+  private readonly prefixVersions = new Map<string, { count: number; newestModRevision: number }>();
   /** Whole-prefix reads answered from `rangeAnswers`, and those that read the store. */
   readonly rangeAnswerStats = { hits: 0, misses: 0 };
   /**
@@ -170,6 +195,27 @@ export class MemStore {
     for (const kv of kvs) Object.freeze(kv);
     this.rangeAnswers.set(answerKey, { revision, kvs });
     return { revision, kvs: kvs.slice() };
+  }
+
+  /** Key count and newest mod revision under `prefix` (a full prefix), O(1) after the first call for a prefix. */
+  prefixVersion(prefix: string): PrefixVersion {
+    const revision = this.currentRevision; // expires due leases first, as the range would
+    let tracked = this.prefixVersions.get(prefix);
+    if (tracked === undefined) {
+      tracked = { count: 0, newestModRevision: 0 };
+      for (let index = binarySearch(this.sortedKeys, prefix); index < this.sortedKeys.length; index++) {
+        const key = this.sortedKeys[index] as string;
+        if (!key.startsWith(prefix)) break;
+        tracked.count += 1;
+        tracked.newestModRevision = Math.max(
+          tracked.newestModRevision,
+          (this.entries.get(key) as KeyValue).modRevision,
+        );
+      }
+      if (this.prefixVersions.size >= RANGE_ANSWERS_MAX) this.prefixVersions.clear();
+      this.prefixVersions.set(prefix, tracked);
+    }
+    return { revision, count: tracked.count, newestModRevision: tracked.newestModRevision };
   }
 
   range(prefix: string, options: RangeOptions): { kvs: KeyValue[]; more: boolean } {
@@ -326,6 +372,7 @@ export class MemStore {
     if (events.length === 0) return;
     this.revision += 1;
     const batch: WatchBatch = { revision: this.revision, events };
+    for (const [prefix, tracked] of this.prefixVersions) trackPrefix(prefix, tracked, events);
     this.history.push(batch);
     if (this.history.length > this.historyRevisionsMax) {
       this.compactTo(this.revision - this.historyRevisionsMax + 1);
@@ -470,6 +517,16 @@ export class MemKvdb extends TxnKvdb {
       const { kvs, more } = this.store.range(this.namespace + prefix, options);
       this.store.opStats.keysRead += kvs.length;
       return { revision, kvs: kvs.map((kv) => this.strip(kv)), more };
+    });
+  }
+
+  /** Counted as the range etcd would serve: one request, returning the newest key (none when the prefix is empty). */
+  protected executePrefixVersion(prefix: string): Promise<PrefixVersion> {
+    return this.run(() => {
+      this.store.opStats.ranges += 1;
+      const answer = this.store.prefixVersion(this.namespace + prefix);
+      this.store.opStats.keysRead += answer.count > 0 ? 1 : 0;
+      return answer;
     });
   }
 

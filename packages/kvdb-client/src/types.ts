@@ -33,6 +33,19 @@ export interface RangeResult {
   more: boolean;
 }
 
+/**
+ * What `prefixVersion` answers: enough to tell whether a copy of the prefix kept by watch is still the store's
+ * (see `Kvdb.prefixVersion`), for the price of one key.
+ */
+export interface PrefixVersion {
+  /** The store's revision when the request was served. */
+  revision: number;
+  /** How many keys are under the prefix. */
+  count: number;
+  /** The largest mod revision among them; 0 when there are none. */
+  newestModRevision: number;
+}
+
 export interface PutOptions {
   leaseId?: string;
 }
@@ -154,6 +167,11 @@ export interface Kvdb {
   readonly description: string;
   get(key: string): Promise<GetResult>;
   range(prefix: string, options?: RangeOptions): Promise<RangeResult>;
+  /**
+   * The number of keys under `prefix` and their newest mod revision, at the revision it was served: one range of
+   * at most one key (etcd: limit 1, sorted by mod revision descending, keys only; its count ignores the limit).
+   */
+  prefixVersion(prefix: string): Promise<PrefixVersion>;
   put(key: string, value: string, options?: PutOptions): Promise<PutResult>;
   create(key: string, value: string, options?: PutOptions): Promise<CreateResult>;
   update(key: string, value: string, options?: UpdateOptions): Promise<PutResult>;

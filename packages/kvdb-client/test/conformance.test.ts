@@ -141,6 +141,46 @@ function conformance(harness: BackendHarness): void {
       expect((await kvdb.range('')).kvs).toHaveLength(5);
     });
 
+    it('prefixVersion counts the keys under a prefix and names their newest mod revision', async () => {
+      const kvdb = open('prefix-version');
+      const empty = await kvdb.prefixVersion('p/');
+      expect(empty).toEqual({ revision: empty.revision, count: 0, newestModRevision: 0 });
+      const first = await kvdb.put('p/b', 'one');
+      await kvdb.put('p/a', 'two');
+      const outside = await kvdb.put('q/a', 'outside');
+      const afterPuts = await kvdb.prefixVersion('p/');
+      expect(afterPuts.count).toBe(2);
+      expect(afterPuts.newestModRevision).toBe(outside.revision - 1);
+      expect(afterPuts.revision).toBe(outside.revision);
+      const rewrite = await kvdb.put('p/b', 'three');
+      expect(await kvdb.prefixVersion('p/')).toMatchObject({ count: 2, newestModRevision: rewrite.revision });
+      expect((await kvdb.prefixVersion('p/b')).newestModRevision).toBe(rewrite.revision);
+      expect(rewrite.revision).toBeGreaterThan(first.revision);
+    });
+
+    it('prefixVersion after deletes: the count drops, and an older newest revision is never reported', async () => {
+      const kvdb = open('prefix-version-delete');
+      const kept = await kvdb.put('p/a', 'kept');
+      const gone = await kvdb.put('p/b', 'gone');
+      const deleted = await kvdb.delete('p/b');
+      const afterDelete = await kvdb.prefixVersion('p/');
+      expect(afterDelete.count).toBe(1);
+      expect(afterDelete.revision).toBe(deleted.revision);
+      // etcd names the newest remaining key; a backend may stay at the deleted one's (only conservative).
+      expect([kept.revision, gone.revision]).toContain(afterDelete.newestModRevision);
+      await kvdb.delete('p/a');
+      expect((await kvdb.prefixVersion('p/')).count).toBe(0);
+    });
+
+    it('prefixVersion counts every key, not only the one it reads', async () => {
+      const kvdb = open('prefix-version-count');
+      for (let index = 0; index < 12; index++) await kvdb.put(`p/${String(index).padStart(2, '0')}`, 'v');
+      const last = await kvdb.put('p/05', 'rewritten');
+      const answer = await kvdb.prefixVersion('p/');
+      expect(answer).toEqual({ revision: last.revision, count: 12, newestModRevision: last.revision });
+      expect((await kvdb.prefixVersion('')).count).toBe(12);
+    });
+
     it('keeps namespaces apart', async () => {
       const first = open('ns-a');
       const second = open('ns-b');

@@ -1,4 +1,4 @@
-import { isKvdbError, type Kvdb, type Watch } from '@pxsim/kvdb-client';
+import { isKvdbError, type Kvdb } from '@pxsim/kvdb-client';
 import type { Timer } from '@pxsim/runtime';
 import { timingProfile, type DomainState, type QuorumAction, type QuorumTiming } from '@pxsim/quorum';
 import type { AgentConfig } from './config.js';
@@ -12,6 +12,7 @@ import {
   setDomainState,
   type DomainCommandContext,
 } from './shell/domains.js';
+import { ClusterReader } from './shell/cluster-reader.js';
 import { PredecessorStillLiveError, Registration } from './shell/registration.js';
 import {
   CLUSTER_PREFIX,
@@ -48,9 +49,8 @@ export class NodeAgent {
   private readonly commands: DomainCommandContext;
   /** As in the data dir: the cluster UUID is recorded once joined. */
   private readonly identity: NodeIdentity;
-  private watch: Watch | undefined;
-  private readInFlight = false;
-  private readAgain = false;
+  /** Reads of `cluster/`: a mirror kept by watch, confirmed by a one-key read (`shell/cluster-reader.ts`). */
+  private readonly reader: ClusterReader;
   /** Every timer but the tick's, so that stop() cancels them (at most a few: join, loops, alive re-claim). */
   private readonly timers = new Set<Timer>();
   private tickTimer: { atMs: number; timer: Timer } | undefined;
@@ -90,6 +90,18 @@ export class NodeAgent {
       random: runtime.random,
       onAliveLost: (reason) => this.input({ type: 'aliveLost', atMs: runtime.clock.nowMs(), reason }),
       onRejected,
+    });
+    this.reader = new ClusterReader({
+      kvdb,
+      clock: runtime.clock,
+      prefix: CLUSTER_PREFIX,
+      running: () => this.core.phase === 'running',
+      onRead: ({ readStartMs, revision, kvs }) => {
+        this.input({ type: 'read', atMs: runtime.clock.nowMs(), readStartMs, revision, kvs });
+        this.recordClusterUuid();
+      },
+      onReadFailed: (error) => this.input({ type: 'readFailed', atMs: runtime.clock.nowMs(), error }),
+      log: (level, message) => runtime.log(level, message),
     });
     this.commands = { kvdb, clock: runtime.clock, requestRead: () => this.requestRead(), onRejected };
     this.volumes = new VolumeShell({
@@ -146,7 +158,7 @@ export class NodeAgent {
     this.timers.clear();
     this.tickTimer?.timer.cancel();
     this.tickTimer = undefined;
-    this.watch?.cancel();
+    this.reader.stop();
     await this.runtime.transport.close();
     await this.volumes.stop();
     if (options.crash !== true) await this.registration.release();
@@ -294,45 +306,13 @@ export class NodeAgent {
       this.later(this.timing.snapshotRefreshMs, refresh);
     };
     refresh();
-    this.startWatch();
+    this.reader.startWatching();
     this.volumes.start();
   }
 
-  private startWatch(): void {
-    this.watch = this.kvdb.watch(CLUSTER_PREFIX, {
-      onBatch: () => this.requestRead(),
-      onError: (error) => {
-        this.runtime.log('warn', `watch on ${CLUSTER_PREFIX} ended (${error.message}); watching again`);
-        this.later(this.timing.snapshotRefreshMs, () => {
-          if (this.core.phase === 'running') this.startWatch();
-        });
-      },
-    });
-  }
-
-  /** Reads `cluster/`; at most one read in flight, and at most one more asked for meanwhile. */
+  /** Reads `cluster/` (see `ClusterReader`): at most one read in flight, and at most one more asked for meanwhile. */
   private requestRead(): void {
-    if (this.readInFlight) {
-      this.readAgain = true;
-      return;
-    }
-    this.readInFlight = true;
-    const readStartMs = this.runtime.clock.nowMs();
-    this.kvdb.range(CLUSTER_PREFIX).then(
-      (result) => {
-        this.readInFlight = false;
-        const { revision, kvs } = result;
-        this.input({ type: 'read', atMs: this.runtime.clock.nowMs(), readStartMs, revision, kvs });
-        this.recordClusterUuid();
-        this.afterRead();
-      },
-      (error: unknown) => {
-        this.readInFlight = false;
-        const message = error instanceof Error ? error.message : String(error);
-        this.input({ type: 'readFailed', atMs: this.runtime.clock.nowMs(), error: message });
-        this.afterRead();
-      },
-    );
+    this.reader.request();
   }
 
   /** Records in the data dir the cluster UUID this node runs in (once joined; again after --allow-new-cluster-uuid). */
@@ -347,12 +327,5 @@ export class NodeAgent {
     }
     this.identity.clusterUuid = uuid;
     this.runtime.identity.save(this.identity);
-  }
-
-  private afterRead(): void {
-    if (this.readAgain && this.core.phase === 'running') {
-      this.readAgain = false;
-      this.requestRead();
-    }
   }
 }

@@ -57,6 +57,7 @@ export {
   type RealRuntimeOptions,
 } from './runtime/real.js';
 export { faultyTransport, faultyKvdb } from './runtime/faults.js';
+export { ClusterReader, type ClusterRead, type ClusterReaderOptions } from './shell/cluster-reader.js';
 export { memberConfig, type MemberConfigInput } from './member-config.js';
 export { VolumeShell, VolumeError, type VolumeCreateRequest } from './shell/volumes.js';
 export { FileBlockStore } from './runtime/file-blocks.js';

@@ -33,7 +33,7 @@ const DROP_REASONS = {
   framesUnauthenticated: 'unauthenticated_or_replayed',
 } as const;
 /** The kvdb calls timed (watch is a stream, not a call: not timed). */
-type KvdbOperation = 'get' | 'range' | 'put' | 'create' | 'update' | 'delete' | 'txn' | 'grantLease';
+type KvdbOperation = 'get' | 'range' | 'prefixVersion' | 'put' | 'create' | 'update' | 'delete' | 'txn' | 'grantLease';
 
 /**
  * One agent's Prometheus metrics (prom-client), in a registry of their own (several agents can share a process: tests,
@@ -249,6 +249,7 @@ export function meterKvdb(kvdb: Kvdb, metrics: AgentMetrics, clock: Clock): Kvdb
     },
     get: (key) => timed('get', () => kvdb.get(key)),
     range: (prefix, options) => timed('range', () => kvdb.range(prefix, options)),
+    prefixVersion: (prefix) => timed('prefixVersion', () => kvdb.prefixVersion(prefix)),
     put: (key, value, options) => timed('put', () => kvdb.put(key, value, options)),
     create: (key, value, options) => timed('create', () => kvdb.create(key, value, options)),
     update: (key, value, options) => timed('update', () => kvdb.update(key, value, options)),

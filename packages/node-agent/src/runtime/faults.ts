@@ -154,6 +154,7 @@ export function faultyKvdb(
     },
     get: (key) => guard(() => inner.get(key)),
     range: (prefix, options) => guard(() => inner.range(prefix, options)),
+    prefixVersion: (prefix) => guard(() => inner.prefixVersion(prefix)),
     put: (key, value, options) => guard(() => inner.put(key, value, options)),
     create: (key, value, options) => guard(() => inner.create(key, value, options)),
     update: (key, value, options) => guard(() => inner.update(key, value, options)),
