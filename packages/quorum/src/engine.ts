@@ -166,7 +166,7 @@ export class QuorumEngine {
     if (atMs < this.nowMs) {
       throw new QuorumInputError(`time went backwards: ${input.type} at ${atMs} ms after ${this.nowMs} ms`);
     }
-    if (this.manager.phase === 'waiting') this.manager.sinceMs ??= atMs;
+    if (this.mode === 'reference' && this.manager.phase === 'waiting') this.manager.sinceMs ??= atMs;
     // Reference mode: a node outside gossip (its domain inactive since its start, or restarting) hears nobody.
     if (input.type === 'heartbeat' && !this.hearsGossip()) return this.step({ type: 'tick', atMs });
     const heardAtMs =
@@ -210,7 +210,7 @@ export class QuorumEngine {
     for (const member of snapshot.members) this.durableMembers.set(member.nodeId, member);
     this.membersCache = undefined;
     const selfDomain = this.members().find((member) => member.nodeId === this.selfId)?.domain;
-    if (this.ownDomainActive()) this.joinedGossip = true;
+    if (this.mode === 'reference' && this.ownDomainActive()) this.joinedGossip = true;
     if (selfDomain !== undefined && snapshot.domains[selfDomain] === 'Active') {
       this.ownActiveSinceMs ??= atMs;
     } else {
@@ -347,7 +347,7 @@ export class QuorumEngine {
     const pending: string[] = [];
     // Safe mode: a member of a domain missing from the map counts as active for the quorum count (the reference
     // counts it inactive, which relaxes the rule); its own node treats its domain as inactive and does not serve.
-    if (this.mode === 'safe' && read !== NO_DOMAINS && Object.keys(read).length > 0) {
+    if (this.mode === 'safe' && Object.keys(read).length > 0) {
       for (const member of members) {
         if (member.domain in domains || member.domain === ownDomain) continue;
         if (domains === read) domains = { ...read };
